@@ -1,0 +1,455 @@
+//! UST versus LTTng-UST 2.13, side by side, in one run (`cargo bench --bench compare`).
+//!
+//! Compiles the C benchmark in `benches/c/` twice, same loop and same events: once against UST
+//! (`<ust/tracepoint.h>`, `-lust`) and once against LTTng-UST (`<lttng/tracepoint.h>`,
+//! `-llttng-ust`). Each scenario runs the same binary shape under both tracers and reports the
+//! time per `tracepoint()` call measured inside the program with `clock_gettime` around the loop:
+//!
+//! * disabled tracepoint (no tracing session / no `UST_TRACE`);
+//! * enabled 3-integer event, 1 thread and 2 threads;
+//! * enabled string event (a 20-character string and an integer).
+//!
+//! Enabled runs use 16 sub-buffers of 1 MiB per CPU for both tracers (`UST_SUBBUF_SIZE`,
+//! `UST_NUM_SUBBUF`; `lttng enable-channel -u --subbuf-size=1M --num-subbuf=16`), discard mode,
+//! and a consumer writing the trace to disk under cargo's target tmp dir. Every trace is then
+//! read back completely by babeltrace2 (its `sink.utils.counter` sink, which decodes every event
+//! like `babeltrace2 DIR | wc -l` does, several times faster): the events found are compared with
+//! the events fired, and the difference is printed as "lost" (events the tracer discarded).
+//! Trace bytes on disk per event and the consumer throughput are reported too: stream bytes
+//! divided by the time from the first event (`CLOCK_MONOTONIC` printed by the program) to the
+//! trace being complete on disk (UST: program exit; LTTng: `lttng stop` returned). When nothing
+//! is lost the consumer kept up, so that figure is the producer's rate, a lower bound of what
+//! the consumer can sustain. When lttng-tools or its session daemon is not
+//! available the reason is printed and only UST is measured (and the other way round).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const SUBBUF_SIZE: u64 = 1 << 20;
+const NUM_SUBBUF: u32 = 16;
+
+/// One benchmark case: which event, how many per thread, how many threads, traced or not.
+struct Scenario {
+    label: &'static str,
+    event: &'static str,
+    per_thread: u64,
+    threads: u32,
+    enabled: bool,
+}
+
+const SCENARIOS: [Scenario; 4] = [
+    Scenario {
+        label: "disabled tracepoint",
+        event: "int3",
+        per_thread: 700_000_000,
+        threads: 1,
+        enabled: false,
+    },
+    Scenario {
+        label: "3 integers, 1 thread",
+        event: "int3",
+        per_thread: 5_000_000,
+        threads: 1,
+        enabled: true,
+    },
+    Scenario {
+        label: "3 integers, 2 threads",
+        event: "int3",
+        per_thread: 5_000_000,
+        threads: 2,
+        enabled: true,
+    },
+    Scenario {
+        label: "string + integer",
+        event: "str",
+        per_thread: 4_000_000,
+        threads: 1,
+        enabled: true,
+    },
+];
+
+#[derive(Clone, Copy, PartialEq)]
+enum Tracer {
+    Ust,
+    Lttng,
+}
+
+impl Tracer {
+    fn name(self) -> &'static str {
+        match self {
+            Tracer::Ust => "UST",
+            Tracer::Lttng => "LTTng-UST",
+        }
+    }
+}
+
+/// A benchmark binary ready to run under one tracer.
+struct Bench {
+    tracer: Tracer,
+    exe: PathBuf,
+    lib_dir: Option<PathBuf>,
+}
+
+/// What the trace of an enabled run contains.
+struct TraceStats {
+    recorded: Result<u64, String>,
+    stream_bytes: u64,
+    seconds_to_flushed: f64,
+}
+
+/// The figures of one scenario under one tracer.
+struct Measurement {
+    ns_per_event: f64,
+    fired: u64,
+    trace: Option<TraceStats>,
+}
+
+fn main() {
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-compare");
+    let _ = fs::remove_dir_all(&work);
+    fs::create_dir_all(&work).expect("create bench work dir");
+    let benches: Vec<Bench> = [build_ust(&work), build_lttng(&work)]
+        .into_iter()
+        .filter_map(|built| built.map_err(|why| println!("note: {why}")).ok())
+        .collect();
+    if benches.is_empty() {
+        println!("nothing to measure");
+        return;
+    }
+    let mut rows = Vec::new();
+    for scenario in &SCENARIOS {
+        for bench in &benches {
+            eprintln!("running: {} under {}", scenario.label, bench.tracer.name());
+            match measure(bench, scenario, &work) {
+                Ok(m) => rows.push((scenario, bench.tracer, m)),
+                Err(why) => println!("note: {} / {}: {why}", scenario.label, bench.tracer.name()),
+            }
+        }
+    }
+    print_table(&rows);
+    print_ratios(&rows);
+    let _ = fs::remove_dir_all(&work);
+}
+
+/// Builds the UST flavour against a fresh `cargo build --release` of libust.
+fn build_ust(work: &Path) -> Result<Bench, String> {
+    let lib_dir = ust_lib_dir(work)?;
+    let exe = work.join("bench-ust");
+    let mut cc = compile_command(&exe, "bench_tp_ust.c");
+    cc.arg("-DBENCH_UST")
+        .arg("-I")
+        .arg(repo_root().join("include"));
+    cc.arg("-L")
+        .arg(&lib_dir)
+        .args(["-lust", "-ldl", "-lpthread"]);
+    run(&mut cc).map_err(|e| format!("UST not measured, the benchmark does not build: {e}"))?;
+    Ok(Bench {
+        tracer: Tracer::Ust,
+        exe,
+        lib_dir: Some(lib_dir),
+    })
+}
+
+/// Builds the LTTng-UST flavour, once lttng-tools and a session daemon are known to work.
+fn build_lttng(work: &Path) -> Result<Bench, String> {
+    lttng_ready().map_err(|e| format!("LTTng-UST not measured: {e}"))?;
+    let exe = work.join("bench-lttng");
+    let mut cc = compile_command(&exe, "bench_tp_lttng.c");
+    cc.args(["-llttng-ust", "-ldl", "-lpthread"]);
+    run(&mut cc)
+        .map_err(|e| format!("LTTng-UST not measured, the benchmark does not build: {e}"))?;
+    Ok(Bench {
+        tracer: Tracer::Lttng,
+        exe,
+        lib_dir: None,
+    })
+}
+
+/// `cc` compiling the shared loop plus one provider; the caller adds tracer flags.
+fn compile_command(exe: &Path, provider: &str) -> Command {
+    let c_dir = repo_root().join("benches/c");
+    let mut cc = Command::new("cc");
+    cc.args(["-O2", "-Wall", "-o"])
+        .arg(exe)
+        .arg("-I")
+        .arg(&c_dir);
+    cc.arg(c_dir.join("bench.c")).arg(c_dir.join(provider));
+    cc
+}
+
+/// Runs `cargo build --release --lib` and links `libust.so` + `libust.so.1` in a private dir.
+fn ust_lib_dir(work: &Path) -> Result<PathBuf, String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    run(Command::new(cargo)
+        .args(["build", "--release", "--lib"])
+        .current_dir(repo_root()))
+    .map_err(|e| format!("UST not measured, libust does not build: {e}"))?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"));
+    let library = target.join("release/libust.so");
+    let dir = work.join("lib");
+    fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    for link in ["libust.so", "libust.so.1"] {
+        std::os::unix::fs::symlink(&library, dir.join(link)).map_err(|e| e.to_string())?;
+    }
+    Ok(dir)
+}
+
+/// `Ok` when `lttng` is installed and a session daemon answers, starting one if needed.
+fn lttng_ready() -> Result<(), String> {
+    run(Command::new("lttng").arg("--version")).map_err(|e| format!("no lttng command ({e})"))?;
+    if run(Command::new("lttng").arg("list")).is_ok() {
+        return Ok(());
+    }
+    run(Command::new("lttng-sessiond").args(["--daemonize", "--no-kernel"]))
+        .map_err(|e| format!("no session daemon and cannot start one: {e}"))?;
+    run(Command::new("lttng").arg("list"))
+        .map(drop)
+        .map_err(|e| format!("session daemon started but unreachable: {e}"))
+}
+
+/// Runs one scenario under one tracer and, when traced, reads its trace back.
+fn measure(bench: &Bench, scenario: &Scenario, work: &Path) -> Result<Measurement, String> {
+    let fired = scenario.per_thread * u64::from(scenario.threads);
+    if !scenario.enabled {
+        let stdout = run_bench(bench, scenario, None)?;
+        return Ok(Measurement {
+            ns_per_event: printed_figure(&stdout, "ns_per_event=")?,
+            fired,
+            trace: None,
+        });
+    }
+    let dir = work.join(format!(
+        "{}-{}",
+        bench.tracer.name(),
+        scenario.label.replace([' ', ','], "")
+    ));
+    fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let (stdout, flushed_ns) = match bench.tracer {
+        Tracer::Ust => run_bench(bench, scenario, Some(&dir)).map(|out| (out, monotonic_ns()))?,
+        Tracer::Lttng => run_under_lttng_session(bench, scenario, &dir)?,
+    };
+    let seconds_to_flushed = (flushed_ns - printed_figure(&stdout, "start_ns=")?) / 1e9;
+    let trace = TraceStats {
+        recorded: count_events(&dir),
+        stream_bytes: stream_bytes(&dir),
+        seconds_to_flushed,
+    };
+    let _ = fs::remove_dir_all(&dir);
+    Ok(Measurement {
+        ns_per_event: printed_figure(&stdout, "ns_per_event=")?,
+        fired,
+        trace: Some(trace),
+    })
+}
+
+/// Runs the benchmark binary; with `ust_trace` set, UST traces it into that directory.
+fn run_bench(
+    bench: &Bench,
+    scenario: &Scenario,
+    ust_trace: Option<&Path>,
+) -> Result<String, String> {
+    let mut command = Command::new(&bench.exe);
+    command
+        .arg(scenario.event)
+        .arg(scenario.per_thread.to_string())
+        .arg(scenario.threads.to_string());
+    for var in ["UST_TRACE", "UST_EVENTS", "UST_LOGLEVEL", "UST_OVERWRITE"] {
+        command.env_remove(var);
+    }
+    if let Some(lib_dir) = &bench.lib_dir {
+        command.env("LD_LIBRARY_PATH", lib_dir);
+    }
+    if let Some(dir) = ust_trace {
+        command.env("UST_TRACE", dir);
+        command.env("UST_SUBBUF_SIZE", SUBBUF_SIZE.to_string());
+        command.env("UST_NUM_SUBBUF", NUM_SUBBUF.to_string());
+    }
+    run(&mut command)
+}
+
+/// Runs the benchmark inside a fresh LTTng session writing to `dir`; stops (flushes) and
+/// destroys the session, and returns the program's output and when the flush completed.
+fn run_under_lttng_session(
+    bench: &Bench,
+    scenario: &Scenario,
+    dir: &Path,
+) -> Result<(String, f64), String> {
+    let session = format!("ust_bench_{}", std::process::id());
+    let output = format!("--output={}", dir.display());
+    let subbuf = format!("--subbuf-size={SUBBUF_SIZE}");
+    let num_subbuf = format!("--num-subbuf={NUM_SUBBUF}");
+    let event = format!("bench:{}", scenario.event);
+    lttng(&["create", &session, &output])?;
+    let result = lttng(&[
+        "enable-channel",
+        "-u",
+        &subbuf,
+        &num_subbuf,
+        "ch",
+        "-s",
+        &session,
+    ])
+    .and_then(|_| lttng(&["enable-event", "-u", &event, "-c", "ch", "-s", &session]))
+    .and_then(|_| lttng(&["start", &session]))
+    .and_then(|_| run_bench(bench, scenario, None));
+    let stopped = lttng(&["stop", &session]).map(|_| monotonic_ns());
+    lttng(&["destroy", &session])?;
+    let stdout = result?;
+    stopped.map(|flushed_ns| (stdout, flushed_ns))
+}
+
+fn lttng(args: &[&str]) -> Result<String, String> {
+    run(Command::new("lttng").args(args))
+}
+
+/// The `key=value` figure the C program prints, e.g. `ns_per_event=`.
+fn printed_figure(stdout: &str, key: &str) -> Result<f64, String> {
+    stdout
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix(key))
+        .and_then(|value| value.parse().ok())
+        .ok_or_else(|| format!("no {key} in output {stdout:?}"))
+}
+
+/// `CLOCK_MONOTONIC` now, in nanoseconds: the clock the C program's `start_ns` uses.
+fn monotonic_ns() -> f64 {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid, writable timespec and CLOCK_MONOTONIC always exists on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+    now.tv_sec as f64 * 1e9 + now.tv_nsec as f64
+}
+
+/// Events babeltrace2 decodes from the trace in `dir` (an error if it cannot read it all).
+fn count_events(dir: &Path) -> Result<u64, String> {
+    let stdout = run(Command::new("babeltrace2")
+        .args(["-c", "sink.utils.counter", "-p", "step=+0"])
+        .arg(dir))?;
+    stdout
+        .lines()
+        .find(|line| line.contains("Event message"))
+        .and_then(|line| line.split_whitespace().next())
+        .and_then(|count| count.parse().ok())
+        .ok_or_else(|| format!("unexpected babeltrace2 counter output {stdout:?}"))
+}
+
+/// Total size of the data stream files under `dir` (not metadata, not LTTng's `index/`).
+fn stream_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|entry| {
+            let path = entry.path();
+            let name = entry.file_name();
+            if path.is_dir() {
+                if name == "index" {
+                    0
+                } else {
+                    stream_bytes(&path)
+                }
+            } else if name == "metadata" {
+                0
+            } else {
+                entry.metadata().map_or(0, |m| m.len())
+            }
+        })
+        .sum()
+}
+
+/// Runs `command`; its stdout on success, a one-line reason otherwise.
+fn run(command: &mut Command) -> Result<String, String> {
+    let output: Output = command
+        .output()
+        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    if output.status.success() {
+        return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last_lines: Vec<&str> = stderr.lines().rev().take(6).collect();
+    Err(format!(
+        "{command:?} failed ({}): {}",
+        output.status,
+        last_lines.into_iter().rev().collect::<Vec<_>>().join(" | ")
+    ))
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Prints one row per scenario and tracer.
+fn print_table(rows: &[(&Scenario, Tracer, Measurement)]) {
+    println!();
+    println!(
+        "{:<22} {:<10} {:>9} {:>10} {:>10} {:>9} {:>9} {:>8}",
+        "scenario", "tracer", "ns/event", "fired", "in trace", "lost", "B/event", "MB/s"
+    );
+    for (scenario, tracer, m) in rows {
+        let (recorded, lost, per_event, mbps) = trace_columns(m);
+        println!(
+            "{:<22} {:<10} {:>9.2} {:>10} {:>10} {:>9} {:>9} {:>8}",
+            scenario.label,
+            tracer.name(),
+            m.ns_per_event,
+            m.fired,
+            recorded,
+            lost,
+            per_event,
+            mbps
+        );
+    }
+}
+
+/// The "in trace", "lost", "B/event" and "MB/s" cells of a row ("-" when not traced).
+fn trace_columns(m: &Measurement) -> (String, String, String, String) {
+    let Some(trace) = &m.trace else {
+        return ("-".into(), "-".into(), "-".into(), "-".into());
+    };
+    let mbps = trace.stream_bytes as f64 / trace.seconds_to_flushed / 1e6;
+    match &trace.recorded {
+        Ok(recorded) => (
+            recorded.to_string(),
+            m.fired.saturating_sub(*recorded).to_string(),
+            format!(
+                "{:.1}",
+                trace.stream_bytes as f64 / (*recorded).max(1) as f64
+            ),
+            format!("{mbps:.0}"),
+        ),
+        Err(why) => {
+            println!("note: trace unreadable: {why}");
+            (
+                "unreadable".into(),
+                "?".into(),
+                "?".into(),
+                format!("{mbps:.0}"),
+            )
+        }
+    }
+}
+
+/// Prints LTTng-UST time / UST time per scenario when both were measured.
+fn print_ratios(rows: &[(&Scenario, Tracer, Measurement)]) {
+    println!();
+    for scenario in &SCENARIOS {
+        let find = |tracer| {
+            rows.iter()
+                .find(|(s, t, _)| s.label == scenario.label && *t == tracer)
+                .map(|(_, _, m)| m.ns_per_event)
+        };
+        if let (Some(ust), Some(lttng)) = (find(Tracer::Ust), find(Tracer::Lttng)) {
+            println!(
+                "{:<22} LTTng-UST / UST time per event: {:.2}x",
+                scenario.label,
+                lttng / ust
+            );
+        }
+    }
+}
