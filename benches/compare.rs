@@ -363,7 +363,7 @@ fn stream_bytes(dir: &Path) -> u64 {
         .sum()
 }
 
-/// Runs `command`; its stdout on success, a one-line reason otherwise.
+/// Runs `command`; its stdout on success, a one-line reason (first stderr lines) otherwise.
 fn run(command: &mut Command) -> Result<String, String> {
     let output: Output = command
         .output()
@@ -372,11 +372,11 @@ fn run(command: &mut Command) -> Result<String, String> {
         return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let last_lines: Vec<&str> = stderr.lines().rev().take(6).collect();
+    let first_lines: Vec<&str> = stderr.lines().take(8).collect();
     Err(format!(
         "{command:?} failed ({}): {}",
         output.status,
-        last_lines.into_iter().rev().collect::<Vec<_>>().join(" | ")
+        first_lines.join(" | ")
     ))
 }
 
