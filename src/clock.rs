@@ -1,0 +1,250 @@
+//! Timestamps: the hot-path clock read and its mapping onto CLOCK_MONOTONIC.
+//!
+//! On x86-64 machines whose kernel itself keeps time with the TSC (invariant
+//! `constant_tsc` + `nonstop_tsc`, clocksource `tsc`), events are stamped
+//! with `rdtscp`: one instruction that also yields the current CPU (Linux
+//! stores it in `TSC_AUX`) and waits for earlier loads, so a stamp taken
+//! after observing another writer's reservation is never older than that
+//! writer's. The trace's CTF clock then ticks at the TSC frequency, and its
+//! offset and frequency are computed from pairs of (TSC, CLOCK_MONOTONIC)
+//! readings taken at the start and at each metadata refresh, so a tick maps
+//! onto the same nanosecond timeline that LTTng uses (monotonic + the
+//! realtime offset): traces of both tracers merge.
+//!
+//! Elsewhere (or with `UST_CLOCK=monotonic`) events are stamped with
+//! `clock_gettime(CLOCK_MONOTONIC)` in nanoseconds, as LTTng does.
+//!
+//! Nothing here allocates or locks on the hot path (`now`).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static USE_TSC: AtomicBool = AtomicBool::new(false);
+
+/// The clock readings the hot path uses: a timestamp and the current CPU.
+#[inline(always)]
+pub fn now_and_cpu() -> (u64, u32) {
+    if USE_TSC.load(Ordering::Relaxed) {
+        rdtscp()
+    } else {
+        (monotonic_ns(), current_cpu())
+    }
+}
+
+/// A timestamp in clock ticks.
+#[inline]
+pub fn now() -> u64 {
+    now_and_cpu().0
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn rdtscp() -> (u64, u32) {
+    let mut aux = 0u32;
+    // SAFETY: rdtscp is only selected after `detect` saw the `rdtscp` CPU
+    // flag; it reads the counter and TSC_AUX and touches no memory but `aux`.
+    let tsc = unsafe { core::arch::x86_64::__rdtscp(&mut aux) };
+    (tsc, aux & 0xfff)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn rdtscp() -> (u64, u32) {
+    (monotonic_ns(), current_cpu())
+}
+
+/// CLOCK_MONOTONIC in nanoseconds (vDSO: no system call).
+pub fn monotonic_ns() -> u64 {
+    read_clock(libc::CLOCK_MONOTONIC)
+}
+
+fn read_clock(id: libc::clockid_t) -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
+    unsafe { libc::clock_gettime(id, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// The CPU this thread runs on now.
+#[inline(always)]
+pub fn current_cpu() -> u32 {
+    // SAFETY: sched_getcpu takes no arguments and only returns a value.
+    let cpu = unsafe { libc::sched_getcpu() };
+    cpu.max(0) as u32
+}
+
+/// Which clock the process stamps events with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The invariant TSC, read with `rdtscp`.
+    Tsc,
+    /// `clock_gettime(CLOCK_MONOTONIC)`, nanoseconds.
+    Monotonic,
+}
+
+/// Chooses the clock once per process; `forced` overrides detection.
+pub fn select(forced: Option<Source>) -> Source {
+    let source = forced.unwrap_or_else(detect);
+    USE_TSC.store(source == Source::Tsc, Ordering::Relaxed);
+    source
+}
+
+/// The TSC is usable when the kernel itself trusts it for timekeeping.
+fn detect() -> Source {
+    if !cfg!(target_arch = "x86_64") {
+        return Source::Monotonic;
+    }
+    let clocksource =
+        std::fs::read_to_string("/sys/devices/system/clocksource/clocksource0/current_clocksource")
+            .unwrap_or_default();
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let flags = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("flags"))
+        .unwrap_or_default();
+    let has = |f: &str| flags.split_whitespace().any(|w| w == f);
+    if clocksource.trim() == "tsc" && has("rdtscp") && has("constant_tsc") && has("nonstop_tsc") {
+        Source::Tsc
+    } else {
+        Source::Monotonic
+    }
+}
+
+/// One simultaneous reading of the event clock and CLOCK_MONOTONIC.
+#[derive(Clone, Copy, Debug)]
+pub struct Pair {
+    pub ticks: u64,
+    pub mono_ns: u64,
+}
+
+/// Reads (ticks, monotonic) with the smallest uncertainty of a few tries:
+/// the monotonic value is the midpoint of two reads around the tick read.
+pub fn sample_pair() -> Pair {
+    let mut best = (
+        u64::MAX,
+        Pair {
+            ticks: 0,
+            mono_ns: 0,
+        },
+    );
+    for _ in 0..10 {
+        let a = monotonic_ns();
+        let ticks = now();
+        let b = monotonic_ns();
+        if b - a < best.0 {
+            best = (
+                b - a,
+                Pair {
+                    ticks,
+                    mono_ns: a + (b - a) / 2,
+                },
+            );
+        }
+    }
+    best.1
+}
+
+/// CLOCK_REALTIME − CLOCK_MONOTONIC in ns, measured as LTTng does: the
+/// fastest of 10 samples, realtime read between two monotonic reads.
+pub fn realtime_offset_ns() -> i128 {
+    let mut best = (u64::MAX, 0i128);
+    for _ in 0..10 {
+        let a = monotonic_ns();
+        let real = read_clock(libc::CLOCK_REALTIME);
+        let b = monotonic_ns();
+        if b - a < best.0 {
+            best = (b - a, real as i128 - (a + (b - a) / 2) as i128);
+        }
+    }
+    best.1
+}
+
+/// The CTF `clock` block's numbers: a tick value `v` is the instant
+/// `offset_s + (offset + v) / freq` seconds after the Unix epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CtfClock {
+    pub freq: u64,
+    pub offset_s: i64,
+    pub offset: u64,
+}
+
+/// Maps ticks onto monotonic + `realtime_offset`, exactly at `start` and at
+/// `later` (the frequency is the slope between them). With fewer than 10 ms
+/// between the two, or the monotonic source, the nominal `nominal_freq` is used.
+pub fn ctf_clock(source: Source, start: Pair, later: Pair, realtime_offset: i128) -> CtfClock {
+    let freq = match source {
+        Source::Monotonic => 1_000_000_000,
+        Source::Tsc => tsc_freq(start, later),
+    };
+    let epoch_ns = start.mono_ns as i128 + realtime_offset;
+    let total_ticks = epoch_ns * freq as i128 / 1_000_000_000 - start.ticks as i128;
+    CtfClock {
+        freq,
+        offset_s: total_ticks.div_euclid(freq as i128) as i64,
+        offset: total_ticks.rem_euclid(freq as i128) as u64,
+    }
+}
+
+fn tsc_freq(start: Pair, later: Pair) -> u64 {
+    let dt = later.mono_ns.saturating_sub(start.mono_ns);
+    if dt < 10_000_000 {
+        return nominal_tsc_freq();
+    }
+    let dticks = later.ticks.saturating_sub(start.ticks) as u128;
+    (dticks * 1_000_000_000 / dt as u128) as u64
+}
+
+/// A first estimate of the TSC frequency: 2 ms of calibration, taken once.
+fn nominal_tsc_freq() -> u64 {
+    static NOMINAL: once_cell::sync::OnceCell<u64> = once_cell::sync::OnceCell::new();
+    *NOMINAL.get_or_init(|| {
+        let a = sample_pair();
+        let deadline = a.mono_ns + 2_000_000;
+        while monotonic_ns() < deadline {
+            std::hint::spin_loop();
+        }
+        let b = sample_pair();
+        let dticks = b.ticks.saturating_sub(a.ticks) as u128;
+        let dt = (b.mono_ns - a.mono_ns).max(1) as u128;
+        ((dticks * 1_000_000_000 / dt) as u64).max(1)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn monotonic_clock_maps_ticks_to_epoch_ns() {
+        let start = Pair {
+            ticks: 5_000,
+            mono_ns: 5_000,
+        };
+        let c = ctf_clock(Source::Monotonic, start, start, 1_700_000_000_123_456_789);
+        assert_eq!(c.freq, 1_000_000_000);
+        let ns = c.offset_s as i128 * 1_000_000_000 + c.offset as i128 + 5_000;
+        assert_eq!(ns, 1_700_000_000_123_456_789 + 5_000);
+    }
+
+    #[test]
+    fn tsc_clock_is_exact_at_both_ends() {
+        let start = Pair {
+            ticks: 1_000_000_000,
+            mono_ns: 2_000_000_000,
+        };
+        let later = Pair {
+            ticks: 4_000_000_000,
+            mono_ns: 3_000_000_000,
+        };
+        let c = ctf_clock(Source::Tsc, start, later, 1_000_000_000_000_000_000);
+        assert_eq!(c.freq, 3_000_000_000);
+        let at = |ticks: u64| {
+            (c.offset_s as i128 * c.freq as i128 + c.offset as i128 + ticks as i128) * 1_000_000_000
+                / c.freq as i128
+        };
+        assert_eq!(at(start.ticks), 1_000_000_000_000_000_000 + 2_000_000_000);
+        assert_eq!(at(later.ticks), 1_000_000_000_000_000_000 + 3_000_000_000);
+    }
+}

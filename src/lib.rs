@@ -1,0 +1,28 @@
+//! UST: a low-overhead userspace tracer for C and C++ programs.
+//!
+//! The data path, module by module: `registry` (providers and call sites,
+//! which events are enabled) → `channel` (the enabled path: reserve/commit
+//! on the current CPU's buffer) → `ringbuf` (lock-free per-CPU sub-buffers
+//! in `shm`) → `consumer` (complete sub-buffers to CTF stream files) →
+//! `ctf` (packet/event headers and TSDL metadata). Around them: `abi` and
+//! `ffi` (the C interface), `descriptor` and `schema` (event descriptions),
+//! `clock` (timestamps), `config` (UST_* variables), `session`
+//! (daemonless tracing), `sysinfo`, `glob`.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+pub mod abi;
+pub mod channel;
+pub mod clock;
+pub mod config;
+pub mod consumer;
+pub mod ctf;
+pub mod descriptor;
+pub mod ffi;
+pub mod glob;
+pub mod registry;
+pub mod ringbuf;
+pub mod schema;
+pub mod session;
+pub mod shm;
+pub mod sysinfo;

@@ -1,0 +1,231 @@
+//! The daemonless session (`UST_TRACE=DIR`): the trace directory and its
+//! lock, the channel, the metadata file, and the consumer thread that
+//! drains buffers to disk while the program runs and once more at exit.
+
+use crate::channel::{self, Channel};
+use crate::clock::{self, Pair, Source};
+use crate::config::Config;
+use crate::consumer::Consumer;
+use crate::ctf::metadata::{self, TraceInfo};
+use crate::schema::EventSchema;
+use crate::sysinfo;
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Consumer polling: fastest when data flows, slowest when idle.
+const POLL_MIN: Duration = Duration::from_millis(1);
+const POLL_MAX: Duration = Duration::from_millis(50);
+/// A buffer with no new event for this long gets its sub-buffer closed.
+const QUIET_FLUSH: Duration = Duration::from_millis(200);
+/// First metadata refresh (the clock calibration improves as time passes).
+const FIRST_METADATA_REFRESH: Duration = Duration::from_millis(100);
+
+struct Metadata {
+    events: String,
+}
+
+/// A trace being written by this process.
+pub struct Session {
+    pub config: Config,
+    pub channel: &'static Channel,
+    info: TraceInfo,
+    source: Source,
+    start: Pair,
+    realtime_offset: i128,
+    metadata: Mutex<Metadata>,
+    consumer: Mutex<Option<Consumer>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    stop: AtomicBool,
+    finished: AtomicBool,
+    _lock: File,
+}
+
+impl Session {
+    /// Creates the trace directory, buffers and consumer thread.
+    pub fn start(config: Config) -> Result<&'static Session, String> {
+        let dir = config.trace_dir.clone();
+        let what = |e: io::Error| format!("UST_TRACE={}: {e}", dir.display());
+        let lock = prepare_dir(&dir).map_err(what)?;
+        let source = clock::select(config.clock);
+        let start = clock::sample_pair();
+        let realtime_offset = clock::realtime_offset_ns();
+        let channel: &'static Channel = Box::leak(Box::new(
+            Channel::create(sysinfo::possible_cpus(), config.geometry).map_err(what)?,
+        ));
+        let info = sysinfo::trace_info(&dir);
+        let consumer = Consumer::create(channel, &dir, info.uuid).map_err(what)?;
+        let session: &'static Session = Box::leak(Box::new(Session {
+            config,
+            channel,
+            info,
+            source,
+            start,
+            realtime_offset,
+            metadata: Mutex::new(Metadata {
+                events: String::new(),
+            }),
+            consumer: Mutex::new(Some(consumer)),
+            thread: Mutex::new(None),
+            stop: AtomicBool::new(false),
+            finished: AtomicBool::new(false),
+            _lock: lock,
+        }));
+        session.write_metadata().map_err(what)?;
+        install_fork_handler();
+        let thread = std::thread::Builder::new()
+            .name("ust-consumer".into())
+            .spawn(move || session.consume())
+            .map_err(|e| format!("cannot start the consumer thread: {e}"))?;
+        *session.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(thread);
+        Ok(session)
+    }
+
+    /// Declares a newly enabled event in the metadata.
+    pub fn add_event(&self, id: u32, schema: &EventSchema) {
+        lock(&self.metadata)
+            .events
+            .push_str(&metadata::event(id, schema));
+        if let Err(e) = self.write_metadata() {
+            eprintln!(
+                "ust: cannot update {}/metadata: {e}",
+                self.config.trace_dir.display()
+            );
+        }
+    }
+
+    /// Rewrites `metadata` atomically with the current clock calibration.
+    fn write_metadata(&self) -> io::Result<()> {
+        let md = lock(&self.metadata);
+        let clock = clock::ctf_clock(
+            self.source,
+            self.start,
+            clock::sample_pair(),
+            self.realtime_offset,
+        );
+        let text = metadata::preamble(&self.info, &clock) + &md.events;
+        let tmp = self.config.trace_dir.join(".metadata.tmp");
+        let mut f = File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_data()?;
+        std::fs::rename(&tmp, self.config.trace_dir.join("metadata"))
+    }
+
+    /// The consumer thread's loop, until `finish`.
+    fn consume(&self) {
+        block_all_signals();
+        let began = Instant::now();
+        let (mut idle, mut last_quiet) = (POLL_MIN, Instant::now());
+        let mut next_refresh = began + FIRST_METADATA_REFRESH;
+        while !self.stop.load(Ordering::Acquire) {
+            std::thread::park_timeout(idle);
+            if !self.config.geometry.overwrite {
+                idle = match self.drain_once(&mut last_quiet) {
+                    Ok(0) => (idle * 2).min(POLL_MAX),
+                    Ok(_) => POLL_MIN,
+                    Err(e) => return self.consumer_failed(e),
+                };
+            } else {
+                idle = POLL_MAX;
+            }
+            if Instant::now() >= next_refresh {
+                let _ = self.write_metadata();
+                next_refresh = Instant::now() + began.elapsed();
+            }
+        }
+    }
+
+    fn drain_once(&self, last_quiet: &mut Instant) -> io::Result<u64> {
+        let mut guard = lock(&self.consumer);
+        let Some(consumer) = guard.as_mut() else {
+            return Ok(0);
+        };
+        if last_quiet.elapsed() >= QUIET_FLUSH {
+            consumer.flush_quiet();
+            *last_quiet = Instant::now();
+        }
+        consumer.drain()
+    }
+
+    fn consumer_failed(&self, e: io::Error) {
+        eprintln!(
+            "ust: writing the trace to {} failed: {e}; events are no longer saved",
+            self.config.trace_dir.display()
+        );
+        lock(&self.consumer).take();
+    }
+
+    /// Stops the consumer thread and writes everything committed.
+    pub fn finish(&self) {
+        if channel::FORKED.load(Ordering::Relaxed) || self.finished.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.stop.store(true, Ordering::Release);
+        if let Some(t) = lock(&self.thread).take() {
+            t.thread().unpark();
+            let _ = t.join();
+        }
+        if let Some(mut consumer) = lock(&self.consumer).take() {
+            if let Err(e) = consumer.finish() {
+                eprintln!(
+                    "ust: writing the trace to {} failed: {e}",
+                    self.config.trace_dir.display()
+                );
+            }
+        }
+        if let Err(e) = self.write_metadata() {
+            eprintln!(
+                "ust: cannot write {}/metadata: {e}",
+                self.config.trace_dir.display()
+            );
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Creates `dir`, takes its lock (refusing a directory another live
+/// process writes to) and removes a previous trace's files.
+fn prepare_dir(dir: &Path) -> io::Result<File> {
+    std::fs::create_dir_all(dir)?;
+    let lock = File::create(dir.join(".ust-lock"))?;
+    // SAFETY: flock on a descriptor we own; no memory is involved.
+    if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Err(io::Error::other("another process is writing a trace there"));
+    }
+    for entry in std::fs::read_dir(dir)? {
+        let path: PathBuf = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name == "metadata" || name.starts_with("channel0_") {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(lock)
+}
+
+extern "C" fn in_forked_child() {
+    channel::FORKED.store(true, Ordering::Relaxed);
+}
+
+fn install_fork_handler() {
+    // SAFETY: registers a plain extern "C" function that only stores to an atomic.
+    unsafe { libc::pthread_atfork(None, None, Some(in_forked_child)) };
+}
+
+/// The consumer thread must never receive the program's signals.
+fn block_all_signals() {
+    // SAFETY: `set` is initialised by sigfillset before use; pthread_sigmask
+    // only changes this thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut set);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}

@@ -1,0 +1,92 @@
+//! Shared memory: anonymous `memfd` files mapped read-write.
+//!
+//! Ring buffers live in memfds so that their pages can later be handed to a
+//! consumer in another process as a file descriptor, never by a guessable
+//! name. This module owns the only `mmap`/`munmap` calls of the runtime.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+/// A memfd of `len` bytes, mapped shared and read-write at `ptr`.
+pub struct Mapping {
+    fd: OwnedFd,
+    ptr: *mut u8,
+    len: usize,
+}
+
+// SAFETY: the mapping is plain memory shared by design; every access to its
+// contents goes through atomics or raw copies whose synchronisation the
+// ring buffer protocol (see `ringbuf`) provides.
+unsafe impl Send for Mapping {}
+// SAFETY: as above; `Mapping` itself has no interior state besides the pointer.
+unsafe impl Sync for Mapping {}
+
+impl Mapping {
+    /// Creates a zero-filled memfd named `name` (for /proc/PID/fd only) of `len` bytes.
+    pub fn create(name: &str, len: usize) -> io::Result<Mapping> {
+        let cname = std::ffi::CString::new(name).map_err(|_| io::ErrorKind::InvalidInput)?;
+        // SAFETY: `cname` is a valid NUL-terminated string for the call.
+        let raw = unsafe { libc::memfd_create(cname.as_ptr(), libc::MFD_CLOEXEC) };
+        if raw < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: memfd_create returned a fresh descriptor that nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        // SAFETY: `fd` is a valid descriptor owned above.
+        if unsafe { libc::ftruncate(fd.as_raw_fd(), len as libc::off_t) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Self::map(fd, len)
+    }
+
+    fn map(fd: OwnedFd, len: usize) -> io::Result<Mapping> {
+        // SAFETY: mapping a descriptor we own, of at least `len` bytes, at an
+        // address of the kernel's choosing; the result is checked below.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_POPULATE,
+                fd.as_raw_fd(),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Mapping {
+            fd,
+            ptr: ptr.cast(),
+            len,
+        })
+    }
+
+    /// Start of the mapping.
+    pub fn ptr(&self) -> *mut u8 {
+        self.ptr
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the mapping is empty (never, once created).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The memfd, to pass to another process.
+    pub fn fd(&self) -> &OwnedFd {
+        &self.fd
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: `ptr`/`len` are exactly what mmap returned; nothing uses
+        // the mapping after its owner drops it.
+        unsafe { libc::munmap(self.ptr.cast(), self.len) };
+    }
+}
