@@ -39,7 +39,7 @@ enum ust_field_kind {
 /* Field flags (apply to the integer, or to the elements of an array). */
 #define UST_FIELD_SIGNED     (1u << 0) /* two's complement */
 #define UST_FIELD_HEX        (1u << 1) /* displayed in base 16 */
-#define UST_FIELD_NETWORK    (1u << 2) /* stored big-endian */
+#define UST_FIELD_NETWORK    (1u << 2) /* given and stored in network (big-endian) order */
 #define UST_FIELD_TEXT       (1u << 3) /* 8-bit elements are UTF-8 text */
 #define UST_FIELD_NOWRITE    (1u << 4) /* not recorded in the trace */
 #define UST_FIELD_LEN_SIGNED (1u << 5) /* the sequence length type is signed */

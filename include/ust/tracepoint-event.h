@@ -152,4 +152,7 @@ static void __attribute__((destructor)) _UST_CAT(__ust_provider_fini__, TRACEPOI
 #undef TRACEPOINT_HEADER_MULTI_READ
 #undef LTTNG_UST_TRACEPOINT_HEADER_MULTI_READ
 
+/* The next provider header included by this unit gets its passes too. */
+#define TRACEPOINT_CREATE_PROBES
+
 #endif /* TRACEPOINT_CREATE_PROBES */

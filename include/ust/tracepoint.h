@@ -120,7 +120,7 @@ enum {
 #define ctf_integer(type, name, expr) (_UST_INT, type, name, expr, 0)
 /* ctf_integer_hex(type, name, expr): an integer displayed in hexadecimal. */
 #define ctf_integer_hex(type, name, expr) (_UST_INT, type, name, expr, UST_FIELD_HEX)
-/* ctf_integer_network(type, name, expr): an integer stored in network (big-endian) order. */
+/* ctf_integer_network(type, name, expr): an integer already in network (big-endian) order. */
 #define ctf_integer_network(type, name, expr) (_UST_INT, type, name, expr, UST_FIELD_NETWORK)
 /* ctf_integer_network_hex(type, name, expr): big-endian, displayed in hexadecimal. */
 #define ctf_integer_network_hex(type, name, expr) \
@@ -139,7 +139,7 @@ enum {
 #define ctf_array(type, name, src, len) (_UST_ARRAY, type, name, src, 0, len)
 /* ctf_array_hex(type, name, src, len): as ctf_array, elements in hexadecimal. */
 #define ctf_array_hex(type, name, src, len) (_UST_ARRAY, type, name, src, UST_FIELD_HEX, len)
-/* ctf_array_network(type, name, src, len): elements stored big-endian. */
+/* ctf_array_network(type, name, src, len): elements already in network order. */
 #define ctf_array_network(type, name, src, len) \
 	(_UST_ARRAY, type, name, src, UST_FIELD_NETWORK, len)
 /* ctf_array_network_hex(type, name, src, len): big-endian, hexadecimal. */
@@ -171,7 +171,7 @@ enum {
 /* ctf_sequence_hex(...): as ctf_sequence, elements in hexadecimal. */
 #define ctf_sequence_hex(type, name, src, len_type, len) \
 	(_UST_SEQ, type, name, src, UST_FIELD_HEX, len_type, len)
-/* ctf_sequence_network(...): elements stored big-endian. */
+/* ctf_sequence_network(...): elements already in network order. */
 #define ctf_sequence_network(type, name, src, len_type, len) \
 	(_UST_SEQ, type, name, src, UST_FIELD_NETWORK, len_type, len)
 /* ctf_sequence_network_hex(...): big-endian, hexadecimal. */
@@ -218,35 +218,14 @@ enum {
 
 /* ---- Serialization helpers (internal) ---------------------------------- */
 
-/* Copy `n` bytes to *p, byte-reversed when `swap`, and advance *p. */
-static inline void _ust_put(char **p, const void *src, size_t n, int swap)
+/* Copy `n` bytes to *p and advance *p. */
+static inline void _ust_put(char **p, const void *src, size_t n)
 {
-	if (swap) {
-		const unsigned char *s = (const unsigned char *)src;
-		size_t i;
-		for (i = 0; i < n; i++)
-			(*p)[i] = (char)s[n - 1 - i];
-	} else {
-		memcpy(*p, src, n);
-	}
+	memcpy(*p, src, n);
 	*p += n;
 }
 
-/* Copy `count` elements of `size` bytes, each byte-reversed when `swap`. */
-static inline void _ust_put_array(char **p, const void *src, size_t size, size_t count, int swap)
-{
-	if (swap) {
-		size_t i;
-		for (i = 0; i < count; i++)
-			_ust_put(p, (const char *)src + i * size, size, 1);
-	} else {
-		memcpy(*p, src, size * count);
-		*p += size * count;
-	}
-}
-
 #define _UST_NOWRITE(flags) (((flags)&UST_FIELD_NOWRITE) != 0)
-#define _UST_SWAP(flags) (((flags)&UST_FIELD_NETWORK) != 0)
 
 /*
  * Pass "size": statements adding each field's size to __ust_len. Strings
@@ -294,7 +273,7 @@ static inline void _ust_put_array(char **p, const void *src, size_t size, size_t
 #define _UST_WRITE__UST_INT(type, name, expr, flags)                               \
 	if (!_UST_NOWRITE(flags)) {                                                \
 		type __ust_v = (type)(expr);                                       \
-		_ust_put(&__ust_p, &__ust_v, sizeof(__ust_v), _UST_SWAP(flags));   \
+		_ust_put(&__ust_p, &__ust_v, sizeof(__ust_v));   \
 	}
 #define _UST_WRITE__UST_FLOAT _UST_WRITE__UST_INT
 #define _UST_WRITE__UST_ENUM(type, name, expr, flags, prov, ename) \
@@ -302,16 +281,15 @@ static inline void _ust_put_array(char **p, const void *src, size_t size, size_t
 #define _UST_WRITE__UST_NONE(type, name, expr, flags)
 #define _UST_WRITE__UST_STRING(type, name, expr, flags)                      \
 	if (!_UST_NOWRITE(flags))                                            \
-		_ust_put(&__ust_p, __ust_str_##name, __ust_slen_##name, 0);
+		_ust_put(&__ust_p, __ust_str_##name, __ust_slen_##name);
 #define _UST_WRITE__UST_ARRAY(type, name, src, flags, len)                       \
 	if (!_UST_NOWRITE(flags))                                                \
-		_ust_put_array(&__ust_p, (const void *)(src), sizeof(type), (size_t)(len), \
-			       _UST_SWAP(flags));
+		_ust_put(&__ust_p, (const void *)(src), sizeof(type) * (size_t)(len));
 #define _UST_WRITE__UST_SEQ(type, name, src, flags, len_type, len)                   \
 	if (!_UST_NOWRITE(flags)) {                                                  \
-		_ust_put(&__ust_p, &__ust_seqlen_##name, sizeof(len_type), 0);       \
-		_ust_put_array(&__ust_p, (const void *)(src), sizeof(type),          \
-			       (size_t)__ust_seqlen_##name, _UST_SWAP(flags));       \
+		_ust_put(&__ust_p, &__ust_seqlen_##name, sizeof(len_type));          \
+		_ust_put(&__ust_p, (const void *)(src),                              \
+			 sizeof(type) * (size_t)__ust_seqlen_##name);                \
 	}
 
 /* ---- Firing tracepoints ------------------------------------------------- */
