@@ -1,0 +1,415 @@
+//! Binary field decoding: walks a field type over the bytes of one packet.
+//!
+//! Owns CTF's layout rules (alignment relative to the packet start, bit-packed integers in
+//! either byte order, NUL-terminated strings, arrays, sequences, variants) and the per-stream
+//! state decoding updates: the default clock, length/tag registers and special header values.
+//! What happens to each value is the `Sink`'s business: the pretty printer, the JSON writer,
+//! or nothing at all (`Skip`, used to find where an event ends). Every read is bounds-checked
+//! against the packet's content size; no input makes it panic or loop without progress.
+
+use super::types::*;
+
+/// Receives decoded values in field order. Every method defaults to doing nothing.
+pub trait Sink {
+    fn int(&mut self, _ty: &Int, _v: u64) {}
+    fn float(&mut self, _v: f64) {}
+    fn string(&mut self, _bytes: &[u8]) {}
+    fn enumeration(&mut self, _ty: &Enum, _v: u64) {}
+    fn begin_struct(&mut self) {}
+    fn field(&mut self, _name: &str) {}
+    fn end_struct(&mut self) {}
+    fn begin_array(&mut self) {}
+    fn element(&mut self, _index: u64) {}
+    fn end_array(&mut self) {}
+    fn begin_variant(&mut self) {}
+    fn end_variant(&mut self) {}
+}
+
+/// The sink that keeps nothing.
+pub struct Skip;
+impl Sink for Skip {}
+
+/// Why a packet could not be decoded, at a bit position inside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    pub bit: u64,
+    pub msg: String,
+}
+
+pub type Result<T> = std::result::Result<T, DecodeError>;
+
+/// Values with a special meaning seen while decoding headers and contexts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Specials {
+    pub magic: Option<u64>,
+    pub stream_class: Option<u64>,
+    pub stream_instance: Option<u64>,
+    pub begin: Option<u64>,
+    pub end: Option<u64>,
+    pub content_size: Option<u64>,
+    pub packet_size: Option<u64>,
+    pub seq_num: Option<u64>,
+    pub discarded: Option<u64>,
+    pub event_id: Option<u64>,
+    pub vpid: Option<i64>,
+}
+
+/// Per-stream decoding state that outlives one packet.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    /// The stream's default clock value, in cycles.
+    pub clock: u64,
+    pub regs: Vec<i128>,
+    pub specials: Specials,
+}
+
+/// A cursor over one packet's bytes.
+pub struct Decoder<'a> {
+    pub buf: &'a [u8],
+    /// Current position, in bits from the packet start.
+    pub pos: u64,
+    /// Decoding never reads at or past this bit.
+    pub end: u64,
+    pub state: &'a mut State,
+}
+
+impl<'a> Decoder<'a> {
+    fn fail<T>(&self, msg: impl Into<String>) -> Result<T> {
+        Err(DecodeError {
+            bit: self.pos,
+            msg: msg.into(),
+        })
+    }
+
+    pub fn align(&mut self, align: u32) -> Result<()> {
+        let a = u64::from(align.max(1));
+        let aligned = self.pos.div_ceil(a) * a;
+        if aligned > self.end {
+            return self.fail("field alignment goes past the end of the packet content");
+        }
+        self.pos = aligned;
+        Ok(())
+    }
+
+    fn need(&self, bits: u64) -> Result<()> {
+        if self.end.saturating_sub(self.pos) < bits {
+            return self.fail(format!(
+                "{bits}-bit field goes past the end of the packet content"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reads `size` raw bits (1..=64) at the current, already aligned position.
+    fn bits(&mut self, size: u32, big_endian: bool) -> Result<u64> {
+        self.need(u64::from(size))?;
+        let byte = (self.pos / 8) as usize;
+        let shift = (self.pos % 8) as u32;
+        let v = if shift == 0 && size % 8 == 0 {
+            let n = (size / 8) as usize;
+            let b = &self.buf[byte..byte + n];
+            let mut v = 0u64;
+            if big_endian {
+                for &x in b {
+                    v = (v << 8) | u64::from(x);
+                }
+            } else {
+                for &x in b.iter().rev() {
+                    v = (v << 8) | u64::from(x);
+                }
+            }
+            v
+        } else {
+            unaligned_bits(self.buf, byte, shift, size, big_endian)
+        };
+        self.pos += u64::from(size);
+        Ok(v)
+    }
+
+    /// Reads an integer (sign-extended into the u64 when signed) and applies its side effects.
+    pub fn int(&mut self, ty: &Int) -> Result<u64> {
+        self.align(ty.align)?;
+        let raw = self.bits(ty.size, ty.big_endian)?;
+        let v = if ty.signed && ty.size < 64 {
+            let s = 64 - ty.size;
+            (((raw << s) as i64) >> s) as u64
+        } else {
+            raw
+        };
+        if ty.clock && ty.meaning != Meaning::PacketEnd {
+            self.update_clock(raw, ty.size);
+        }
+        if let Some(r) = ty.reg {
+            if let Some(slot) = self.state.regs.get_mut(usize::from(r)) {
+                *slot = if ty.signed {
+                    i128::from(v as i64)
+                } else {
+                    i128::from(v)
+                };
+            }
+        }
+        if ty.meaning != Meaning::None {
+            self.special(ty.meaning, v);
+        }
+        Ok(v)
+    }
+
+    fn update_clock(&mut self, value: u64, size: u32) {
+        if size >= 64 {
+            self.state.clock = value;
+            return;
+        }
+        let mask = (1u64 << size) - 1;
+        let cur = self.state.clock;
+        let mut high = cur & !mask;
+        if value < cur & mask {
+            high = high.wrapping_add(1u64 << size);
+        }
+        self.state.clock = high | value;
+    }
+
+    fn special(&mut self, meaning: Meaning, v: u64) {
+        let s = &mut self.state.specials;
+        match meaning {
+            Meaning::Magic => s.magic = Some(v),
+            Meaning::StreamClassId => s.stream_class = Some(v),
+            Meaning::StreamInstanceId => s.stream_instance = Some(v),
+            Meaning::PacketBegin => s.begin = Some(v),
+            Meaning::PacketEnd => s.end = Some(v),
+            Meaning::ContentSize => s.content_size = Some(v),
+            Meaning::PacketSize => s.packet_size = Some(v),
+            Meaning::SeqNum => s.seq_num = Some(v),
+            Meaning::Discarded => s.discarded = Some(v),
+            Meaning::EventId => s.event_id = Some(v),
+            Meaning::Vpid => s.vpid = Some(v as i64),
+            Meaning::None => {}
+        }
+    }
+
+    /// Decodes one value of type `ty`, handing it to `sink`.
+    pub fn value<S: Sink>(&mut self, ty: &Type, sink: &mut S) -> Result<()> {
+        match ty {
+            Type::Int(i) => {
+                let v = self.int(i)?;
+                sink.int(i, v);
+            }
+            Type::Enum(e) => {
+                let v = self.int(&e.int)?;
+                sink.enumeration(e, v);
+            }
+            Type::Float(f) => {
+                self.align(f.align)?;
+                let raw = self.bits(f.size, f.big_endian)?;
+                let v = if f.size == 32 {
+                    f64::from(f32::from_bits(raw as u32))
+                } else {
+                    f64::from_bits(raw)
+                };
+                sink.float(v);
+            }
+            Type::String => {
+                let bytes = self.string()?;
+                sink.string(bytes);
+            }
+            Type::Struct(s) => self.structure(s, sink)?,
+            Type::Array(a) => self.array(a, sink)?,
+            Type::Variant(v) => self.variant(v, sink)?,
+        }
+        Ok(())
+    }
+
+    fn string(&mut self) -> Result<&'a [u8]> {
+        self.align(8)?;
+        let start = (self.pos / 8) as usize;
+        let limit = ((self.end / 8) as usize).min(self.buf.len());
+        let buf: &'a [u8] = self.buf;
+        let Some(len) = buf
+            .get(start..limit)
+            .and_then(|b| b.iter().position(|&c| c == 0))
+        else {
+            return self.fail("string has no terminating NUL before the end of the packet content");
+        };
+        self.pos += (len as u64 + 1) * 8;
+        Ok(&buf[start..start + len])
+    }
+
+    /// Decodes a struct's members; hidden members are decoded into `Skip`.
+    pub fn structure<S: Sink>(&mut self, s: &Struct, sink: &mut S) -> Result<()> {
+        self.align(s.align)?;
+        sink.begin_struct();
+        for f in &s.fields {
+            if f.visible {
+                sink.field(&f.name);
+                self.value(&f.ty, sink)?;
+            } else {
+                self.value(&f.ty, &mut Skip)?;
+            }
+        }
+        sink.end_struct();
+        Ok(())
+    }
+
+    fn array<S: Sink>(&mut self, a: &Array, sink: &mut S) -> Result<()> {
+        let len = match a.len {
+            Len::Fixed(n) => n,
+            Len::Reg(r) => {
+                let v = self.state.regs.get(usize::from(r)).copied().unwrap_or(0);
+                u64::try_from(v).or_else(|_| self.fail(format!("negative sequence length {v}")))?
+            }
+        };
+        self.align(a.elem.align())?;
+        if a.text {
+            let bytes = len.checked_mul(8).unwrap_or(u64::MAX);
+            self.need(bytes)?;
+            let start = (self.pos / 8) as usize;
+            let all = &self.buf[start..start + len as usize];
+            let text = all.iter().position(|&c| c == 0).map_or(all, |n| &all[..n]);
+            self.pos += bytes;
+            sink.string(text);
+            return Ok(());
+        }
+        if len > self.end.saturating_sub(self.pos) && len > 0 {
+            return self.fail(format!(
+                "array length {len} goes past the end of the packet content"
+            ));
+        }
+        sink.begin_array();
+        for i in 0..len {
+            sink.element(i);
+            self.value(&a.elem, sink)?;
+        }
+        sink.end_array();
+        Ok(())
+    }
+
+    fn variant<S: Sink>(&mut self, v: &Variant, sink: &mut S) -> Result<()> {
+        let tag = self
+            .state
+            .regs
+            .get(usize::from(v.tag))
+            .copied()
+            .unwrap_or(0);
+        let Some(option) = v.option_for(tag) else {
+            return self.fail(format!("variant tag value {tag} selects no option"));
+        };
+        sink.begin_variant();
+        if option.visible {
+            self.value(&option.ty, sink)?;
+        } else {
+            self.value(&option.ty, &mut Skip)?;
+        }
+        sink.end_variant();
+        Ok(())
+    }
+}
+
+fn unaligned_bits(buf: &[u8], byte: usize, shift: u32, size: u32, big_endian: bool) -> u64 {
+    let nbytes = ((shift + size) as usize).div_ceil(8);
+    let chunk = &buf[byte..byte + nbytes];
+    let mask = if size == 64 {
+        u64::MAX
+    } else {
+        (1u64 << size) - 1
+    };
+    if big_endian {
+        let mut acc = 0u128;
+        for &b in chunk {
+            acc = (acc << 8) | u128::from(b);
+        }
+        let drop = nbytes as u32 * 8 - shift - size;
+        ((acc >> drop) as u64) & mask
+    } else {
+        let mut acc = 0u128;
+        for &b in chunk.iter().rev() {
+            acc = (acc << 8) | u128::from(b);
+        }
+        ((acc >> shift) as u64) & mask
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn int(size: u32, signed: bool, be: bool) -> Int {
+        Int {
+            size,
+            align: 1,
+            signed,
+            big_endian: be,
+            base: Base::Dec,
+            text: false,
+            clock: false,
+            meaning: Meaning::None,
+            reg: None,
+        }
+    }
+
+    #[test]
+    fn bit_packed_little_endian_fields() {
+        // 3 bits = 5 then 5 bits = -3 (0b11101), packed from the low bits up: 0b11101_101.
+        let buf = [0b1110_1101u8];
+        let mut st = State::default();
+        let mut d = Decoder {
+            buf: &buf,
+            pos: 0,
+            end: 8,
+            state: &mut st,
+        };
+        assert_eq!(d.int(&int(3, false, false)).unwrap(), 5);
+        assert_eq!(d.int(&int(5, true, false)).unwrap() as i64, -3);
+    }
+
+    #[test]
+    fn bit_packed_big_endian_fields() {
+        let buf = [0b101_11101u8];
+        let mut st = State::default();
+        let mut d = Decoder {
+            buf: &buf,
+            pos: 0,
+            end: 8,
+            state: &mut st,
+        };
+        assert_eq!(d.int(&int(3, false, true)).unwrap(), 5);
+        assert_eq!(d.int(&int(5, true, true)).unwrap() as i64, -3);
+    }
+
+    #[test]
+    fn short_timestamps_wrap_once() {
+        let mut st = State {
+            clock: 0x1_0000_0f00,
+            ..State::default()
+        };
+        let mut ts = int(27, false, false);
+        ts.clock = true;
+        let buf = 0x10u32.to_le_bytes();
+        let mut d = Decoder {
+            buf: &buf,
+            pos: 0,
+            end: 32,
+            state: &mut st,
+        };
+        d.int(&ts).unwrap();
+        assert_eq!(st.clock, 0x1_0800_0010);
+    }
+
+    #[test]
+    fn reads_never_pass_the_content_end() {
+        let buf = [1u8, 2, 3, 4];
+        let mut st = State::default();
+        let mut d = Decoder {
+            buf: &buf,
+            pos: 0,
+            end: 24,
+            state: &mut st,
+        };
+        assert!(d.int(&int(32, false, false)).is_err());
+        let mut d = Decoder {
+            buf: &buf,
+            pos: 0,
+            end: 32,
+            state: &mut st,
+        };
+        assert!(d.value(&Type::String, &mut Skip).is_err());
+    }
+}

@@ -1,0 +1,245 @@
+//! Text building blocks shared by the printers: integers, C's `%g`, babeltrace2's string
+//! escapes, and `HH:MM:SS.nnnnnnnnn` timestamps with a per-second cache.
+
+use super::time::{Calendar, Tm};
+use super::types::{Base, Int};
+
+pub fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+pub fn push_i64(out: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    push_u64(out, v.unsigned_abs());
+}
+
+/// Zero-padded decimal of `width` digits.
+pub fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
+    let start = out.len();
+    push_u64(out, v);
+    let len = out.len() - start;
+    if len < width {
+        out.splice(start..start, std::iter::repeat(b'0').take(width - len));
+    }
+}
+
+/// An integer as babeltrace2 prints it: in its display base, negative hex/octal masked to
+/// the field's width rounded up to whole digits.
+pub fn push_int(out: &mut Vec<u8>, ty: &Int, v: u64) {
+    match ty.base {
+        Base::Dec if ty.signed => push_i64(out, v as i64),
+        Base::Dec => push_u64(out, v),
+        Base::Hex => {
+            let width = (ty.size + 3) & !3;
+            out.extend_from_slice(format!("0x{:X}", mask(v, ty.signed, width)).as_bytes());
+        }
+        Base::Oct => {
+            let width = ty.size.div_ceil(3) * 3;
+            out.extend_from_slice(format!("0{:o}", mask(v, ty.signed, width)).as_bytes());
+        }
+        Base::Bin => {
+            out.extend_from_slice(b"0b");
+            for bit in (0..ty.size).rev() {
+                out.push(if v >> bit & 1 == 1 { b'1' } else { b'0' });
+            }
+        }
+    }
+}
+
+fn mask(v: u64, signed: bool, width: u32) -> u64 {
+    if signed && width < 64 {
+        v & ((1u64 << width) - 1)
+    } else {
+        v
+    }
+}
+
+/// C's `printf("%g", v)`: 6 significant digits, trailing zeros dropped.
+pub fn push_g(out: &mut Vec<u8>, v: f64) {
+    if v.is_nan() {
+        out.extend_from_slice(if v.is_sign_negative() {
+            b"-nan"
+        } else {
+            b"nan"
+        });
+        return;
+    }
+    if v.is_infinite() {
+        out.extend_from_slice(if v < 0.0 { b"-inf" } else { b"inf" });
+        return;
+    }
+    if v == 0.0 {
+        out.extend_from_slice(if v.is_sign_negative() { b"-0" } else { b"0" });
+        return;
+    }
+    let sci = format!("{v:.5e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..6).contains(&exp) {
+        out.extend_from_slice(trim_zeros(mantissa).as_bytes());
+        out.extend_from_slice(
+            format!("e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs()).as_bytes(),
+        );
+    } else {
+        let fixed = format!("{:.*}", (5 - exp) as usize, v);
+        out.extend_from_slice(trim_zeros(&fixed).as_bytes());
+    }
+}
+
+fn trim_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+/// A quoted string with babeltrace2's escapes (control bytes, quotes, `\`, `?`); bytes of
+/// 0x80 and above are copied as they are.
+pub fn push_escaped(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    for &c in s {
+        match c {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\'' => out.extend_from_slice(b"\\'"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'?' => out.extend_from_slice(b"\\?"),
+            0x07 => out.extend_from_slice(b"\\a"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x1b => out.extend_from_slice(b"\\e"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x0b => out.extend_from_slice(b"\\v"),
+            c if c < 0x20 || c == 0x7f => out.extend_from_slice(format!("\\x{c:02x}").as_bytes()),
+            c => out.push(c),
+        }
+    }
+    out.push(b'"');
+}
+
+/// Formats nanoseconds from the epoch as `[YYYY-MM-DD ]HH:MM:SS.nnnnnnnnn`, converting each
+/// second with the calendar only once.
+pub struct Clock {
+    calendar: Calendar,
+    cached: Option<(i64, Tm)>,
+}
+
+impl Clock {
+    pub fn new(calendar: Calendar) -> Clock {
+        Clock {
+            calendar,
+            cached: None,
+        }
+    }
+
+    fn tm(&mut self, secs: i64) -> Option<Tm> {
+        match self.cached {
+            Some((s, tm)) if s == secs => Some(tm),
+            _ => {
+                let tm = (self.calendar)(secs)?;
+                self.cached = Some((secs, tm));
+                Some(tm)
+            }
+        }
+    }
+
+    /// babeltrace2's wall-clock time: time of day (with `date`, the date first); before the
+    /// epoch or when the calendar fails, `SECONDS.NANOS` instead.
+    pub fn push(&mut self, out: &mut Vec<u8>, ns: i64, date: bool) {
+        let secs = ns.div_euclid(1_000_000_000);
+        let Some(tm) = self.tm(secs).filter(|_| ns >= 0) else {
+            push_seconds(out, ns);
+            return;
+        };
+        if date {
+            push_i64(out, tm.year);
+            out.push(b'-');
+            push_padded(out, u64::from(tm.month), 2);
+            out.push(b'-');
+            push_padded(out, u64::from(tm.day), 2);
+            out.push(b' ');
+        }
+        push_padded(out, u64::from(tm.hour), 2);
+        out.push(b':');
+        push_padded(out, u64::from(tm.min), 2);
+        out.push(b':');
+        push_padded(out, u64::from(tm.sec), 2);
+        out.push(b'.');
+        push_padded(out, ns.rem_euclid(1_000_000_000) as u64, 9);
+    }
+}
+
+/// `[-]SECONDS.NANOS`, as babeltrace2 prints times it cannot show as a time of day.
+pub fn push_seconds(out: &mut Vec<u8>, ns: i64) {
+    let abs = ns.unsigned_abs();
+    if ns < 0 {
+        out.push(b'-');
+    }
+    push_u64(out, abs / 1_000_000_000);
+    out.push(b'.');
+    push_padded(out, abs % 1_000_000_000, 9);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(v: f64) -> String {
+        let mut out = Vec::new();
+        push_g(&mut out, v);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn percent_g_matches_c() {
+        assert_eq!(g(3.25), "3.25");
+        assert_eq!(g(-0.1), "-0.1");
+        assert_eq!(g(1e300), "1e+300");
+        assert_eq!(g(1.0 / 3.0), "0.333333");
+        assert_eq!(g(1e-310), "1e-310");
+        assert_eq!(g(123456.0), "123456");
+        assert_eq!(g(1234567.0), "1.23457e+06");
+        assert_eq!(g(0.0001), "0.0001");
+        assert_eq!(g(0.00001234), "1.234e-05");
+        assert_eq!(g(f64::NAN.copysign(-1.0)), "-nan");
+    }
+
+    #[test]
+    fn escapes_like_babeltrace() {
+        let mut out = Vec::new();
+        push_escaped(&mut out, b"a\"\\\t\x1b\x7f?'\x01\xc3\xa9");
+        assert_eq!(out, b"\"a\\\"\\\\\\t\\e\\x7f\\?\\'\\x01\xc3\xa9\"");
+    }
+
+    #[test]
+    fn hex_of_negative_is_masked_to_width() {
+        let ty = Int {
+            size: 16,
+            align: 8,
+            signed: true,
+            big_endian: false,
+            base: Base::Hex,
+            text: false,
+            clock: false,
+            meaning: super::super::types::Meaning::None,
+            reg: None,
+        };
+        let mut out = Vec::new();
+        push_int(&mut out, &ty, (-128i64) as u64);
+        assert_eq!(out, b"0xFF80");
+    }
+}

@@ -1,0 +1,289 @@
+//! The k-way merge: every stream of every trace, one event at a time, in time order.
+//!
+//! Owns the ordering babeltrace2's muxer uses (nanoseconds from the clock origin, ties broken
+//! by trace UUID, stream class id, then stream id), streams that fail part-way (their error is
+//! kept, the others go on), and `--follow` (ended streams are polled again, new stream files
+//! and grown metadata are picked up).
+
+use super::decode::{Sink, State};
+use super::error::ReadError;
+use super::metadata;
+use super::stream::{Loss, Part, Step, StreamCursor};
+use super::trace::{self, Trace};
+use super::types::{EventClass, Metadata};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::path::PathBuf;
+
+/// Ordering key of the current event of a stream.
+type Key = (i64, (bool, [u8; 16]), u64, u64, usize);
+
+struct Entry {
+    trace: usize,
+    cursor: StreamCursor,
+    /// babeltrace2's stream id: the stream instance id, else a per-trace counter.
+    stream_id: u64,
+    live: bool,
+}
+
+/// A loss reported by a stream, with where it happened.
+pub struct LossReport<'a> {
+    pub trace: &'a Trace,
+    pub path: PathBuf,
+    pub stream_id: u64,
+    pub stream_class: u64,
+    pub loss: Loss,
+}
+
+pub struct Merger {
+    pub traces: Vec<Trace>,
+    entries: Vec<Entry>,
+    heap: BinaryHeap<Reverse<Key>>,
+    ordered: bool,
+    follow: bool,
+    /// Entry whose event was handed out last, to advance before the next one.
+    current: Option<usize>,
+    losses: Vec<(usize, Loss)>,
+    errors: Vec<ReadError>,
+    metadata_len: Vec<u64>,
+}
+
+/// The event a `Merger` is at.
+pub struct Event<'a> {
+    pub trace: &'a Trace,
+    pub cursor: &'a StreamCursor,
+    /// Nanoseconds from the clock's origin (0 without a clock).
+    pub ns: i64,
+    /// Index of the stream among all the merger's streams.
+    pub stream: usize,
+}
+
+impl<'a> Event<'a> {
+    pub fn meta(&self) -> &'a Metadata {
+        &self.trace.meta
+    }
+
+    pub fn class(&self) -> &'a EventClass {
+        self.cursor.event_class(&self.trace.meta)
+    }
+
+    pub fn has_clock(&self) -> bool {
+        self.trace.meta.clock.is_some()
+    }
+
+    /// Decodes a part of the event into `sink`; false when the event has no such part.
+    pub fn decode<S: Sink>(
+        &self,
+        part: Part,
+        scratch: &mut State,
+        sink: &mut S,
+    ) -> Result<bool, ReadError> {
+        self.cursor.decode(&self.trace.meta, part, scratch, sink)
+    }
+
+    /// The process id: a `vpid` context field, else the trace's `vpid` environment entry.
+    pub fn vpid(&self) -> Option<i64> {
+        self.cursor
+            .event
+            .vpid
+            .or_else(|| self.trace.meta.env_int("vpid"))
+    }
+}
+
+impl Merger {
+    /// Opens a cursor on every stream. `ordered` = merge by time (else stream after stream);
+    /// `follow` = wait for more data at the end of each stream.
+    pub fn new(traces: Vec<Trace>, ordered: bool, follow: bool) -> Merger {
+        let metadata_len = traces
+            .iter()
+            .map(|t| file_len(&t.dir.join("metadata")))
+            .collect();
+        let mut m = Merger {
+            traces,
+            entries: Vec::new(),
+            heap: BinaryHeap::new(),
+            ordered,
+            follow,
+            current: None,
+            losses: Vec::new(),
+            errors: Vec::new(),
+            metadata_len,
+        };
+        for t in 0..m.traces.len() {
+            let streams = m.traces[t].streams.clone();
+            for files in streams {
+                m.add_stream(t, files);
+            }
+        }
+        m
+    }
+
+    fn add_stream(&mut self, trace: usize, files: Vec<PathBuf>) {
+        match StreamCursor::open(files, &self.traces[trace].meta, self.follow) {
+            Ok(cursor) => {
+                let auto = self.entries.iter().filter(|e| e.trace == trace).count() as u64;
+                self.entries.push(Entry {
+                    trace,
+                    cursor,
+                    stream_id: auto,
+                    live: false,
+                });
+                self.step(self.entries.len() - 1);
+            }
+            Err(e) => self.errors.push(e),
+        }
+    }
+
+    /// Advances one stream and queues its next event, if any.
+    fn step(&mut self, i: usize) {
+        let e = &mut self.entries[i];
+        let meta = &self.traces[e.trace].meta;
+        let step = e.cursor.advance(meta);
+        for loss in e.cursor.losses.drain(..) {
+            self.losses.push((i, loss));
+        }
+        match step {
+            Ok(Step::Event) => {
+                if let Some(inst) = e.cursor.packet.instance {
+                    e.stream_id = inst;
+                }
+                e.live = true;
+                if self.ordered {
+                    let key = self.key(i);
+                    self.heap.push(Reverse(key));
+                }
+            }
+            Ok(Step::End) => e.live = false,
+            Err(err) => {
+                e.live = false;
+                self.errors.push(err);
+            }
+        }
+    }
+
+    fn key(&self, i: usize) -> Key {
+        let e = &self.entries[i];
+        let meta = &self.traces[e.trace].meta;
+        let ns = meta
+            .clock
+            .as_ref()
+            .map_or(0, |c| c.ns_from_origin(e.cursor.event.clock));
+        let uuid = (meta.uuid.is_none(), meta.uuid.unwrap_or_default());
+        let class = meta
+            .streams
+            .get(e.cursor.packet.stream_class)
+            .map_or(0, |s| s.id);
+        (ns, uuid, class, e.stream_id, i)
+    }
+
+    /// The next event, or None when every stream has ended (for now, with `follow`).
+    pub fn next(&mut self) -> Option<Event<'_>> {
+        if let Some(i) = self.current.take() {
+            self.step(i);
+        }
+        let i = if self.ordered {
+            self.heap.pop()?.0 .4
+        } else {
+            self.entries.iter().position(|e| e.live)?
+        };
+        self.current = Some(i);
+        let e = &self.entries[i];
+        let trace = &self.traces[e.trace];
+        let ns = trace
+            .meta
+            .clock
+            .as_ref()
+            .map_or(0, |c| c.ns_from_origin(e.cursor.event.clock));
+        Some(Event {
+            trace,
+            cursor: &e.cursor,
+            ns,
+            stream: i,
+        })
+    }
+
+    /// Losses reported since the last call, oldest first.
+    pub fn take_losses(&mut self) -> Vec<LossReport<'_>> {
+        let losses = std::mem::take(&mut self.losses);
+        losses
+            .into_iter()
+            .map(|(i, loss)| {
+                let e = &self.entries[i];
+                let trace = &self.traces[e.trace];
+                LossReport {
+                    trace,
+                    path: e.cursor.path().to_path_buf(),
+                    stream_id: e.stream_id,
+                    stream_class: trace
+                        .meta
+                        .streams
+                        .get(e.cursor.packet.stream_class)
+                        .map_or(0, |s| s.id),
+                    loss,
+                }
+            })
+            .collect()
+    }
+
+    /// Errors met since the last call; the streams that failed are not read further.
+    pub fn take_errors(&mut self) -> Vec<ReadError> {
+        std::mem::take(&mut self.errors)
+    }
+
+    /// Number of streams, and the file each one is reading now.
+    pub fn stream_paths(&self) -> Vec<PathBuf> {
+        self.entries
+            .iter()
+            .map(|e| e.cursor.path().to_path_buf())
+            .collect()
+    }
+
+    /// With `follow`: reloads grown metadata, opens new stream files and polls ended streams.
+    pub fn refresh(&mut self) {
+        if let Some(i) = self.current.take() {
+            self.step(i);
+        }
+        for t in 0..self.traces.len() {
+            self.reload_metadata(t);
+            self.open_new_streams(t);
+        }
+        for i in 0..self.entries.len() {
+            if !self.entries[i].live {
+                self.step(i);
+            }
+        }
+    }
+
+    fn reload_metadata(&mut self, t: usize) {
+        let path = self.traces[t].dir.join("metadata");
+        let len = file_len(&path);
+        if len == self.metadata_len[t] {
+            return;
+        }
+        // A metadata packet still being written fails to parse: it is retried next time.
+        if let Ok(meta) = metadata::load(&path) {
+            for e in self.entries.iter_mut().filter(|e| e.trace == t) {
+                e.cursor.ensure_registers(meta.registers);
+            }
+            self.traces[t].meta = meta;
+            self.metadata_len[t] = len;
+        }
+    }
+
+    fn open_new_streams(&mut self, t: usize) {
+        let Ok(files) = trace::stream_files(&self.traces[t].dir) else {
+            return;
+        };
+        for file in files {
+            let known = self.traces[t].streams.iter().any(|s| s.contains(&file));
+            if !known {
+                self.traces[t].streams.push(vec![file.clone()]);
+                self.add_stream(t, vec![file]);
+            }
+        }
+    }
+}
+
+fn file_len(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}

@@ -1,0 +1,262 @@
+//! babeltrace2-compatible text: one line per event, byte for byte what `sink.text.pretty`
+//! prints with its default options.
+//!
+//! `[time] (+delta) host:procname:(vpid) name: { packet context }, { stream event context },
+//! { event context }, { payload }`. The packet-context group is formatted once per packet.
+
+use super::decode::{Sink, State};
+use super::error::ReadError;
+use super::fmt::{self, push_escaped, push_g, push_int, push_padded, push_u64};
+use super::merge::Event;
+use super::stream::{Loss, Part};
+use super::time::Calendar;
+use super::types::{Enum, Int, Metadata};
+
+/// Writes events as text lines.
+pub struct Pretty {
+    clock: fmt::Clock,
+    last_ns: Option<i64>,
+    scratch: State,
+    /// (stream, packet serial) → formatted packet-context group.
+    packet_cache: Option<((usize, u64), Vec<u8>)>,
+    labels: Vec<usize>,
+}
+
+impl Pretty {
+    /// `calendar` converts seconds to the time of day shown (local time, like babeltrace2).
+    pub fn new(calendar: Calendar) -> Pretty {
+        Pretty {
+            clock: fmt::Clock::new(calendar),
+            last_ns: None,
+            scratch: State::default(),
+            packet_cache: None,
+            labels: Vec::new(),
+        }
+    }
+
+    /// Appends the line of `ev` (with its newline) to `out`.
+    pub fn event(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) -> Result<(), ReadError> {
+        if ev.has_clock() {
+            self.timestamp(ev.ns, out);
+        }
+        host(ev.meta(), out);
+        out.extend_from_slice(ev.class().name.as_bytes());
+        out.extend_from_slice(b": ");
+        let mut first = true;
+        self.packet_context(ev, out, &mut first)?;
+        for part in [Part::StreamContext, Part::Context, Part::Payload] {
+            let mark = out.len();
+            if !first {
+                out.extend_from_slice(b", ");
+            }
+            let mut sink = Text {
+                out,
+                labels: &mut self.labels,
+                counts: Vec::new(),
+            };
+            if ev.decode(part, &mut self.scratch, &mut sink)? {
+                first = false;
+            } else {
+                out.truncate(mark);
+            }
+        }
+        out.push(b'\n');
+        Ok(())
+    }
+
+    fn timestamp(&mut self, ns: i64, out: &mut Vec<u8>) {
+        out.push(b'[');
+        self.clock.push(out, ns, false);
+        out.extend_from_slice(b"] (");
+        match self.last_ns {
+            Some(last) => {
+                let delta = ns.wrapping_sub(last) as u64;
+                out.push(b'+');
+                push_u64(out, delta / 1_000_000_000);
+                out.push(b'.');
+                push_padded(out, delta % 1_000_000_000, 9);
+            }
+            None => out.extend_from_slice(b"+?.?????????"),
+        }
+        out.extend_from_slice(b") ");
+        self.last_ns = Some(ns);
+    }
+
+    fn packet_context(
+        &mut self,
+        ev: &Event<'_>,
+        out: &mut Vec<u8>,
+        first: &mut bool,
+    ) -> Result<(), ReadError> {
+        let key = (ev.stream, ev.cursor.packet.serial);
+        if self.packet_cache.as_ref().map(|c| c.0) != Some(key) {
+            let mut text = Vec::new();
+            let mut sink = Text {
+                out: &mut text,
+                labels: &mut self.labels,
+                counts: Vec::new(),
+            };
+            ev.decode(Part::PacketContext, &mut self.scratch, &mut sink)?;
+            self.packet_cache = Some((key, text));
+        }
+        if let Some((_, text)) = &self.packet_cache {
+            if !text.is_empty() {
+                out.extend_from_slice(text);
+                *first = false;
+            }
+        }
+        Ok(())
+    }
+
+    /// The stderr line babeltrace2 prints for a loss.
+    pub fn loss(
+        &mut self,
+        loss: &Loss,
+        trace: &str,
+        stream: &str,
+        class: u64,
+        id: u64,
+        meta: &Metadata,
+    ) -> String {
+        let (what, count, from, to) = match loss {
+            Loss::Events { count, from, to } => ("events", *count, *from, *to),
+            Loss::Packets { count, from, to } => ("packets", *count, *from, *to),
+        };
+        let mut range = Vec::new();
+        match (meta.clock.as_ref(), from, to) {
+            (Some(c), Some(f), Some(t)) => {
+                range.extend_from_slice(b"between [");
+                self.clock.push(&mut range, c.ns_from_origin(f), false);
+                range.extend_from_slice(b"] and [");
+                self.clock.push(&mut range, c.ns_from_origin(t), false);
+                range.push(b']');
+            }
+            _ => range.extend_from_slice(b"(unknown time range)"),
+        }
+        format!(
+            "WARNING: Tracer discarded {count} {what} {} in trace \"{trace}\" within stream \"{stream}\" (stream class ID: {class}, stream ID: {id}).",
+            String::from_utf8_lossy(&range)
+        )
+    }
+}
+
+/// `host:procname:(vpid) ` from the trace environment, as far as it has them.
+fn host(meta: &Metadata, out: &mut Vec<u8>) {
+    let mut any = false;
+    for key in ["hostname", "procname"] {
+        if let Some(v) = meta.env_str(key) {
+            if any {
+                out.push(b':');
+            }
+            out.extend_from_slice(v.as_bytes());
+            any = true;
+        }
+    }
+    if let Some(vpid) = meta.env_int("vpid") {
+        if any {
+            out.push(b':');
+        }
+        out.push(b'(');
+        fmt::push_i64(out, vpid);
+        out.push(b')');
+        any = true;
+    }
+    if any {
+        out.push(b' ');
+    }
+}
+
+/// Formats decoded values the way babeltrace2's pretty printer does.
+struct Text<'o> {
+    out: &'o mut Vec<u8>,
+    labels: &'o mut Vec<usize>,
+    /// Members printed so far in each open struct or array.
+    counts: Vec<u64>,
+}
+
+impl Text<'_> {
+    fn separator(&mut self) {
+        if let Some(n) = self.counts.last_mut() {
+            self.out
+                .extend_from_slice(if *n == 0 { b" " } else { b", " });
+            *n += 1;
+        }
+    }
+}
+
+impl Sink for Text<'_> {
+    fn int(&mut self, ty: &Int, v: u64) {
+        push_int(self.out, ty, v);
+    }
+
+    fn float(&mut self, v: f64) {
+        push_g(self.out, v);
+    }
+
+    fn string(&mut self, bytes: &[u8]) {
+        push_escaped(self.out, bytes);
+    }
+
+    fn enumeration(&mut self, ty: &Enum, v: u64) {
+        let value = if ty.int.signed {
+            i128::from(v as i64)
+        } else {
+            i128::from(v)
+        };
+        ty.labels(value, self.labels);
+        self.out.extend_from_slice(b"( ");
+        if self.labels.is_empty() {
+            self.out.extend_from_slice(b"<unknown>");
+        }
+        for (n, &i) in self.labels.iter().enumerate() {
+            if n > 0 {
+                self.out.extend_from_slice(b", ");
+            }
+            push_escaped(self.out, ty.mappings[i].label.as_bytes());
+        }
+        self.out.extend_from_slice(b" : container = ");
+        push_int(self.out, &ty.int, v);
+        self.out.extend_from_slice(b" )");
+    }
+
+    fn begin_struct(&mut self) {
+        self.out.push(b'{');
+        self.counts.push(0);
+    }
+
+    fn field(&mut self, name: &str) {
+        self.separator();
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b" = ");
+    }
+
+    fn end_struct(&mut self) {
+        self.counts.pop();
+        self.out.extend_from_slice(b" }");
+    }
+
+    fn begin_array(&mut self) {
+        self.out.push(b'[');
+        self.counts.push(0);
+    }
+
+    fn element(&mut self, index: u64) {
+        self.separator();
+        self.out.push(b'[');
+        push_u64(self.out, index);
+        self.out.extend_from_slice(b"] = ");
+    }
+
+    fn end_array(&mut self) {
+        self.counts.pop();
+        self.out.extend_from_slice(b" ]");
+    }
+
+    fn begin_variant(&mut self) {
+        self.out.extend_from_slice(b"{ ");
+    }
+
+    fn end_variant(&mut self) {
+        self.out.extend_from_slice(b" }");
+    }
+}

@@ -1,0 +1,466 @@
+//! One data stream: walks its packets and events in file order, lazily.
+//!
+//! Owns packet framing (header, magic, context, content and packet sizes checked against the
+//! file), event framing (header → event class, contexts, payload end), the stream's clock,
+//! and the discarded-events / discarded-packets bookkeeping. Only positions are kept for the
+//! current event; printers decode its fields again from the mapped bytes when they need them.
+
+use super::decode::{DecodeError, Decoder, Sink, Skip, State};
+use super::error::ReadError;
+use super::mmap::Mmap;
+use super::types::{EventClass, Field, Metadata, StreamClass};
+use std::path::{Path, PathBuf};
+
+const CTF_MAGIC: u64 = 0xC1FC_1FC1;
+
+/// Something the tracer reported lost, between two packets of a stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Loss {
+    /// `count` events lost between two clock values (cycles); `None` times when unknown.
+    Events {
+        count: u64,
+        from: Option<u64>,
+        to: Option<u64>,
+    },
+    /// Packets missing from the sequence numbers.
+    Packets {
+        count: u64,
+        from: Option<u64>,
+        to: Option<u64>,
+    },
+}
+
+/// The packet the cursor is in.
+#[derive(Debug, Clone, Default)]
+pub struct Packet {
+    /// Byte offset of the packet in the current file.
+    pub offset: usize,
+    pub size: usize,
+    pub content_bits: u64,
+    pub stream_class: usize,
+    pub instance: Option<u64>,
+    /// Bit offset of the packet context, if the stream class has one.
+    pub context_bit: Option<u64>,
+    pub begin: Option<u64>,
+    pub end: Option<u64>,
+    pub seq: Option<u64>,
+    /// Cumulative count of events the tracer discarded in this stream so far.
+    pub discarded: Option<u64>,
+    /// Distinguishes packets, for caches keyed on "the same packet as before".
+    pub serial: u64,
+}
+
+/// Where the current event's parts start, in bits from its packet start.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EventPos {
+    pub class: usize,
+    pub clock: u64,
+    pub stream_context: u64,
+    pub context: u64,
+    pub payload: u64,
+    pub end: u64,
+    pub vpid: Option<i64>,
+}
+
+/// Which part of an event (or its packet) to decode again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    PacketContext,
+    StreamContext,
+    Context,
+    Payload,
+}
+
+/// What `advance` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Event,
+    /// No more events now: the end of the stream, or of what was written so far (`follow`).
+    End,
+}
+
+pub struct StreamCursor {
+    files: Vec<PathBuf>,
+    file: usize,
+    map: Mmap,
+    follow: bool,
+    in_packet: bool,
+    pos: u64,
+    state: State,
+    pub packet: Packet,
+    pub event: EventPos,
+    /// Losses found since the caller last drained them.
+    pub losses: Vec<Loss>,
+    prev: Option<Packet>,
+    serial: u64,
+}
+
+impl StreamCursor {
+    /// A cursor over `files` (one stream, in time order). `follow` waits at a truncated end
+    /// instead of failing.
+    pub fn open(
+        files: Vec<PathBuf>,
+        meta: &Metadata,
+        follow: bool,
+    ) -> Result<StreamCursor, ReadError> {
+        let first = files.first().cloned().unwrap_or_default();
+        let map = Mmap::open(&first).map_err(|e| ReadError::new(&first, e.to_string()))?;
+        Ok(StreamCursor {
+            files,
+            file: 0,
+            map,
+            follow,
+            in_packet: false,
+            pos: 0,
+            state: State {
+                regs: vec![0; meta.registers],
+                ..State::default()
+            },
+            packet: Packet::default(),
+            event: EventPos::default(),
+            losses: Vec::new(),
+            prev: None,
+            serial: 0,
+        })
+    }
+
+    /// Makes room for the registers of metadata that grew while following.
+    pub fn ensure_registers(&mut self, n: usize) {
+        if self.state.regs.len() < n {
+            self.state.regs.resize(n, 0);
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.files[self.file]
+    }
+
+    /// The bytes of the current packet.
+    pub fn packet_bytes(&self) -> &[u8] {
+        let bytes = self.map.bytes();
+        &bytes[self.packet.offset..self.packet.offset + self.packet.size]
+    }
+
+    /// Moves to the next event.
+    pub fn advance(&mut self, meta: &Metadata) -> Result<Step, ReadError> {
+        loop {
+            if self.in_packet && self.pos < self.packet.content_bits {
+                self.read_event(meta)?;
+                return Ok(Step::Event);
+            }
+            if self.in_packet {
+                self.in_packet = false;
+                self.packet.offset += self.packet.size;
+            }
+            if self.packet.offset >= self.map.bytes().len() && !self.next_file()? {
+                return Ok(Step::End);
+            }
+            if !self.read_packet(meta)? {
+                return Ok(Step::End);
+            }
+        }
+    }
+
+    /// At the end of the mapped bytes: map the file again if it grew (`follow`), or go on
+    /// with the next file of the stream. False when there is nothing more to read now.
+    fn next_file(&mut self) -> Result<bool, ReadError> {
+        if self.follow {
+            self.remap()?;
+            if self.packet.offset < self.map.bytes().len() {
+                return Ok(true);
+            }
+        }
+        if self.file + 1 >= self.files.len() {
+            return Ok(false);
+        }
+        self.file += 1;
+        self.packet.offset = 0;
+        self.map =
+            Mmap::open(self.path()).map_err(|e| ReadError::new(self.path(), e.to_string()))?;
+        Ok(!self.map.bytes().is_empty())
+    }
+
+    fn remap(&mut self) -> Result<(), ReadError> {
+        let len = std::fs::metadata(self.path()).map(|m| m.len()).unwrap_or(0);
+        if len as usize > self.map.bytes().len() {
+            self.map =
+                Mmap::open(self.path()).map_err(|e| ReadError::new(self.path(), e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    fn error(&self, byte: u64, msg: impl Into<String>) -> ReadError {
+        ReadError::at(self.path(), byte, msg)
+    }
+
+    fn decode_error(&self, e: DecodeError) -> ReadError {
+        self.error(self.packet.offset as u64 + e.bit / 8, e.msg)
+    }
+
+    /// Reads the packet header and context at `packet.offset`. False when `follow` should
+    /// wait for the rest of a packet being written.
+    fn read_packet(&mut self, meta: &Metadata) -> Result<bool, ReadError> {
+        let offset = self.packet.offset;
+        let avail = &self.map.bytes()[offset..];
+        let start_clock = self.state.clock;
+        self.state.specials = Default::default();
+        let mut d = Decoder {
+            buf: avail,
+            pos: 0,
+            end: avail.len() as u64 * 8,
+            state: &mut self.state,
+        };
+        let framed = frame_packet(&mut d, meta);
+        let (header_bits, context_bit, stream_class) = match framed {
+            Ok(v) => v,
+            Err(_) if self.follow => {
+                self.state.clock = start_clock;
+                return Ok(false);
+            }
+            Err(e) => return Err(self.decode_error(e)),
+        };
+        let s = self.state.specials;
+        if let Some(m) = s.magic.filter(|&m| m != CTF_MAGIC) {
+            return Err(self.error(
+                offset as u64,
+                format!("bad packet magic 0x{m:08X} (expected 0x{CTF_MAGIC:08X})"),
+            ));
+        }
+        let packet_bits = s.packet_size.unwrap_or(avail.len() as u64 * 8);
+        let content_bits = s.content_size.unwrap_or(packet_bits);
+        if packet_bits % 8 != 0 || packet_bits == 0 {
+            return Err(self.error(
+                offset as u64,
+                format!("packet size {packet_bits} bits is not a positive whole number of bytes"),
+            ));
+        }
+        if packet_bits / 8 > avail.len() as u64 {
+            if self.follow {
+                self.state.clock = start_clock;
+                return Ok(false);
+            }
+            return Err(self.error(
+                offset as u64,
+                format!("packet size {} bytes goes past the end of the file ({} bytes left): truncated packet", packet_bits / 8, avail.len()),
+            ));
+        }
+        if content_bits > packet_bits || content_bits < header_bits {
+            return Err(self.error(offset as u64, format!("packet content size {content_bits} bits does not fit packet size {packet_bits} bits")));
+        }
+        self.serial += 1;
+        self.packet = Packet {
+            offset,
+            size: (packet_bits / 8) as usize,
+            content_bits,
+            stream_class,
+            instance: s.stream_instance,
+            context_bit,
+            begin: s.begin,
+            end: s.end,
+            seq: s.seq_num,
+            discarded: s.discarded,
+            serial: self.serial,
+        };
+        self.note_losses();
+        self.prev = Some(self.packet.clone());
+        self.pos = header_bits;
+        self.in_packet = true;
+        Ok(true)
+    }
+
+    fn note_losses(&mut self) {
+        let p = &self.packet;
+        let Some(prev) = &self.prev else {
+            if let Some(n @ 1..) = p.discarded {
+                self.losses.push(Loss::Events {
+                    count: n,
+                    from: p.begin,
+                    to: p.end,
+                });
+            }
+            return;
+        };
+        if let (Some(now), Some(before)) = (p.discarded, prev.discarded) {
+            if now != before {
+                self.losses.push(Loss::Events {
+                    count: now.wrapping_sub(before),
+                    from: prev.end,
+                    to: p.end,
+                });
+            }
+        }
+        if let (Some(now), Some(before)) = (p.seq, prev.seq) {
+            if now > before.wrapping_add(1) {
+                self.losses.push(Loss::Packets {
+                    count: now - before - 1,
+                    from: prev.end,
+                    to: p.begin,
+                });
+            }
+        }
+    }
+
+    fn read_event(&mut self, meta: &Metadata) -> Result<(), ReadError> {
+        let sc = &meta.streams[self.packet.stream_class];
+        let start = self.pos;
+        let bytes = &self.map.bytes()[self.packet.offset..self.packet.offset + self.packet.size];
+        let mut d = Decoder {
+            buf: bytes,
+            pos: start,
+            end: self.packet.content_bits,
+            state: &mut self.state,
+        };
+        let ev = frame_event(&mut d, sc);
+        let pos = d.pos;
+        let ev = ev.map_err(|e| self.decode_error(e))?;
+        if pos == start {
+            return Err(self.error(self.packet.offset as u64 + start / 8, "zero-length event"));
+        }
+        self.pos = pos;
+        self.event = ev;
+        Ok(())
+    }
+
+    /// Decodes one part of the current event (or its packet's context) into `sink`, using
+    /// `scratch` for registers so the stream's own state is left as it is.
+    pub fn decode<S: Sink>(
+        &self,
+        meta: &Metadata,
+        part: Part,
+        scratch: &mut State,
+        sink: &mut S,
+    ) -> Result<bool, ReadError> {
+        let sc = &meta.streams[self.packet.stream_class];
+        let ec = &sc.events[self.event.class];
+        let (field, pos) = match part {
+            Part::PacketContext => (
+                sc.packet_context.as_ref(),
+                self.packet.context_bit.unwrap_or(0),
+            ),
+            Part::StreamContext => (sc.event_context.as_ref(), self.event.stream_context),
+            Part::Context => (ec.context.as_ref(), self.event.context),
+            Part::Payload => (ec.payload.as_ref(), self.event.payload),
+        };
+        let Some(field) = field.filter(|f| f.visible) else {
+            return Ok(false);
+        };
+        scratch.regs.clone_from(&self.state.regs);
+        let mut d = Decoder {
+            buf: self.packet_bytes(),
+            pos,
+            end: self.packet.content_bits,
+            state: scratch,
+        };
+        d.value(&field.ty, sink).map_err(|e| self.decode_error(e))?;
+        Ok(true)
+    }
+
+    /// The class of the current event.
+    pub fn event_class<'m>(&self, meta: &'m Metadata) -> &'m EventClass {
+        &meta.streams[self.packet.stream_class].events[self.event.class]
+    }
+}
+
+/// Identity of the stream a file belongs to, from its first packet: stream class id, stream
+/// instance id and beginning time. None for an empty file.
+pub fn identify(
+    path: &Path,
+    meta: &Metadata,
+) -> Result<Option<(u64, Option<u64>, Option<u64>)>, ReadError> {
+    let map = Mmap::open(path).map_err(|e| ReadError::new(path, e.to_string()))?;
+    let bytes = map.bytes();
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    let mut state = State {
+        regs: vec![0; meta.registers],
+        ..State::default()
+    };
+    let mut d = Decoder {
+        buf: bytes,
+        pos: 0,
+        end: bytes.len() as u64 * 8,
+        state: &mut state,
+    };
+    let (_, _, index) =
+        frame_packet(&mut d, meta).map_err(|e| ReadError::at(path, e.bit / 8, e.msg))?;
+    let s = state.specials;
+    Ok(Some((meta.streams[index].id, s.stream_instance, s.begin)))
+}
+
+/// Decodes a packet header and context; returns the bit where events start, where the
+/// context started, and the stream class index.
+fn frame_packet(
+    d: &mut Decoder<'_>,
+    meta: &Metadata,
+) -> Result<(u64, Option<u64>, usize), DecodeError> {
+    if let Some(h) = &meta.packet_header {
+        d.value(&h.ty, &mut Skip)?;
+    }
+    let id = d
+        .state
+        .specials
+        .stream_class
+        .unwrap_or(meta.streams.first().map_or(0, |s| s.id));
+    let Some(index) = meta.streams.iter().position(|s| s.id == id) else {
+        return Err(DecodeError {
+            bit: 0,
+            msg: format!("packet header names unknown stream class {id}"),
+        });
+    };
+    let mut context_bit = None;
+    if let Some(c) = &meta.streams[index].packet_context {
+        d.align(c.ty.align())?;
+        context_bit = Some(d.pos);
+        d.value(&c.ty, &mut Skip)?;
+    }
+    Ok((d.pos, context_bit, index))
+}
+
+/// Decodes an event's header and skips its contexts and payload, recording where each starts.
+fn frame_event(d: &mut Decoder<'_>, sc: &StreamClass) -> Result<EventPos, DecodeError> {
+    d.state.specials.event_id = None;
+    d.state.specials.vpid = None;
+    skip(d, sc.event_header.as_ref())?;
+    let id = d.state.specials.event_id.unwrap_or(0);
+    let class = match sc.by_id.get(&id) {
+        Some(&c) => c,
+        None if sc.events.len() == 1 && d.state.specials.event_id.is_none() => 0,
+        None => {
+            return Err(DecodeError {
+                bit: d.pos,
+                msg: format!("event id {id} is not declared in the metadata"),
+            })
+        }
+    };
+    let stream_context = start_of(d, sc.event_context.as_ref())?;
+    skip(d, sc.event_context.as_ref())?;
+    let ec = &sc.events[class];
+    let context = start_of(d, ec.context.as_ref())?;
+    skip(d, ec.context.as_ref())?;
+    let payload = start_of(d, ec.payload.as_ref())?;
+    skip(d, ec.payload.as_ref())?;
+    Ok(EventPos {
+        class,
+        clock: d.state.clock,
+        stream_context,
+        context,
+        payload,
+        end: d.pos,
+        vpid: d.state.specials.vpid,
+    })
+}
+
+fn start_of(d: &mut Decoder<'_>, field: Option<&Field>) -> Result<u64, DecodeError> {
+    if let Some(f) = field {
+        d.align(f.ty.align())?;
+    }
+    Ok(d.pos)
+}
+
+fn skip(d: &mut Decoder<'_>, field: Option<&Field>) -> Result<(), DecodeError> {
+    match field {
+        Some(f) => d.value(&f.ty, &mut Skip),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,206 @@
+//! Per-event-name and per-stream statistics of a trace: counts, time span, rate, and losses.
+//!
+//! Counting is indexed by (stream, event class) so adding an event costs no hashing; names
+//! are only joined when the report is rendered.
+
+use super::fmt;
+use super::merge::{Event, LossReport};
+use super::stream::Loss;
+use super::time::Calendar;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Counter {
+    count: u64,
+    first: i64,
+    last: i64,
+}
+
+impl Counter {
+    fn add(&mut self, ns: i64) {
+        if self.count == 0 {
+            self.first = ns;
+        }
+        self.first = self.first.min(ns);
+        self.last = self.last.max(ns);
+        self.count += 1;
+    }
+
+    fn merge(&mut self, o: &Counter) {
+        if o.count == 0 {
+            return;
+        }
+        if self.count == 0 {
+            *self = *o;
+            return;
+        }
+        self.count += o.count;
+        self.first = self.first.min(o.first);
+        self.last = self.last.max(o.last);
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct StreamLosses {
+    path: PathBuf,
+    events: u64,
+    packets: u64,
+}
+
+/// Statistics gathered event by event.
+#[derive(Default)]
+pub struct Summary {
+    /// [stream][event class] → counter, with the class name kept beside it.
+    counters: Vec<Vec<(Counter, String)>>,
+    losses: Vec<StreamLosses>,
+}
+
+impl Summary {
+    pub fn new() -> Summary {
+        Summary::default()
+    }
+
+    pub fn add_event(&mut self, ev: &Event<'_>) {
+        if self.counters.len() <= ev.stream {
+            self.counters.resize_with(ev.stream + 1, Vec::new);
+        }
+        let per_class = &mut self.counters[ev.stream];
+        let class = ev.cursor.event.class;
+        if per_class.len() <= class {
+            per_class.resize_with(class + 1, Default::default);
+        }
+        let slot = &mut per_class[class];
+        if slot.0.count == 0 {
+            slot.1.clone_from(&ev.class().name);
+        }
+        slot.0.add(ev.ns);
+    }
+
+    pub fn add_loss(&mut self, report: &LossReport<'_>) {
+        let i = match self.losses.iter().position(|l| l.path == report.path) {
+            Some(i) => i,
+            None => {
+                self.losses.push(StreamLosses {
+                    path: report.path.clone(),
+                    ..Default::default()
+                });
+                self.losses.len() - 1
+            }
+        };
+        match report.loss {
+            Loss::Events { count, .. } => {
+                self.losses[i].events = self.losses[i].events.saturating_add(count)
+            }
+            Loss::Packets { count, .. } => {
+                self.losses[i].packets = self.losses[i].packets.saturating_add(count)
+            }
+        }
+    }
+
+    /// Total events discarded by the tracer, over all streams.
+    pub fn discarded_events(&self) -> u64 {
+        self.losses.iter().map(|l| l.events).sum()
+    }
+
+    /// The report, as text lines. Times are shown with `calendar`.
+    pub fn render(&self, calendar: Calendar) -> String {
+        let mut clock = fmt::Clock::new(calendar);
+        let mut by_name: BTreeMap<&str, Counter> = BTreeMap::new();
+        for (c, name) in self.counters.iter().flatten() {
+            if c.count > 0 {
+                by_name.entry(name.as_str()).or_default().merge(c);
+            }
+        }
+        let mut total = Counter::default();
+        by_name.values().for_each(|c| total.merge(c));
+        let mut out = String::new();
+        self.render_loss_banner(&mut out);
+        out.push_str(&format!(
+            "{} events, {} event names",
+            total.count,
+            by_name.len()
+        ));
+        if total.count > 0 {
+            out.push_str(&format!(
+                ", from {} to {} ({} s)",
+                time(&mut clock, total.first),
+                time(&mut clock, total.last),
+                seconds(total.last - total.first)
+            ));
+        }
+        out.push('\n');
+        if !by_name.is_empty() {
+            let width = by_name.keys().map(|n| n.len()).max().unwrap_or(0).max(5);
+            out.push_str(&format!(
+                "{:<width$}  {:>12}  {:<29}  {:<29}  {:>14}\n",
+                "EVENT", "COUNT", "FIRST", "LAST", "RATE (/s)"
+            ));
+            for (name, c) in &by_name {
+                out.push_str(&format!(
+                    "{name:<width$}  {:>12}  {:<29}  {:<29}  {:>14}\n",
+                    c.count,
+                    time(&mut clock, c.first),
+                    time(&mut clock, c.last),
+                    rate(c)
+                ));
+            }
+        }
+        self.render_streams(&mut out);
+        out
+    }
+
+    fn render_loss_banner(&self, out: &mut String) {
+        let events = self.discarded_events();
+        let packets: u64 = self.losses.iter().map(|l| l.packets).sum();
+        if events > 0 {
+            out.push_str(&format!("WARNING: the tracer discarded {events} events (buffers full): this trace is incomplete\n"));
+        }
+        if packets > 0 {
+            out.push_str(&format!(
+                "WARNING: the tracer discarded {packets} packets: this trace is incomplete\n"
+            ));
+        }
+    }
+
+    fn render_streams(&self, out: &mut String) {
+        let lossy: Vec<&StreamLosses> = self
+            .losses
+            .iter()
+            .filter(|l| l.events > 0 || l.packets > 0)
+            .collect();
+        if lossy.is_empty() {
+            out.push_str("no events discarded\n");
+            return;
+        }
+        out.push_str("STREAM  DISCARDED EVENTS  DISCARDED PACKETS\n");
+        for l in lossy {
+            out.push_str(&format!(
+                "{}  {}  {}\n",
+                l.path.display(),
+                l.events,
+                l.packets
+            ));
+        }
+    }
+}
+
+fn time(clock: &mut fmt::Clock, ns: i64) -> String {
+    let mut out = Vec::new();
+    clock.push(&mut out, ns, true);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn seconds(ns: i64) -> String {
+    let mut out = Vec::new();
+    fmt::push_seconds(&mut out, ns);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn rate(c: &Counter) -> String {
+    let span = (c.last - c.first) as f64 / 1e9;
+    if c.count < 2 || span <= 0.0 {
+        return "-".to_string();
+    }
+    format!("{:.1}", (c.count - 1) as f64 / span)
+}

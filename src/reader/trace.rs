@@ -1,0 +1,162 @@
+//! Finding and opening traces: the directories given, their metadata and their streams.
+//!
+//! Owns babeltrace2's discovery rules: a trace is a directory holding `metadata`, searched
+//! recursively below each input; stream files are the other non-empty regular files not
+//! starting with `.`; files of one stream (same class and instance id) are chained in time
+//! order; trace directories with the same UUID form one trace, and a stream file seen twice
+//! (a copied trace) is read once.
+
+use super::error::ReadError;
+use super::metadata;
+use super::stream;
+use super::types::Metadata;
+use std::path::{Path, PathBuf};
+
+/// One trace, ready to be read.
+pub struct Trace {
+    pub dir: PathBuf,
+    pub meta: Metadata,
+    /// Each stream's files, in time order.
+    pub streams: Vec<Vec<PathBuf>>,
+}
+
+impl Trace {
+    /// babeltrace2's trace name: the `hostname` of the environment, if any.
+    pub fn name(&self) -> String {
+        self.meta
+            .env_str("hostname")
+            .map_or_else(|| self.dir.display().to_string(), str::to_string)
+    }
+}
+
+/// The trace directories at or below each input path, in a stable order.
+pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ReadError> {
+    let mut found = Vec::new();
+    for input in inputs {
+        let before = found.len();
+        let meta = std::fs::metadata(input).map_err(|e| ReadError::new(input, e.to_string()))?;
+        if !meta.is_dir() {
+            return Err(ReadError::new(
+                input,
+                "not a directory (give a trace directory)",
+            ));
+        }
+        walk(input, &mut found, 0)?;
+        if found.len() == before {
+            return Err(ReadError::new(
+                input,
+                "no CTF trace found here (no `metadata` file in it or below it)",
+            ));
+        }
+    }
+    Ok(found)
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>, depth: usize) -> Result<(), ReadError> {
+    if dir.join("metadata").is_file() {
+        found.push(dir.to_path_buf());
+        return Ok(());
+    }
+    if depth > 32 {
+        return Ok(());
+    }
+    for sub in sorted_entries(dir)? {
+        if sub.is_dir() {
+            walk(&sub, found, depth + 1)?;
+        }
+    }
+    Ok(())
+}
+
+fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, ReadError> {
+    let rd = std::fs::read_dir(dir).map_err(|e| ReadError::new(dir, e.to_string()))?;
+    let mut out: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    out.sort();
+    Ok(out)
+}
+
+/// The stream data files of a trace directory.
+pub fn stream_files(dir: &Path) -> Result<Vec<PathBuf>, ReadError> {
+    Ok(sorted_entries(dir)?
+        .into_iter()
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name != "metadata"
+                && !name.starts_with('.')
+                && std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.len() > 0)
+        })
+        .collect())
+}
+
+/// Opens every trace at or below `inputs`, merging directories that share a trace UUID.
+pub fn open_all(inputs: &[PathBuf]) -> Result<Vec<Trace>, ReadError> {
+    let mut traces: Vec<(Trace, Vec<StreamKey>)> = Vec::new();
+    for dir in discover(inputs)? {
+        let meta = metadata::load(&dir.join("metadata"))?;
+        let mut keyed = Vec::new();
+        for file in stream_files(&dir)? {
+            let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            // A file whose first packet does not decode stays a stream of its own: reading it
+            // reports the error in place, after what the other streams could give.
+            let (class, instance, begin) = stream::identify(&file, &meta)
+                .unwrap_or(Some((u64::MAX, None, None)))
+                .unwrap_or_default();
+            keyed.push(StreamKey {
+                class,
+                instance,
+                begin,
+                size,
+                file,
+            });
+        }
+        match traces
+            .iter_mut()
+            .find(|(t, _)| t.meta.uuid.is_some() && t.meta.uuid == meta.uuid)
+        {
+            Some((_, files)) => files.extend(keyed),
+            None => traces.push((
+                Trace {
+                    dir,
+                    meta,
+                    streams: Vec::new(),
+                },
+                keyed,
+            )),
+        }
+    }
+    Ok(traces
+        .into_iter()
+        .map(|(mut t, keys)| {
+            t.streams = group_streams(keys);
+            t
+        })
+        .collect())
+}
+
+struct StreamKey {
+    class: u64,
+    instance: Option<u64>,
+    begin: Option<u64>,
+    size: u64,
+    file: PathBuf,
+}
+
+/// Chains the files of each stream in time order, dropping exact duplicates.
+fn group_streams(mut keys: Vec<StreamKey>) -> Vec<Vec<PathBuf>> {
+    keys.sort_by(|a, b| (a.class, a.instance, a.begin).cmp(&(b.class, b.instance, b.begin)));
+    keys.dedup_by(|b, a| {
+        a.instance.is_some()
+            && (a.class, a.instance, a.begin, a.size) == (b.class, b.instance, b.begin, b.size)
+    });
+    let mut out: Vec<Vec<PathBuf>> = Vec::new();
+    let mut last: Option<(u64, Option<u64>)> = None;
+    for k in keys {
+        let same = k.instance.is_some() && last == Some((k.class, k.instance));
+        last = Some((k.class, k.instance));
+        match out.last_mut() {
+            Some(files) if same => files.push(k.file),
+            _ => out.push(vec![k.file]),
+        }
+    }
+    out
+}

@@ -1,0 +1,272 @@
+//! The decoded shape of a trace: field types, clocks, stream and event classes.
+//!
+//! Plain data built once by `model` from the metadata and then only read by the decoder and
+//! the printers. Field types carry everything decoding needs precomputed: alignment in bits,
+//! the register a length or tag is stored in, the special meaning of a header field, and
+//! whether babeltrace2 would show the field.
+
+use std::collections::HashMap;
+
+/// Special role of an integer field, as babeltrace2 assigns by name and scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Meaning {
+    None,
+    Magic,
+    StreamClassId,
+    StreamInstanceId,
+    PacketBegin,
+    PacketEnd,
+    ContentSize,
+    PacketSize,
+    SeqNum,
+    Discarded,
+    EventId,
+    /// A `vpid`/`pid` context field: shown as usual, also remembered for `--pid`.
+    Vpid,
+}
+
+impl Meaning {
+    /// True when babeltrace2 keeps the field out of what it prints.
+    pub fn hides(self) -> bool {
+        !matches!(self, Meaning::None | Meaning::Vpid)
+    }
+}
+
+/// Display base of an integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Base {
+    Bin,
+    Oct,
+    Dec,
+    Hex,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Int {
+    /// Width in bits, 1..=64.
+    pub size: u32,
+    /// Alignment in bits, a power of two.
+    pub align: u32,
+    pub signed: bool,
+    pub big_endian: bool,
+    pub base: Base,
+    /// `encoding = UTF8|ASCII`: arrays and sequences of such bytes print as strings.
+    pub text: bool,
+    /// Mapped to the stream's default clock (`map = clock.X.value`).
+    pub clock: bool,
+    pub meaning: Meaning,
+    /// Register receiving the value when a sequence length or a variant tag refers to it.
+    pub reg: Option<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Float {
+    /// 32 or 64.
+    pub size: u32,
+    pub align: u32,
+    pub big_endian: bool,
+}
+
+/// One label of an enumeration and the value range it covers (inclusive).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mapping {
+    pub label: String,
+    pub lo: i128,
+    pub hi: i128,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Enum {
+    pub int: Int,
+    /// In metadata order; one label may cover several ranges.
+    pub mappings: Vec<Mapping>,
+}
+
+impl Enum {
+    /// Distinct labels covering `v`, in the order babeltrace2 lists them.
+    pub fn labels(&self, v: i128, out: &mut Vec<usize>) {
+        out.clear();
+        for (i, m) in self.mappings.iter().enumerate() {
+            if m.lo <= v && v <= m.hi {
+                let first = self
+                    .mappings
+                    .iter()
+                    .position(|o| o.label == m.label)
+                    .unwrap_or(i);
+                if !out.contains(&first) {
+                    out.push(first);
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// Name as printed: one leading `_` stripped.
+    pub name: String,
+    /// Name as written in the metadata.
+    pub raw: String,
+    pub ty: Type,
+    /// Whether babeltrace2 would show this field.
+    pub visible: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Struct {
+    pub align: u32,
+    pub fields: Vec<Field>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Len {
+    Fixed(u64),
+    Reg(u16),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Array {
+    pub elem: Box<Type>,
+    pub len: Len,
+    /// Elements are byte-aligned 8-bit text integers: shown as one string.
+    pub text: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variant {
+    pub tag: u16,
+    pub options: Vec<Field>,
+    /// Tag value ranges selecting an option index.
+    pub select: Vec<(i128, i128, usize)>,
+}
+
+impl Variant {
+    pub fn option_for(&self, tag: i128) -> Option<&Field> {
+        self.select
+            .iter()
+            .find(|(lo, hi, _)| *lo <= tag && tag <= *hi)
+            .and_then(|&(_, _, i)| self.options.get(i))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Type {
+    Int(Int),
+    Float(Float),
+    String,
+    Enum(Enum),
+    Struct(Struct),
+    Array(Array),
+    Variant(Variant),
+}
+
+impl Type {
+    /// Alignment in bits before the field starts (variants align per option).
+    pub fn align(&self) -> u32 {
+        match self {
+            Type::Int(i) => i.align,
+            Type::Enum(e) => e.int.align,
+            Type::Float(f) => f.align,
+            Type::String => 8,
+            Type::Struct(s) => s.align,
+            Type::Array(a) => a.elem.align(),
+            Type::Variant(_) => 1,
+        }
+    }
+}
+
+/// A clock class.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clock {
+    pub name: String,
+    pub freq: u64,
+    /// Seconds part of the offset, after folding whole seconds out of `offset_cycles`.
+    pub offset_s: i64,
+    /// Cycles part of the offset, in `0..freq`.
+    pub offset_cycles: u64,
+    pub absolute: bool,
+    pub uuid: Option<[u8; 16]>,
+}
+
+impl Clock {
+    /// Nanoseconds from the clock's origin for a clock value, like babeltrace2.
+    pub fn ns_from_origin(&self, value: u64) -> i64 {
+        let base = self
+            .offset_s
+            .wrapping_mul(1_000_000_000)
+            .wrapping_add(self.cycles_to_ns(self.offset_cycles) as i64);
+        base.wrapping_add(self.cycles_to_ns(value) as i64)
+    }
+
+    fn cycles_to_ns(&self, cycles: u64) -> u64 {
+        if self.freq == 1_000_000_000 {
+            cycles
+        } else {
+            (1e9 * cycles as f64 / self.freq as f64) as u64
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventClass {
+    pub id: u64,
+    pub name: String,
+    pub loglevel: Option<i64>,
+    pub context: Option<Field>,
+    pub payload: Option<Field>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamClass {
+    pub id: u64,
+    pub packet_context: Option<Field>,
+    pub event_header: Option<Field>,
+    pub event_context: Option<Field>,
+    pub events: Vec<EventClass>,
+    /// Event id → index in `events`.
+    pub by_id: HashMap<u64, usize>,
+}
+
+/// An `env` value: babeltrace2 keeps strings and integers only.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnvValue {
+    Int(i64),
+    Str(String),
+}
+
+/// Everything the metadata of one trace says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metadata {
+    pub uuid: Option<[u8; 16]>,
+    pub big_endian: bool,
+    pub packet_header: Option<Field>,
+    pub clock: Option<Clock>,
+    pub streams: Vec<StreamClass>,
+    pub env: Vec<(String, EnvValue)>,
+    /// Number of registers a decoder of this trace needs.
+    pub registers: usize,
+}
+
+impl Metadata {
+    pub fn env(&self, key: &str) -> Option<&EnvValue> {
+        self.env.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub fn env_str(&self, key: &str) -> Option<&str> {
+        match self.env(key) {
+            Some(EnvValue::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn env_int(&self, key: &str) -> Option<i64> {
+        match self.env(key) {
+            Some(EnvValue::Int(v)) => Some(*v),
+            _ => None,
+        }
+    }
+
+    pub fn stream_class(&self, id: u64) -> Option<&StreamClass> {
+        self.streams.iter().find(|s| s.id == id)
+    }
+}
