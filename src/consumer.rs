@@ -22,6 +22,16 @@ struct Stream {
     next: u64,
     /// Write position seen at the last quiet check.
     last_offset: u64,
+    /// The last packet written: (timestamp_end, events_discarded).
+    last_written: Option<(u64, u64)>,
+}
+
+impl Stream {
+    fn write(&mut self, packet: &[u8], info: &PacketInfo) -> io::Result<()> {
+        self.file.write_all(packet)?;
+        self.last_written = Some((info.ts_end.max(info.ts_begin), info.discarded));
+        Ok(())
+    }
 }
 
 /// Drains one channel into its stream files.
@@ -45,6 +55,7 @@ impl Consumer {
                     file: File::create(dir.join(format!("channel0_{}", rb.cpu())))?,
                     next: 0,
                     last_offset: 0,
+                    last_written: None,
                 })
             })
             .collect::<io::Result<Vec<_>>>()?;
@@ -66,7 +77,7 @@ impl Consumer {
                 let Some(info) = take_packet(rb, stream.next, &mut self.scratch, &self.uuid) else {
                     break;
                 };
-                stream.file.write_all(&self.scratch)?;
+                stream.write(&self.scratch, &info)?;
                 rb.release(stream.next);
                 stream.next = info.seq + 1;
                 written += 1;
@@ -108,25 +119,51 @@ impl Consumer {
                     std::thread::yield_now();
                 }
                 self.scratch.clear();
-                if take_packet(rb, n, &mut self.scratch, &self.uuid).is_some()
-                    && !(geo.overwrite && rb.overwritten_since_copy(n))
-                {
-                    stream.file.write_all(&self.scratch)?;
-                    self.packets += 1;
+                if let Some(info) = take_packet(rb, n, &mut self.scratch, &self.uuid) {
+                    if !(geo.overwrite && rb.overwritten_since_copy(n)) {
+                        stream.write(&self.scratch, &info)?;
+                        self.packets += 1;
+                    }
                 }
                 stream.next = n + 1;
             }
+            self.packets += report_late_discards(rb, stream, &mut self.scratch, &self.uuid)?;
             stream.file.flush()?;
         }
         Ok(())
     }
 }
 
-/// Copies sub-buffer `n` of `rb` into `out` as a CTF packet.
-fn take_packet(rb: &RingBuffer, n: u64, out: &mut Vec<u8>, uuid: &[u8; 16]) -> Option<PacketInfo> {
-    out.resize(PACKET_HEADER_LEN, 0);
-    let info = rb.copy_subbuf(n, out)?;
-    let mut header = Vec::with_capacity(PACKET_HEADER_LEN);
+/// Events dropped after the last packet was closed (the buffer stayed
+/// full until the end) are reported in a final, empty packet, so the
+/// trace's cumulative `events_discarded` is exact. Returns packets written.
+fn report_late_discards(
+    rb: &RingBuffer,
+    stream: &mut Stream,
+    scratch: &mut Vec<u8>,
+    uuid: &[u8; 16],
+) -> io::Result<u64> {
+    let (last_end, last_discarded) = stream.last_written.unwrap_or((0, 0));
+    let discarded = rb.discarded();
+    if discarded <= last_discarded {
+        return Ok(0);
+    }
+    let now = crate::clock::now().max(last_end);
+    let info = PacketInfo {
+        seq: stream.next,
+        ts_begin: now,
+        ts_end: now,
+        data_len: 0,
+        discarded,
+    };
+    scratch.clear();
+    packet_header(rb, &info, uuid).encode(scratch);
+    stream.write(scratch, &info)?;
+    stream.next += 1;
+    Ok(1)
+}
+
+fn packet_header(rb: &RingBuffer, info: &PacketInfo, uuid: &[u8; 16]) -> PacketHeader {
     PacketHeader {
         uuid: *uuid,
         stream_instance_id: rb.cpu() as u64,
@@ -137,7 +174,14 @@ fn take_packet(rb: &RingBuffer, n: u64, out: &mut Vec<u8>, uuid: &[u8; 16]) -> O
         discarded: info.discarded,
         cpu: rb.cpu(),
     }
-    .encode(&mut header);
+}
+
+/// Copies sub-buffer `n` of `rb` into `out` as a CTF packet.
+fn take_packet(rb: &RingBuffer, n: u64, out: &mut Vec<u8>, uuid: &[u8; 16]) -> Option<PacketInfo> {
+    out.resize(PACKET_HEADER_LEN, 0);
+    let info = rb.copy_subbuf(n, out)?;
+    let mut header = Vec::with_capacity(PACKET_HEADER_LEN);
+    packet_header(rb, &info, uuid).encode(&mut header);
     out[..PACKET_HEADER_LEN].copy_from_slice(&header);
     Some(info)
 }

@@ -67,7 +67,27 @@ fn session() -> Option<&'static Session> {
 }
 
 fn lock() -> std::sync::MutexGuard<'static, Registry> {
+    pin_library();
     REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Keeps libust loaded until exit once anything registered: it may have
+/// been loaded along with a dlopen()ed provider, and its buffers, handles
+/// and consumer thread must outlive that library's dlclose().
+fn pin_library() {
+    static PINNED: OnceCell<()> = OnceCell::new();
+    PINNED.get_or_init(|| {
+        // SAFETY: dladdr fills `info` for an address of this library; the
+        // file name it returns is passed straight back to dlopen, which
+        // only bumps the reference count (RTLD_NOLOAD) and sets NODELETE.
+        unsafe {
+            let mut info: libc::Dl_info = std::mem::zeroed();
+            let here = pin_library as *const libc::c_void;
+            if libc::dladdr(here, &mut info) != 0 && !info.dli_fname.is_null() {
+                libc::dlopen(info.dli_fname, libc::RTLD_NOW | libc::RTLD_NOLOAD | libc::RTLD_NODELETE);
+            }
+        }
+    });
 }
 
 /// Reads a tracepoint's name and signature.

@@ -92,7 +92,7 @@
 #define TRACEPOINT_LOGLEVEL(provider, name, level) \
 	static const int __ust_loglevel__##provider##___##name __attribute__((used)) = (level);
 #define TRACEPOINT_EVENT_INSTANCE(provider, cls, name, args)     \
-	static const int __ust_loglevel_ref__##provider##___##name \
+	static int __ust_loglevel_ref__##provider##___##name \
 		__attribute__((weakref("__ust_loglevel__" #provider "___" #name)));
 #include TRACEPOINT_INCLUDE
 

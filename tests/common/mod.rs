@@ -41,7 +41,8 @@ pub fn run_ok(cmd: &mut Command) -> Output {
 }
 
 /// Compiles C sources into `out` with -Wall -Wextra -Werror, against
-/// include/ and libust (rpath set, so no LD_LIBRARY_PATH is needed).
+/// include/ and libust (rpath set, so no LD_LIBRARY_PATH is needed);
+/// `-nolibust` in `extra` leaves libust out (no -L, rpath or -lust).
 pub fn compile(sources: &[PathBuf], out: &Path, extra: &[&str]) {
     let lib = lib_dir();
     let mut cmd = Command::new("cc");
@@ -51,11 +52,11 @@ pub fn compile(sources: &[PathBuf], out: &Path, extra: &[&str]) {
         .args(sources)
         .arg("-o")
         .arg(out)
-        .args(extra)
-        .arg(format!("-L{}", lib.display()))
-        .arg(format!("-Wl,-rpath,{}", lib.display()));
+        .args(extra.iter().filter(|a| **a != "-nolibust"));
     if !extra.contains(&"-nolibust") {
-        cmd.arg("-lust");
+        cmd.arg(format!("-L{}", lib.display()))
+            .arg(format!("-Wl,-rpath,{}", lib.display()))
+            .arg("-lust");
     }
     run_ok(&mut cmd);
 }
