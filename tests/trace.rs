@@ -323,7 +323,8 @@ fn dynamic_linkage_traces_only_with_the_provider_and_runs_without_libust() {
     assert!(!String::from_utf8_lossy(&needed.stdout).contains("libust"), "no DT_NEEDED on libust");
 
     let without_lib = dir.join("t-nolib");
-    let out = run_ok(Command::new(&exe).env("UST_TRACE", &without_lib));
+    // cargo test puts target/<profile> on LD_LIBRARY_PATH: take it away.
+    let out = run_ok(Command::new(&exe).env("UST_TRACE", &without_lib).env_remove("LD_LIBRARY_PATH"));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "dynamic: 3 items\n");
     assert!(!has_trace(&without_lib), "libust not found: untraced");
 
