@@ -172,3 +172,40 @@ pub fn discarded(trace: &Path) -> u64 {
 pub fn has_trace(dir: &Path) -> bool {
     dir.join("metadata").exists()
 }
+
+/// Whether LTTng's tools are installed; if so, makes sure a session daemon
+/// answers (starting one, as root, when none does). `false` means skip.
+pub fn lttng_ready() -> bool {
+    let ok = |args: &[&str]| {
+        Command::new("lttng")
+            .args(args)
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    if Command::new("lttng").arg("--version").output().is_err() {
+        eprintln!("skipped: the lttng command is not installed");
+        return false;
+    }
+    if !ok(&["list"]) {
+        run_ok(Command::new("lttng-sessiond").args(["--daemonize", "--no-kernel"]));
+    }
+    assert!(ok(&["list"]), "lttng-sessiond does not answer");
+    true
+}
+
+/// Runs `lttng ARGS`, panicking on failure.
+pub fn lttng(args: &[&str]) {
+    run_ok(Command::new("lttng").args(args));
+}
+
+/// The CTF trace directory of an LTTng per-UID userspace session output.
+pub fn lttng_ust_trace(output: &Path) -> PathBuf {
+    let uid = current_uid();
+    output.join("ust").join("uid").join(uid.to_string()).join("64-bit")
+}
+
+fn current_uid() -> u32 {
+    let out = run_ok(Command::new("id").arg("-u"));
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
