@@ -84,7 +84,10 @@ fn pin_library() {
             let mut info: libc::Dl_info = std::mem::zeroed();
             let here = pin_library as *const libc::c_void;
             if libc::dladdr(here, &mut info) != 0 && !info.dli_fname.is_null() {
-                libc::dlopen(info.dli_fname, libc::RTLD_NOW | libc::RTLD_NOLOAD | libc::RTLD_NODELETE);
+                libc::dlopen(
+                    info.dli_fname,
+                    libc::RTLD_NOW | libc::RTLD_NOLOAD | libc::RTLD_NODELETE,
+                );
             }
         }
     });

@@ -17,6 +17,7 @@
 //!   time (`ts_end`) and the discarded-event count, commits the unused tail
 //!   as padding, and opens the next sub-buffer for itself;
 //! - a reservation that fills a sub-buffer exactly closes it too.
+//!
 //! `offset % subbuf_size == 0` means no sub-buffer is open. The timer flush
 //! (`flush`) closes an open sub-buffer without opening another.
 //!
@@ -222,7 +223,7 @@ impl RingBuffer {
             } else {
                 EventHeader::Compact
             };
-            let len = (hdr.len() + payload) as u64;
+            let len = (hdr.size() + payload) as u64;
             if len > size {
                 self.count_discarded();
                 return None;

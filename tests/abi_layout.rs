@@ -16,18 +16,27 @@ fn rust_layout() -> BTreeMap<String, usize> {
         m.insert(k.to_string(), v);
     };
     put("ust_enum_entry", size_of::<EnumEntry>());
-    put("ust_enum_entry.struct_size", offset_of!(EnumEntry, struct_size));
+    put(
+        "ust_enum_entry.struct_size",
+        offset_of!(EnumEntry, struct_size),
+    );
     put("ust_enum_entry.is_auto", offset_of!(EnumEntry, is_auto));
     put("ust_enum_entry.label", offset_of!(EnumEntry, label));
     put("ust_enum_entry.start", offset_of!(EnumEntry, start));
     put("ust_enum_entry.end", offset_of!(EnumEntry, end));
     put("ust_enum_desc", size_of::<EnumDesc>());
-    put("ust_enum_desc.struct_size", offset_of!(EnumDesc, struct_size));
+    put(
+        "ust_enum_desc.struct_size",
+        offset_of!(EnumDesc, struct_size),
+    );
     put("ust_enum_desc.nr_entries", offset_of!(EnumDesc, nr_entries));
     put("ust_enum_desc.name", offset_of!(EnumDesc, name));
     put("ust_enum_desc.entries", offset_of!(EnumDesc, entries));
     put("ust_field_desc", size_of::<FieldDesc>());
-    put("ust_field_desc.struct_size", offset_of!(FieldDesc, struct_size));
+    put(
+        "ust_field_desc.struct_size",
+        offset_of!(FieldDesc, struct_size),
+    );
     put("ust_field_desc.kind", offset_of!(FieldDesc, kind));
     put("ust_field_desc.flags", offset_of!(FieldDesc, flags));
     put("ust_field_desc.name", offset_of!(FieldDesc, name));
@@ -37,30 +46,57 @@ fn rust_layout() -> BTreeMap<String, usize> {
     put("ust_field_desc.reserved", offset_of!(FieldDesc, reserved));
     put("ust_field_desc.enum_desc", offset_of!(FieldDesc, enum_desc));
     put("ust_event_desc", size_of::<EventDesc>());
-    put("ust_event_desc.struct_size", offset_of!(EventDesc, struct_size));
+    put(
+        "ust_event_desc.struct_size",
+        offset_of!(EventDesc, struct_size),
+    );
     put("ust_event_desc.nr_fields", offset_of!(EventDesc, nr_fields));
     put("ust_event_desc.name", offset_of!(EventDesc, name));
     put("ust_event_desc.fields", offset_of!(EventDesc, fields));
     put("ust_event_desc.loglevel", offset_of!(EventDesc, loglevel));
     put("ust_event_desc.signature", offset_of!(EventDesc, signature));
     put("ust_provider_desc", size_of::<ProviderDesc>());
-    put("ust_provider_desc.struct_size", offset_of!(ProviderDesc, struct_size));
-    put("ust_provider_desc.nr_events", offset_of!(ProviderDesc, nr_events));
+    put(
+        "ust_provider_desc.struct_size",
+        offset_of!(ProviderDesc, struct_size),
+    );
+    put(
+        "ust_provider_desc.nr_events",
+        offset_of!(ProviderDesc, nr_events),
+    );
     put("ust_provider_desc.name", offset_of!(ProviderDesc, name));
     put("ust_provider_desc.events", offset_of!(ProviderDesc, events));
-    put("ust_provider_desc.abi_major", offset_of!(ProviderDesc, abi_major));
-    put("ust_provider_desc.abi_minor", offset_of!(ProviderDesc, abi_minor));
+    put(
+        "ust_provider_desc.abi_major",
+        offset_of!(ProviderDesc, abi_major),
+    );
+    put(
+        "ust_provider_desc.abi_minor",
+        offset_of!(ProviderDesc, abi_minor),
+    );
     put("ust_reservation", size_of::<Reservation>());
     put("ust_event_handle", size_of::<EventHandle>());
-    put("ust_event_handle.struct_size", offset_of!(EventHandle, struct_size));
-    put("ust_event_handle.event_id", offset_of!(EventHandle, event_id));
+    put(
+        "ust_event_handle.struct_size",
+        offset_of!(EventHandle, struct_size),
+    );
+    put(
+        "ust_event_handle.event_id",
+        offset_of!(EventHandle, event_id),
+    );
     put("ust_event_handle.reserve", offset_of!(EventHandle, reserve));
     put("ust_event_handle.commit", offset_of!(EventHandle, commit));
     put("ust_tracepoint", size_of::<Tracepoint>());
-    put("ust_tracepoint.struct_size", offset_of!(Tracepoint, struct_size));
+    put(
+        "ust_tracepoint.struct_size",
+        offset_of!(Tracepoint, struct_size),
+    );
     put("ust_tracepoint.reserved", offset_of!(Tracepoint, reserved));
     put("ust_tracepoint.name", offset_of!(Tracepoint, name));
-    put("ust_tracepoint.signature", offset_of!(Tracepoint, signature));
+    put(
+        "ust_tracepoint.signature",
+        offset_of!(Tracepoint, signature),
+    );
     put("ust_tracepoint.handle", offset_of!(Tracepoint, handle));
     put("UST_ABI_MAJOR", ABI_MAJOR as usize);
     put("UST_ABI_MINOR", ABI_MINOR as usize);

@@ -28,29 +28,54 @@ fn ust_and_lttng_traces_interleave_on_one_timeline() {
     );
     let with_ust = dir.join("ticker-ust");
     let compat = root().join("include").join("lttng-compat");
-    compile(&[test_c("ticker.c")], &with_ust, &["-I", c.to_str().unwrap(), "-I", compat.to_str().unwrap()]);
+    compile(
+        &[test_c("ticker.c")],
+        &with_ust,
+        &["-I", c.to_str().unwrap(), "-I", compat.to_str().unwrap()],
+    );
 
     let session = format!("ust-merge-{}", std::process::id());
     let lttng_out = dir.join("lttng");
-    lttng(&["create", &session, &format!("--output={}", lttng_out.display())]);
+    lttng(&[
+        "create",
+        &session,
+        &format!("--output={}", lttng_out.display()),
+    ]);
     lttng(&["enable-event", "-u", "ticker:*", "-s", &session]);
     lttng(&["start", &session]);
     let ust_trace = dir.join("ust");
-    let mut ust = Command::new(&with_ust).arg("ust").env("UST_TRACE", &ust_trace).spawn().unwrap();
+    let mut ust = Command::new(&with_ust)
+        .arg("ust")
+        .env("UST_TRACE", &ust_trace)
+        .spawn()
+        .unwrap();
     let lt = run_ok(Command::new(&with_lttng).arg("lttng"));
     assert!(ust.wait().unwrap().success());
     lttng(&["stop", &session]);
     lttng(&["destroy", &session]);
     assert!(lt.status.success());
 
-    let out = run_ok(Command::new("babeltrace2").arg(&ust_trace).arg(lttng_ust_trace(&lttng_out)));
+    let out = run_ok(
+        Command::new("babeltrace2")
+            .arg(&ust_trace)
+            .arg(lttng_ust_trace(&lttng_out)),
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let tags: Vec<&str> = text
         .lines()
-        .map(|l| if l.contains("tracer = \"ust\"") { "ust" } else { "lttng" })
+        .map(|l| {
+            if l.contains("tracer = \"ust\"") {
+                "ust"
+            } else {
+                "lttng"
+            }
+        })
         .collect();
     assert_eq!(tags.iter().filter(|t| **t == "ust").count(), 30, "{text}");
     assert_eq!(tags.len(), 60, "{text}");
     let switches = tags.windows(2).filter(|w| w[0] != w[1]).count();
-    assert!(switches >= 20, "events of both tracers interleave by time ({switches} switches):\n{text}");
+    assert!(
+        switches >= 20,
+        "events of both tracers interleave by time ({switches} switches):\n{text}"
+    );
 }

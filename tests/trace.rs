@@ -16,7 +16,10 @@ fn build_example(name: &str, dir: &Path, extra: &[&str]) -> PathBuf {
     let mut args = vec!["-I", src.to_str().unwrap()];
     args.extend_from_slice(extra);
     compile(
-        &[src.join(format!("{name}.c")), src.join(format!("{name}-tp.c"))],
+        &[
+            src.join(format!("{name}.c")),
+            src.join(format!("{name}-tp.c")),
+        ],
         &exe,
         &args,
     );
@@ -37,7 +40,12 @@ fn build_test_program(name: &str, dir: &Path) -> PathBuf {
 /// The `n` field of a probe:mark/threads:tick payload.
 fn field_u64(payload: &str, field: &str) -> u64 {
     let at = payload.find(&format!("{field} = ")).unwrap() + field.len() + 3;
-    payload[at..].split([',', ' ']).next().unwrap().parse().unwrap()
+    payload[at..]
+        .split([',', ' '])
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 #[test]
@@ -46,12 +54,24 @@ fn hello_records_every_event_with_its_values() {
     let exe = build_example("hello", &dir, &[]);
     let trace = dir.join("trace");
     let out = run_traced(&exe, &["5", "tester"], &trace, &[]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello, tester (5 events)\n");
-    assert!(out.stderr.is_empty(), "tracing prints nothing: {:?}", out.stderr);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "hello, tester (5 events)\n"
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "tracing prints nothing: {:?}",
+        out.stderr
+    );
     let (events, stderr) = babeltrace(&trace);
     assert!(stderr.is_empty(), "{stderr}");
-    let payloads: Vec<_> = events.iter().map(|e| (e.name.as_str(), e.payload.as_str())).collect();
-    let expected: Vec<String> = (0..5).map(|i| format!("{{ count = {i}, who = \"tester\" }}")).collect();
+    let payloads: Vec<_> = events
+        .iter()
+        .map(|e| (e.name.as_str(), e.payload.as_str()))
+        .collect();
+    let expected: Vec<String> = (0..5)
+        .map(|i| format!("{{ count = {i}, who = \"tester\" }}"))
+        .collect();
     assert_eq!(payloads.len(), 5);
     for (got, want) in payloads.iter().zip(&expected) {
         assert_eq!(got.0, "hello:greeting");
@@ -59,7 +79,10 @@ fn hello_records_every_event_with_its_values() {
     }
     let metadata = std::fs::read_to_string(trace.join("metadata")).unwrap();
     assert!(metadata.starts_with("/* CTF 1.8 */"));
-    assert!(metadata.contains("loglevel = 6;"), "TRACE_INFO recorded as the CTF loglevel");
+    assert!(
+        metadata.contains("loglevel = 6;"),
+        "TRACE_INFO recorded as the CTF loglevel"
+    );
     assert!(metadata.contains("absolute = true;"));
     let boot_id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap();
     assert!(metadata.contains(&format!("uuid = \"{}\";", boot_id.trim())));
@@ -72,7 +95,10 @@ fn fields_example_prints_every_field_type_exactly() {
     let trace = dir.join("trace");
     run_traced(&exe, &[], &trace, &[]);
     let (events, _) = babeltrace(&trace);
-    let got: Vec<String> = events.iter().map(|e| format!("{}: {}", e.name, e.payload)).collect();
+    let got: Vec<String> = events
+        .iter()
+        .map(|e| format!("{}: {}", e.name, e.payload))
+        .collect();
     let expected = [
         "fields:integers: { i8 = -128, u8 = 255, i16 = -32768, u16 = 65535, i32 = -2147483648, u32 = 4294967295, i64 = -9223372036854775808, u64 = 18446744073709551615, hex = 0xFFFFFFFF, port = 65535, addr = 0xFFFFFFFF }",
         "fields:integers: { i8 = 1, u8 = 2, i16 = 3, u16 = 4660, i32 = 5, u32 = 167772161, i64 = 7, u64 = 8, hex = 0xA000001, port = 13330, addr = 0x100000A }",
@@ -101,7 +127,16 @@ fn headers_compile_as_cplusplus_and_record_the_same_events() {
     let exe = dir.join("fields-cxx");
     run_ok(
         Command::new("g++")
-            .args(["-x", "c++", "-std=c++11", "-O2", "-Wall", "-Wextra", "-Werror", "-I"])
+            .args([
+                "-x",
+                "c++",
+                "-std=c++11",
+                "-O2",
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+                "-I",
+            ])
             .arg(root().join("include"))
             .arg("-I")
             .arg(&src)
@@ -133,7 +168,10 @@ fn many_threads_lose_nothing_with_large_buffers() {
     assert_eq!(discarded(&trace), 0);
     let mut next: BTreeMap<u64, u64> = BTreeMap::new();
     for e in &events {
-        let (t, seq) = (field_u64(&e.payload, "thread"), field_u64(&e.payload, "seq"));
+        let (t, seq) = (
+            field_u64(&e.payload, "thread"),
+            field_u64(&e.payload, "seq"),
+        );
         let want = next.entry(t).or_insert(0);
         assert_eq!(seq, *want, "thread {t}'s events in order, none missing");
         *want += 1;
@@ -151,7 +189,11 @@ fn small_buffers_account_for_every_event() {
     let (events, _) = babeltrace(&trace);
     let lost = discarded(&trace);
     assert!(lost > 0, "tiny buffers under 4 writers must drop events");
-    assert_eq!(events.len() as u64 + lost, 400_000, "written + discarded = emitted");
+    assert_eq!(
+        events.len() as u64 + lost,
+        400_000,
+        "written + discarded = emitted"
+    );
     for stream in packets(&trace) {
         for w in stream.windows(2) {
             assert!(w[0].ts_begin <= w[0].ts_end && w[0].ts_end <= w[1].ts_begin);
@@ -166,16 +208,29 @@ fn overwrite_mode_keeps_the_newest_events() {
     let dir = scratch("overwrite");
     let exe = build_example("threads", &dir, &["-lpthread"]);
     let trace = dir.join("trace");
-    let env = [("UST_SUBBUF_SIZE", "4096"), ("UST_NUM_SUBBUF", "4"), ("UST_OVERWRITE", "1")];
+    let env = [
+        ("UST_SUBBUF_SIZE", "4096"),
+        ("UST_NUM_SUBBUF", "4"),
+        ("UST_OVERWRITE", "1"),
+    ];
     let mut cmd = Command::new("taskset");
-    cmd.args(["-c", "0"]).arg(&exe).args(["1", "200000"]).env("UST_TRACE", &trace);
+    cmd.args(["-c", "0"])
+        .arg(&exe)
+        .args(["1", "200000"])
+        .env("UST_TRACE", &trace);
     cmd.envs(env);
     run_ok(&mut cmd);
     let (events, _) = babeltrace(&trace);
-    let seqs: Vec<u64> = events.iter().map(|e| field_u64(&e.payload, "seq")).collect();
+    let seqs: Vec<u64> = events
+        .iter()
+        .map(|e| field_u64(&e.payload, "seq"))
+        .collect();
     assert!(!seqs.is_empty() && seqs.len() < 200_000);
     assert_eq!(*seqs.last().unwrap(), 199_999, "the newest event is kept");
-    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "a contiguous newest range");
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "a contiguous newest range"
+    );
 }
 
 #[test]
@@ -192,12 +247,22 @@ fn loglevel_and_globs_select_events() {
         names(&[("UST_LOGLEVEL", "TRACE_INFO")], "info"),
         ["fields:request_begin", "fields:request_end"]
     );
-    assert_eq!(names(&[("UST_LOGLEVEL", "warning")], "warning"), ["fields:request_end"]);
+    assert_eq!(
+        names(&[("UST_LOGLEVEL", "warning")], "warning"),
+        ["fields:request_end"]
+    );
     assert_eq!(
         names(&[("UST_EVENTS", "fields:req*,fields:floats")], "glob"),
-        ["fields:floats", "fields:request_begin", "fields:request_end"]
+        [
+            "fields:floats",
+            "fields:request_begin",
+            "fields:request_end"
+        ]
     );
-    assert_eq!(names(&[("UST_EVENTS", "nomatch:*")], "none"), Vec::<String>::new());
+    assert_eq!(
+        names(&[("UST_EVENTS", "nomatch:*")], "none"),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -218,10 +283,16 @@ fn bad_settings_print_one_message_and_run_untraced() {
     {
         let trace = dir.join(format!("trace{i}"));
         let out = run_traced(&exe, &[], &trace, &[(var, value)]);
-        assert_eq!(String::from_utf8_lossy(&out.stdout), "hello, world (3 events)\n");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "hello, world (3 events)\n"
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
-        assert!(stderr.contains(var) && stderr.contains("tracing disabled"), "{stderr}");
+        assert!(
+            stderr.contains(var) && stderr.contains("tracing disabled"),
+            "{stderr}"
+        );
         assert!(!has_trace(&trace));
     }
 }
@@ -233,7 +304,10 @@ fn unwritable_trace_directory_is_reported_and_the_program_runs() {
     let file = dir.join("not-a-dir");
     std::fs::write(&file, "x").unwrap();
     let out = run_traced(&exe, &[], &file.join("trace"), &[]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello, world (3 events)\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "hello, world (3 events)\n"
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("UST_TRACE="));
 }
 
@@ -244,10 +318,21 @@ fn without_ust_trace_nothing_happens() {
     let out = run_ok(Command::new(&exe).current_dir(&dir).env_remove("UST_TRACE"));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "threads=1\n");
     assert!(out.stderr.is_empty());
-    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(files, vec![std::ffi::OsString::from("untraced")], "no files written");
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        files,
+        vec![std::ffi::OsString::from("untraced")],
+        "no files written"
+    );
     let traced = run_traced(&exe, &[], &dir.join("trace"), &[]);
-    assert_eq!(String::from_utf8_lossy(&traced.stdout), "threads=2\n", "one consumer thread");
+    assert_eq!(
+        String::from_utf8_lossy(&traced.stdout),
+        "threads=2\n",
+        "one consumer thread"
+    );
 }
 
 #[test]
@@ -268,10 +353,29 @@ fn events_from_signal_handlers_are_recorded() {
     let env = [("UST_SUBBUF_SIZE", "4M"), ("UST_NUM_SUBBUF", "16")];
     let out = run_traced(&exe, &[], &trace, &env);
     let text = String::from_utf8(out.stdout).unwrap();
-    let main: u64 = text.split("main=").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
-    let handler: u64 = text.split("handler=").nth(1).unwrap().trim().parse().unwrap();
+    let main: u64 = text
+        .split("main=")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let handler: u64 = text
+        .split("handler=")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     let (events, _) = babeltrace(&trace);
-    let count = |who: &str| events.iter().filter(|e| e.payload.contains(&format!("\"{who}\""))).count() as u64;
+    let count = |who: &str| {
+        events
+            .iter()
+            .filter(|e| e.payload.contains(&format!("\"{who}\"")))
+            .count() as u64
+    };
     assert_eq!(discarded(&trace), 0);
     assert_eq!(count("main"), main);
     assert_eq!(count("handler"), handler);
@@ -287,7 +391,9 @@ fn forked_child_is_not_recorded_and_runs_normally() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "child exited 0\n");
     let (events, _) = babeltrace(&trace);
     let got: Vec<_> = events.iter().map(|e| e.payload.clone()).collect();
-    let want: Vec<_> = (0..4).map(|n| format!("{{ who = \"parent\", n = {n} }}")).collect();
+    let want: Vec<_> = (0..4)
+        .map(|n| format!("{{ who = \"parent\", n = {n} }}"))
+        .collect();
     assert_eq!(got, want);
 }
 
@@ -296,12 +402,19 @@ fn dlopen_dlclose_cycles_register_and_unregister() {
     let dir = scratch("dlopen");
     let c = test_c("");
     let plugin = dir.join("libplugin.so");
-    compile(&[test_c("plugin.c")], &plugin, &["-shared", "-fPIC", "-I", c.to_str().unwrap()]);
+    compile(
+        &[test_c("plugin.c")],
+        &plugin,
+        &["-shared", "-fPIC", "-I", c.to_str().unwrap()],
+    );
     let exe = dir.join("dlopen_cycle");
     compile(&[test_c("dlopen_cycle.c")], &exe, &["-nolibust"]);
     let trace = dir.join("trace");
     let out = run_traced(&exe, &[plugin.to_str().unwrap()], &trace, &[]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "dlopen_cycle: 3 rounds\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "dlopen_cycle: 3 rounds\n"
+    );
     let (events, _) = babeltrace(&trace);
     let got: Vec<_> = events.iter().map(|e| e.payload.clone()).collect();
     let want: Vec<_> = (0..3)
@@ -316,25 +429,51 @@ fn dynamic_linkage_traces_only_with_the_provider_and_runs_without_libust() {
     let src = example("dynamic");
     let inc = ["-I", src.to_str().unwrap()];
     let provider = dir.join("libdynamic-tp.so");
-    compile(&[src.join("dynamic-tp.c")], &provider, &[&["-shared", "-fPIC"][..], &inc].concat());
+    compile(
+        &[src.join("dynamic-tp.c")],
+        &provider,
+        &[&["-shared", "-fPIC"][..], &inc].concat(),
+    );
     let exe = dir.join("dynamic");
-    compile(&[src.join("dynamic.c")], &exe, &[&["-nolibust"][..], &inc].concat());
+    compile(
+        &[src.join("dynamic.c")],
+        &exe,
+        &[&["-nolibust"][..], &inc].concat(),
+    );
     let needed = run_ok(Command::new("readelf").arg("-d").arg(&exe));
-    assert!(!String::from_utf8_lossy(&needed.stdout).contains("libust"), "no DT_NEEDED on libust");
+    assert!(
+        !String::from_utf8_lossy(&needed.stdout).contains("libust"),
+        "no DT_NEEDED on libust"
+    );
 
     let without_lib = dir.join("t-nolib");
     // cargo test puts target/<profile> on LD_LIBRARY_PATH: take it away.
-    let out = run_ok(Command::new(&exe).env("UST_TRACE", &without_lib).env_remove("LD_LIBRARY_PATH"));
+    let out = run_ok(
+        Command::new(&exe)
+            .env("UST_TRACE", &without_lib)
+            .env_remove("LD_LIBRARY_PATH"),
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "dynamic: 3 items\n");
     assert!(!has_trace(&without_lib), "libust not found: untraced");
 
     let no_provider = dir.join("t-noprovider");
-    let out = run_ok(Command::new(&exe).env("UST_TRACE", &no_provider).env("LD_LIBRARY_PATH", lib_dir()));
+    let out = run_ok(
+        Command::new(&exe)
+            .env("UST_TRACE", &no_provider)
+            .env("LD_LIBRARY_PATH", lib_dir()),
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "dynamic: 3 items\n");
-    assert!(babeltrace(&no_provider).0.is_empty(), "no provider: no events");
+    assert!(
+        babeltrace(&no_provider).0.is_empty(),
+        "no provider: no events"
+    );
 
     let traced = dir.join("t-preload");
-    run_ok(Command::new(&exe).env("UST_TRACE", &traced).env("LD_PRELOAD", &provider));
+    run_ok(
+        Command::new(&exe)
+            .env("UST_TRACE", &traced)
+            .env("LD_PRELOAD", &provider),
+    );
     let (events, _) = babeltrace(&traced);
     let got: Vec<_> = events.iter().map(|e| e.payload.clone()).collect();
     assert_eq!(got.len(), 6);

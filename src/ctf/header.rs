@@ -19,7 +19,7 @@ pub enum EventHeader {
 
 impl EventHeader {
     /// Header length in bytes.
-    pub const fn len(self) -> usize {
+    pub const fn size(self) -> usize {
         match self {
             EventHeader::Compact => 4,
             EventHeader::Extended => 13,
@@ -33,7 +33,7 @@ const EXTENDED_ID: u8 = 31;
 /// Writes an event header at `at` and returns where the payload starts.
 ///
 /// # Safety
-/// `at` must be valid for writing `hdr.len()` bytes.
+/// `at` must be valid for writing `hdr.size()` bytes.
 #[inline(always)]
 pub unsafe fn write_event_header(at: *mut u8, hdr: EventHeader, id: u32, ts: u64) -> *mut u8 {
     match hdr {
@@ -52,7 +52,7 @@ pub unsafe fn write_event_header(at: *mut u8, hdr: EventHeader, id: u32, ts: u64
         }
     }
     // SAFETY: still within the caller's reservation.
-    unsafe { at.add(hdr.len()) }
+    unsafe { at.add(hdr.size()) }
 }
 
 /// CTF packet magic number.

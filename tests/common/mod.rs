@@ -15,7 +15,11 @@ pub fn root() -> PathBuf {
 pub fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-    assert!(dir.join("libust.so").exists(), "libust.so not built in {}", dir.display());
+    assert!(
+        dir.join("libust.so").exists(),
+        "libust.so not built in {}",
+        dir.display()
+    );
     dir
 }
 
@@ -29,7 +33,9 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// Runs a command, panicking with its output if it fails.
 pub fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     assert!(
         out.status.success(),
         "{cmd:?} failed: {}\nstdout:\n{}\nstderr:\n{}",
@@ -95,7 +101,10 @@ pub struct Event {
 /// Parses the default babeltrace2 text line of an event.
 pub fn parse_line(line: &str) -> Event {
     let after_host = line.split_once(") ").map(|x| x.1).unwrap_or(line);
-    let after_host = after_host.split_once(' ').map(|x| x.1).unwrap_or(after_host);
+    let after_host = after_host
+        .split_once(' ')
+        .map(|x| x.1)
+        .unwrap_or(after_host);
     let (name, rest) = after_host.split_once(": ").unwrap_or((after_host, ""));
     let (cpu, payload) = match rest.strip_prefix("{ cpu_id = ") {
         Some(r) => {
@@ -138,7 +147,13 @@ pub fn packets(trace: &Path) -> Vec<Vec<Packet>> {
     let mut streams = Vec::new();
     for entry in std::fs::read_dir(trace).unwrap() {
         let path = entry.unwrap().path();
-        if !path.file_name().unwrap().to_str().unwrap().starts_with("channel0_") {
+        if !path
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("channel0_")
+        {
             continue;
         }
         let data = std::fs::read(&path).unwrap();
@@ -146,7 +161,11 @@ pub fn packets(trace: &Path) -> Vec<Vec<Packet>> {
         let mut list = Vec::new();
         let u64_at = |o: usize| u64::from_le_bytes(data[o..o + 8].try_into().unwrap());
         while at < data.len() {
-            assert_eq!(&data[at..at + 4], &0xC1FC1FC1u32.to_le_bytes(), "packet magic");
+            assert_eq!(
+                &data[at..at + 4],
+                &0xC1FC1FC1u32.to_le_bytes(),
+                "packet magic"
+            );
             let size = (u64_at(at + 56) / 8) as usize;
             list.push(Packet {
                 ts_begin: u64_at(at + 32),
@@ -165,7 +184,11 @@ pub fn packets(trace: &Path) -> Vec<Vec<Packet>> {
 
 /// Events discarded in a trace: the last packet's cumulative count, summed over streams.
 pub fn discarded(trace: &Path) -> u64 {
-    packets(trace).iter().filter_map(|s| s.last()).map(|p| p.discarded).sum()
+    packets(trace)
+        .iter()
+        .filter_map(|s| s.last())
+        .map(|p| p.discarded)
+        .sum()
 }
 
 /// Whether the files of a trace directory exist.
@@ -202,7 +225,11 @@ pub fn lttng(args: &[&str]) {
 /// The CTF trace directory of an LTTng per-UID userspace session output.
 pub fn lttng_ust_trace(output: &Path) -> PathBuf {
     let uid = current_uid();
-    output.join("ust").join("uid").join(uid.to_string()).join("64-bit")
+    output
+        .join("ust")
+        .join("uid")
+        .join(uid.to_string())
+        .join("64-bit")
 }
 
 fn current_uid() -> u32 {
