@@ -51,7 +51,6 @@ pub struct Specials {
     pub seq_num: Option<u64>,
     pub discarded: Option<u64>,
     pub event_id: Option<u64>,
-    pub vpid: Option<i64>,
 }
 
 /// Per-stream decoding state that outlives one packet.
@@ -74,6 +73,8 @@ pub struct Decoder<'a> {
 }
 
 impl<'a> Decoder<'a> {
+    #[cold]
+    #[inline(never)]
     fn fail<T>(&self, msg: impl Into<String>) -> Result<T> {
         Err(DecodeError {
             bit: self.pos,
@@ -81,9 +82,11 @@ impl<'a> Decoder<'a> {
         })
     }
 
+    #[inline]
     pub fn align(&mut self, align: u32) -> Result<()> {
-        let a = u64::from(align.max(1));
-        let aligned = self.pos.div_ceil(a) * a;
+        // Alignments are powers of two (checked when the metadata is read).
+        let mask = u64::from(align.max(1)) - 1;
+        let aligned = (self.pos + mask) & !mask;
         if aligned > self.end {
             return self.fail("field alignment goes past the end of the packet content");
         }
@@ -91,6 +94,7 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
+    #[inline]
     fn need(&self, bits: u64) -> Result<()> {
         if self.end.saturating_sub(self.pos) < bits {
             return self.fail(format!(
@@ -101,24 +105,20 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reads `size` raw bits (1..=64) at the current, already aligned position.
+    #[inline]
     fn bits(&mut self, size: u32, big_endian: bool) -> Result<u64> {
         self.need(u64::from(size))?;
         let byte = (self.pos / 8) as usize;
         let shift = (self.pos % 8) as u32;
         let v = if shift == 0 && size % 8 == 0 {
             let n = (size / 8) as usize;
-            let b = &self.buf[byte..byte + n];
-            let mut v = 0u64;
+            let mut word = [0u8; 8];
+            word[..n].copy_from_slice(&self.buf[byte..byte + n]);
             if big_endian {
-                for &x in b {
-                    v = (v << 8) | u64::from(x);
-                }
+                u64::from_be_bytes(word) >> (64 - size)
             } else {
-                for &x in b.iter().rev() {
-                    v = (v << 8) | u64::from(x);
-                }
+                u64::from_le_bytes(word)
             }
-            v
         } else {
             unaligned_bits(self.buf, byte, shift, size, big_endian)
         };
@@ -181,7 +181,6 @@ impl<'a> Decoder<'a> {
             Meaning::SeqNum => s.seq_num = Some(v),
             Meaning::Discarded => s.discarded = Some(v),
             Meaning::EventId => s.event_id = Some(v),
-            Meaning::Vpid => s.vpid = Some(v as i64),
             Meaning::None => {}
         }
     }
@@ -218,6 +217,49 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
+    /// Moves past a value of type `ty`; reads only what has side effects (clock, registers,
+    /// special meanings) or decides the layout.
+    pub fn skip(&mut self, ty: &Type) -> Result<()> {
+        match ty {
+            Type::Int(i) if i.is_plain() => self.skip_bits(i.align, i.size),
+            Type::Int(i) => self.int(i).map(|_| ()),
+            Type::Enum(e) => self.int(&e.int).map(|_| ()),
+            Type::Float(f) => self.skip_bits(f.align, f.size),
+            Type::String => self.string().map(|_| ()),
+            Type::Struct(s) => match s.fixed_bits {
+                Some(bits) => self.skip_bits(s.align, bits),
+                None => {
+                    self.align(s.align)?;
+                    s.fields.iter().try_for_each(|f| self.skip(&f.ty))
+                }
+            },
+            Type::Variant(v) => {
+                let option = self.option(v)?;
+                self.skip(&option.ty)
+            }
+            Type::Array(a) => self.skip_array(a),
+        }
+    }
+
+    fn skip_array(&mut self, a: &Array) -> Result<()> {
+        let (Len::Fixed(n), Type::Int(elem)) = (a.len, a.elem.as_ref()) else {
+            return self.array(a, &mut Skip);
+        };
+        if !elem.is_plain() || elem.size % elem.align != 0 {
+            return self.array(a, &mut Skip);
+        }
+        self.skip_bits(elem.align, n.saturating_mul(u64::from(elem.size)))
+    }
+
+    #[inline]
+    fn skip_bits(&mut self, align: u32, size: impl Into<u64>) -> Result<()> {
+        let size = size.into();
+        self.align(align)?;
+        self.need(size)?;
+        self.pos += size;
+        Ok(())
+    }
+
     fn string(&mut self) -> Result<&'a [u8]> {
         self.align(8)?;
         let start = (self.pos / 8) as usize;
@@ -242,7 +284,7 @@ impl<'a> Decoder<'a> {
                 sink.field(&f.name);
                 self.value(&f.ty, sink)?;
             } else {
-                self.value(&f.ty, &mut Skip)?;
+                self.skip(&f.ty)?;
             }
         }
         sink.end_struct();
@@ -282,21 +324,26 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
-    fn variant<S: Sink>(&mut self, v: &Variant, sink: &mut S) -> Result<()> {
+    fn option<'v>(&self, v: &'v Variant) -> Result<&'v Field> {
         let tag = self
             .state
             .regs
             .get(usize::from(v.tag))
             .copied()
             .unwrap_or(0);
-        let Some(option) = v.option_for(tag) else {
-            return self.fail(format!("variant tag value {tag} selects no option"));
-        };
+        match v.option_for(tag) {
+            Some(option) => Ok(option),
+            None => self.fail(format!("variant tag value {tag} selects no option")),
+        }
+    }
+
+    fn variant<S: Sink>(&mut self, v: &Variant, sink: &mut S) -> Result<()> {
+        let option = self.option(v)?;
         sink.begin_variant();
         if option.visible {
             self.value(&option.ty, sink)?;
         } else {
-            self.value(&option.ty, &mut Skip)?;
+            self.skip(&option.ty)?;
         }
         sink.end_variant();
         Ok(())

@@ -18,6 +18,7 @@ pub struct Json {
     clock: fmt::Clock,
     scratch: State,
     labels: Vec<usize>,
+    counts: Vec<u64>,
 }
 
 impl Json {
@@ -26,6 +27,7 @@ impl Json {
             clock: fmt::Clock::new(calendar),
             scratch: State::default(),
             labels: Vec::new(),
+            counts: Vec::new(),
         }
     }
 
@@ -59,7 +61,7 @@ impl Json {
             let mut sink = JsonSink {
                 out,
                 labels: &mut self.labels,
-                counts: Vec::new(),
+                counts: &mut self.counts,
             };
             if !ev.decode(part, &mut self.scratch, &mut sink)? {
                 out.truncate(mark);
@@ -95,7 +97,7 @@ pub fn push_json_str(out: &mut Vec<u8>, bytes: &[u8]) {
 struct JsonSink<'o> {
     out: &'o mut Vec<u8>,
     labels: &'o mut Vec<usize>,
-    counts: Vec<u64>,
+    counts: &'o mut Vec<u64>,
 }
 
 impl JsonSink<'_> {

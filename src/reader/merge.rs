@@ -10,7 +10,7 @@ use super::error::ReadError;
 use super::metadata;
 use super::stream::{Loss, Part, Step, StreamCursor};
 use super::trace::{self, Trace};
-use super::types::{EventClass, Metadata};
+use super::types::{EventClass, Int, Metadata};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::path::PathBuf;
@@ -81,12 +81,53 @@ impl<'a> Event<'a> {
         self.cursor.decode(&self.trace.meta, part, scratch, sink)
     }
 
-    /// The process id: a `vpid` context field, else the trace's `vpid` environment entry.
+    /// The process id: a `vpid` (or `pid`) field of the stream event context or event
+    /// context, else the trace's `vpid` environment entry.
     pub fn vpid(&self) -> Option<i64> {
-        self.cursor
-            .event
-            .vpid
-            .or_else(|| self.trace.meta.env_int("vpid"))
+        let mut scratch = State::default();
+        for part in [Part::StreamContext, Part::Context] {
+            let mut sink = PidSink {
+                depth: 0,
+                wanted: false,
+                pid: None,
+            };
+            if self.decode(part, &mut scratch, &mut sink).is_ok() && sink.pid.is_some() {
+                return sink.pid;
+            }
+        }
+        self.trace.meta.env_int("vpid")
+    }
+}
+
+/// Picks the value of a top-level `vpid`/`pid` integer field.
+struct PidSink {
+    depth: usize,
+    wanted: bool,
+    pid: Option<i64>,
+}
+
+impl Sink for PidSink {
+    fn int(&mut self, ty: &Int, v: u64) {
+        if self.wanted && self.pid.is_none() {
+            self.pid = Some(if ty.signed {
+                v as i64
+            } else {
+                v.min(i64::MAX as u64) as i64
+            });
+        }
+        self.wanted = false;
+    }
+
+    fn begin_struct(&mut self) {
+        self.depth += 1;
+    }
+
+    fn field(&mut self, name: &str) {
+        self.wanted = self.depth == 1 && matches!(name, "vpid" | "pid");
+    }
+
+    fn end_struct(&mut self) {
+        self.depth -= 1;
     }
 }
 
@@ -202,8 +243,21 @@ impl Merger {
         })
     }
 
+    /// Time of the earliest event the streams stand at: right after `new`, the first event.
+    pub fn earliest(&self) -> Option<i64> {
+        let live = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(i, e)| e.live && Some(*i) != self.current);
+        live.map(|(i, _)| self.key(i).0).min()
+    }
+
     /// Losses reported since the last call, oldest first.
     pub fn take_losses(&mut self) -> Vec<LossReport<'_>> {
+        if self.losses.is_empty() {
+            return Vec::new();
+        }
         let losses = std::mem::take(&mut self.losses);
         losses
             .into_iter()

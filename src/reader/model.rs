@@ -39,7 +39,6 @@ fn meaning_of(scope: Scope, name: &str) -> Meaning {
         (Scope::PacketContext, "packet_seq_num") => Meaning::SeqNum,
         (Scope::PacketContext, "events_discarded") => Meaning::Discarded,
         (Scope::EventHeader, "id") => Meaning::EventId,
-        (Scope::Context, "vpid" | "_vpid" | "pid" | "_pid") => Meaning::Vpid,
         _ => Meaning::None,
     }
 }
@@ -154,6 +153,7 @@ fn attach_events(meta: &mut Metadata, events: Vec<(Option<u64>, EventClass)>) ->
             event_context: None,
             events: Vec::new(),
             by_id: HashMap::new(),
+            dense: Vec::new(),
         });
     }
     let single = meta.streams.len() == 1;
@@ -169,7 +169,7 @@ fn attach_events(meta: &mut Metadata, events: Vec<(Option<u64>, EventClass)>) ->
                 format!("event `{}` names no declared stream class", ev.name),
             );
         };
-        sc.by_id.insert(ev.id, sc.events.len());
+        sc.index_event(ev.id, sc.events.len());
         sc.events.push(ev);
     }
     Ok(())
@@ -364,6 +364,7 @@ impl Builder {
             event_context: None,
             events: Vec::new(),
             by_id: HashMap::new(),
+            dense: Vec::new(),
         };
         for stmt in body {
             match stmt {
@@ -426,6 +427,7 @@ impl Builder {
         self.frames = saved;
         let mut ty = built?;
         let visible = mark_visible(&mut ty, &mut HashSet::new());
+        fixed_size(&mut ty);
         Ok(Field {
             name: name.to_string(),
             raw: name.to_string(),
@@ -623,7 +625,11 @@ impl Builder {
         built?;
         let declared = check_align(offset, align.unwrap_or(1) as i128)?;
         let align = fields.iter().map(|f| f.ty.align()).fold(declared, u32::max);
-        Ok(Type::Struct(Struct { align, fields }))
+        Ok(Type::Struct(Struct {
+            align,
+            fields,
+            fixed_bits: None,
+        }))
     }
 
     /// Builds the members of a struct or variant body into the innermost frame.
@@ -885,6 +891,37 @@ fn mark_visible(ty: &mut Type, deps: &mut HashSet<u16>) -> bool {
     }
 }
 
+/// Size in bits of a type whose layout never depends on the data, recording it in every
+/// such struct. Alignment padding inside is constant because a struct starts aligned to its
+/// largest member alignment.
+fn fixed_size(ty: &mut Type) -> Option<u64> {
+    match ty {
+        Type::Int(i) if i.is_plain() => Some(u64::from(i.size)),
+        Type::Float(f) => Some(u64::from(f.size)),
+        Type::Struct(s) => {
+            let mut offset = Some(0u64);
+            for f in s.fields.iter_mut() {
+                let align = u64::from(f.ty.align());
+                let size = fixed_size(&mut f.ty);
+                offset = offset
+                    .zip(size)
+                    .map(|(o, size)| o.div_ceil(align) * align + size);
+            }
+            s.fixed_bits = offset;
+            offset
+        }
+        Type::Array(a) => {
+            let elem = fixed_size(&mut a.elem)?;
+            let stride_ok = elem % u64::from(a.elem.align()) == 0;
+            match a.len {
+                Len::Fixed(n) if stride_ok => elem.checked_mul(n),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 fn int_visible(i: &Int, deps: &HashSet<u16>) -> bool {
     (!i.clock && !i.meaning.hides()) || i.reg.is_some_and(|r| deps.contains(&r))
 }
@@ -937,7 +974,7 @@ event { name = "p:e"; id = 3; stream_id = 0;
             .map(|f| f.name.as_str())
             .collect();
         assert_eq!(shown, ["cpu_id"]);
-        let ev = &sc.events[sc.by_id[&3]];
+        let ev = &sc.events[sc.class_index(3).unwrap()];
         let Type::Struct(p) = &ev.payload.as_ref().unwrap().ty else {
             panic!()
         };

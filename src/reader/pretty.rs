@@ -6,7 +6,7 @@
 
 use super::decode::{Sink, State};
 use super::error::ReadError;
-use super::fmt::{self, push_escaped, push_g, push_int, push_padded, push_u64};
+use super::fmt::{self, push_bytes, push_escaped, push_g, push_int, push_padded, push_u64};
 use super::merge::Event;
 use super::stream::{Loss, Part};
 use super::time::Calendar;
@@ -20,6 +20,8 @@ pub struct Pretty {
     /// (stream, packet serial) → formatted packet-context group.
     packet_cache: Option<((usize, u64), Vec<u8>)>,
     labels: Vec<usize>,
+    /// Reused nesting stack of the text sink.
+    counts: Vec<u64>,
 }
 
 impl Pretty {
@@ -31,6 +33,7 @@ impl Pretty {
             scratch: State::default(),
             packet_cache: None,
             labels: Vec::new(),
+            counts: Vec::new(),
         }
     }
 
@@ -40,7 +43,7 @@ impl Pretty {
             self.timestamp(ev.ns, out);
         }
         host(ev.meta(), out);
-        out.extend_from_slice(ev.class().name.as_bytes());
+        push_bytes(out, ev.class().name.as_bytes());
         out.extend_from_slice(b": ");
         let mut first = true;
         self.packet_context(ev, out, &mut first)?;
@@ -52,7 +55,7 @@ impl Pretty {
             let mut sink = Text {
                 out,
                 labels: &mut self.labels,
-                counts: Vec::new(),
+                counts: &mut self.counts,
             };
             if ev.decode(part, &mut self.scratch, &mut sink)? {
                 first = false;
@@ -94,7 +97,7 @@ impl Pretty {
             let mut sink = Text {
                 out: &mut text,
                 labels: &mut self.labels,
-                counts: Vec::new(),
+                counts: &mut self.counts,
             };
             ev.decode(Part::PacketContext, &mut self.scratch, &mut sink)?;
             self.packet_cache = Some((key, text));
@@ -148,7 +151,7 @@ fn host(meta: &Metadata, out: &mut Vec<u8>) {
             if any {
                 out.push(b':');
             }
-            out.extend_from_slice(v.as_bytes());
+            push_bytes(out, v.as_bytes());
             any = true;
         }
     }
@@ -171,7 +174,7 @@ struct Text<'o> {
     out: &'o mut Vec<u8>,
     labels: &'o mut Vec<usize>,
     /// Members printed so far in each open struct or array.
-    counts: Vec<u64>,
+    counts: &'o mut Vec<u64>,
 }
 
 impl Text<'_> {
@@ -226,7 +229,7 @@ impl Sink for Text<'_> {
 
     fn field(&mut self, name: &str) {
         self.separator();
-        self.out.extend_from_slice(name.as_bytes());
+        push_bytes(self.out, name.as_bytes());
         self.out.extend_from_slice(b" = ");
     }
 

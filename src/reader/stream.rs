@@ -59,7 +59,6 @@ pub struct EventPos {
     pub context: u64,
     pub payload: u64,
     pub end: u64,
-    pub vpid: Option<i64>,
 }
 
 /// Which part of an event (or its packet) to decode again.
@@ -420,11 +419,10 @@ fn frame_packet(
 /// Decodes an event's header and skips its contexts and payload, recording where each starts.
 fn frame_event(d: &mut Decoder<'_>, sc: &StreamClass) -> Result<EventPos, DecodeError> {
     d.state.specials.event_id = None;
-    d.state.specials.vpid = None;
     skip(d, sc.event_header.as_ref())?;
     let id = d.state.specials.event_id.unwrap_or(0);
-    let class = match sc.by_id.get(&id) {
-        Some(&c) => c,
+    let class = match sc.class_index(id) {
+        Some(c) => c,
         None if sc.events.len() == 1 && d.state.specials.event_id.is_none() => 0,
         None => {
             return Err(DecodeError {
@@ -447,7 +445,6 @@ fn frame_event(d: &mut Decoder<'_>, sc: &StreamClass) -> Result<EventPos, Decode
         context,
         payload,
         end: d.pos,
-        vpid: d.state.specials.vpid,
     })
 }
 
@@ -460,7 +457,7 @@ fn start_of(d: &mut Decoder<'_>, field: Option<&Field>) -> Result<u64, DecodeErr
 
 fn skip(d: &mut Decoder<'_>, field: Option<&Field>) -> Result<(), DecodeError> {
     match field {
-        Some(f) => d.value(&f.ty, &mut Skip),
+        Some(f) => d.skip(&f.ty),
         None => Ok(()),
     }
 }

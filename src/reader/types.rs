@@ -21,14 +21,12 @@ pub enum Meaning {
     SeqNum,
     Discarded,
     EventId,
-    /// A `vpid`/`pid` context field: shown as usual, also remembered for `--pid`.
-    Vpid,
 }
 
 impl Meaning {
     /// True when babeltrace2 keeps the field out of what it prints.
     pub fn hides(self) -> bool {
-        !matches!(self, Meaning::None | Meaning::Vpid)
+        self != Meaning::None
     }
 }
 
@@ -57,6 +55,13 @@ pub struct Int {
     pub meaning: Meaning,
     /// Register receiving the value when a sequence length or a variant tag refers to it.
     pub reg: Option<u16>,
+}
+
+impl Int {
+    /// Nothing but its bits: not a clock, length, tag or special field.
+    pub fn is_plain(&self) -> bool {
+        !self.clock && self.reg.is_none() && self.meaning == Meaning::None
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +121,9 @@ pub struct Field {
 pub struct Struct {
     pub align: u32,
     pub fields: Vec<Field>,
+    /// Size in bits when it does not depend on the data (plain integers, floats, fixed
+    /// arrays and such structs only): then skipping it costs one addition.
+    pub fixed_bits: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,6 +233,29 @@ pub struct StreamClass {
     pub events: Vec<EventClass>,
     /// Event id → index in `events`.
     pub by_id: HashMap<u64, usize>,
+    /// The same for small ids, without hashing: `dense[id]`.
+    pub dense: Vec<Option<u32>>,
+}
+
+impl StreamClass {
+    /// Index in `events` of the event class with this id.
+    pub fn class_index(&self, id: u64) -> Option<usize> {
+        match self.dense.get(id as usize) {
+            Some(slot) => slot.map(|i| i as usize),
+            None => self.by_id.get(&id).copied(),
+        }
+    }
+
+    /// Declares event class `events[index]` under `id`.
+    pub fn index_event(&mut self, id: u64, index: usize) {
+        self.by_id.insert(id, index);
+        if id < 1 << 16 {
+            if self.dense.len() <= id as usize {
+                self.dense.resize(id as usize + 1, None);
+            }
+            self.dense[id as usize] = Some(index as u32);
+        }
+    }
 }
 
 /// An `env` value: babeltrace2 keeps strings and integers only.

@@ -1,0 +1,42 @@
+//! Local time through the C library, so `TZ` and the system zone rules apply exactly as they
+//! do for babeltrace2 (which calls `localtime_r` too).
+
+use ust::reader::time::Tm;
+
+/// Broken-down local time of `secs` since the epoch.
+pub fn local(secs: i64) -> Option<Tm> {
+    let t: libc::time_t = secs.try_into().ok()?;
+    // SAFETY: an all-zero `struct tm` is a valid value (integers and a null zone pointer).
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are valid for the call; localtime_r is the thread-safe variant
+    // and writes only into `tm`.
+    let res = unsafe { libc::localtime_r(&t, &mut tm) };
+    if res.is_null() {
+        return None;
+    }
+    Some(Tm {
+        year: i64::from(tm.tm_year) + 1900,
+        month: (tm.tm_mon + 1) as u32,
+        day: tm.tm_mday as u32,
+        hour: tm.tm_hour as u32,
+        min: tm.tm_min as u32,
+        sec: tm.tm_sec as u32,
+    })
+}
+
+/// Seconds since the epoch of a local date and time (daylight saving time guessed by the
+/// C library, like `date -d`).
+pub fn to_epoch(t: &Tm) -> Option<i64> {
+    // SAFETY: an all-zero `struct tm` is a valid value (integers and a null zone pointer).
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    tm.tm_year = i32::try_from(t.year - 1900).ok()?;
+    tm.tm_mon = t.month as i32 - 1;
+    tm.tm_mday = t.day as i32;
+    tm.tm_hour = t.hour as i32;
+    tm.tm_min = t.min as i32;
+    tm.tm_sec = t.sec as i32;
+    tm.tm_isdst = -1;
+    // SAFETY: `tm` is a valid, initialised struct; mktime only reads and normalises it.
+    let secs = unsafe { libc::mktime(&mut tm) };
+    (secs != -1).then_some(i64::from(secs))
+}

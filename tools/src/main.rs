@@ -1,0 +1,30 @@
+//! `ust`: the UST command-line tool.
+//!
+//! One module per subcommand; each exposes an `Args` struct (clap derive) and a `run`
+//! function returning the process exit code: 0 success, 1 error, 2 usage (clap's own).
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod localtime;
+mod timespec;
+mod view;
+
+/// UST userspace tracer: record, control and read CTF traces.
+#[derive(Parser)]
+#[command(name = "ust", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    View(view::Args),
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::View(args) => view::run(args),
+    }
+}

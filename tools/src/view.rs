@@ -1,0 +1,248 @@
+//! `ust view`: print the events of traces, merged by time, as babeltrace2 does by default;
+//! or as JSON lines; or a summary.
+
+use crate::localtime;
+use crate::timespec::TimeSpec;
+use clap::ValueEnum;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+use ust::reader::{open_all, Event, Json, Merger, Pretty, ReadError, Summary};
+
+/// Print trace events, one per line, merged by time across streams and traces.
+///
+/// Reads UST, LTTng-UST and LTTng kernel traces (CTF 1.8). By default the text is exactly what
+/// `babeltrace2 DIR…` prints. Times are local time (set TZ=UTC for UTC). Warnings about events
+/// the tracer discarded go to stderr.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Trace directories; each is searched recursively for traces (a `metadata` file beside
+    /// stream files), e.g. a whole LTTng session output directory.
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+
+    /// Only events whose name matches GLOB (`*` any run, `?` one character). Repeat to
+    /// allow several patterns.
+    #[arg(long = "events", value_name = "GLOB")]
+    pub events: Vec<String>,
+
+    /// Skip events before TIME: HH:MM:SS[.NS] (local, on the first event's day),
+    /// 'YYYY-MM-DD HH:MM:SS[.NS]' (local), @SECONDS[.NS] since the epoch, or an offset from
+    /// the first event such as +1.5s, +20ms, +3us.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub begin: Option<TimeSpec>,
+
+    /// Stop after TIME (same forms as --begin).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub end: Option<TimeSpec>,
+
+    /// Only events of process PID: from a `vpid` context field, else the trace's `vpid`
+    /// (per-process traces). Repeat for several processes.
+    #[arg(long, value_name = "PID")]
+    pub pid: Vec<i64>,
+
+    /// Output format: babeltrace2's text, or JSON lines with typed values.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Instead of events, print per event name: count, first and last time, rate; and the
+    /// events and packets the tracer discarded, per stream (flagged first when non-zero).
+    #[arg(long, conflicts_with = "follow")]
+    pub summary: bool,
+
+    /// Keep reading a trace that is still being written: wait for new packets, streams and
+    /// metadata, until interrupted (Ctrl-C).
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// How often `--follow` looks for new data.
+const POLL: Duration = Duration::from_millis(200);
+
+pub fn run(args: Args) -> ExitCode {
+    let traces = match open_all(&args.dirs) {
+        Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
+    let merger = Merger::new(traces, !args.summary, args.follow);
+    let mut filter = Filter::new(&args, merger.earliest());
+    let result = if args.summary {
+        summarize(merger, &mut filter)
+    } else {
+        print_events(merger, &mut filter, &args)
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ust view: cannot write output: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn fail(e: &ReadError) -> ExitCode {
+    eprintln!("ust view: error: {e}");
+    ExitCode::from(1)
+}
+
+/// Which events to show.
+struct Filter {
+    globs: Vec<String>,
+    pids: Vec<i64>,
+    begin: i64,
+    end: i64,
+    /// [stream][event class] → shown? (None until first asked)
+    by_class: Vec<Vec<Option<bool>>>,
+}
+
+impl Filter {
+    fn new(args: &Args, first: Option<i64>) -> Filter {
+        let first = first.unwrap_or(0);
+        Filter {
+            globs: args.events.clone(),
+            pids: args.pid.clone(),
+            begin: args.begin.as_ref().map_or(i64::MIN, |t| t.resolve(first)),
+            end: args.end.as_ref().map_or(i64::MAX, |t| t.resolve(first)),
+            by_class: Vec::new(),
+        }
+    }
+
+    fn accepts(&mut self, ev: &Event<'_>) -> bool {
+        if ev.ns < self.begin || ev.ns > self.end {
+            return false;
+        }
+        if !self.pids.is_empty() && !ev.vpid().is_some_and(|p| self.pids.contains(&p)) {
+            return false;
+        }
+        self.globs.is_empty() || self.name_matches(ev)
+    }
+
+    fn name_matches(&mut self, ev: &Event<'_>) -> bool {
+        if self.by_class.len() <= ev.stream {
+            self.by_class.resize_with(ev.stream + 1, Vec::new);
+        }
+        let classes = &mut self.by_class[ev.stream];
+        let class = ev.cursor.event.class;
+        if classes.len() <= class {
+            classes.resize(class + 1, None);
+        }
+        let name = &ev.class().name;
+        *classes[class]
+            .get_or_insert_with(|| self.globs.iter().any(|g| ust::glob::matches(g, name)))
+    }
+}
+
+/// Prints events; Ok(false) when some stream could not be read completely.
+fn print_events(mut merger: Merger, filter: &mut Filter, args: &Args) -> io::Result<bool> {
+    // Whole lines go straight to stdout in large chunks; no second buffer.
+    let mut out = io::stdout().lock();
+    let mut pretty = Pretty::new(localtime::local);
+    let mut json = Json::new(localtime::local);
+    let mut buf = Vec::with_capacity(1 << 19);
+    let mut ok = true;
+    loop {
+        while let Some(ev) = merger.next() {
+            if ev.ns > filter.end && !args.follow {
+                break;
+            }
+            if filter.accepts(&ev) {
+                let written = match args.format {
+                    Format::Text => pretty.event(&ev, &mut buf),
+                    Format::Json => json.event(&ev, &mut buf),
+                };
+                if let Err(e) = written {
+                    ok = false;
+                    eprintln!("ust view: error: {e}");
+                }
+                if buf.len() >= 1 << 18 {
+                    out.write_all(&buf)?;
+                    buf.clear();
+                }
+            }
+            ok &= report(&mut merger, &mut pretty, &mut out, &mut buf)?;
+        }
+        out.write_all(&buf)?;
+        buf.clear();
+        ok &= report(&mut merger, &mut pretty, &mut out, &mut buf)?;
+        out.flush()?;
+        if !args.follow {
+            return Ok(ok);
+        }
+        std::thread::sleep(POLL);
+        merger.refresh();
+    }
+}
+
+/// Writes pending loss warnings and read errors to stderr (after the events printed so far,
+/// so both streams read in order on a terminal). False if there were errors.
+fn report(
+    merger: &mut Merger,
+    pretty: &mut Pretty,
+    out: &mut impl Write,
+    buf: &mut Vec<u8>,
+) -> io::Result<bool> {
+    let errors = merger.take_errors();
+    let losses = merger.take_losses();
+    if errors.is_empty() && losses.is_empty() {
+        return Ok(true);
+    }
+    out.write_all(buf)?;
+    buf.clear();
+    out.flush()?;
+    for l in &losses {
+        let stream = l.path.display().to_string();
+        eprintln!(
+            "{}",
+            pretty.loss(
+                &l.loss,
+                &l.trace.name(),
+                &stream,
+                l.stream_class,
+                l.stream_id,
+                &l.trace.meta
+            )
+        );
+    }
+    for e in &errors {
+        eprintln!("ust view: error: {e}");
+    }
+    Ok(errors.is_empty())
+}
+
+/// Prints the summary; Ok(false) when some stream could not be read completely.
+fn summarize(mut merger: Merger, filter: &mut Filter) -> io::Result<bool> {
+    let mut summary = Summary::new();
+    let mut ok = true;
+    while let Some(ev) = merger.next() {
+        if filter.accepts(&ev) {
+            summary.add_event(&ev);
+        }
+        for l in merger.take_losses() {
+            summary.add_loss(&l);
+        }
+        for e in merger.take_errors() {
+            ok = false;
+            eprintln!("ust view: error: {e}");
+        }
+    }
+    for l in merger.take_losses() {
+        summary.add_loss(&l);
+    }
+    for e in merger.take_errors() {
+        ok = false;
+        eprintln!("ust view: error: {e}");
+    }
+    let mut out = io::stdout().lock();
+    out.write_all(summary.render(localtime::local).as_bytes())?;
+    out.flush()?;
+    Ok(ok)
+}
