@@ -169,14 +169,15 @@ impl Merger {
                     stream_id: auto,
                     live: false,
                 });
-                self.step(self.entries.len() - 1);
+                self.step_and_queue(self.entries.len() - 1);
             }
             Err(e) => self.errors.push(e),
         }
     }
 
-    /// Advances one stream and queues its next event, if any.
-    fn step(&mut self, i: usize) {
+    /// Advances one stream; returns the ordering key of its next event when merging by time
+    /// (the caller queues it).
+    fn step(&mut self, i: usize) -> Option<Key> {
         let e = &mut self.entries[i];
         let meta = &self.traces[e.trace].meta;
         let step = e.cursor.advance(meta);
@@ -189,16 +190,35 @@ impl Merger {
                     e.stream_id = inst;
                 }
                 e.live = true;
-                if self.ordered {
-                    let key = self.key(i);
-                    self.heap.push(Reverse(key));
-                }
+                self.ordered.then(|| self.key(i))
             }
-            Ok(Step::End) => e.live = false,
+            Ok(Step::End) => {
+                e.live = false;
+                None
+            }
             Err(err) => {
                 e.live = false;
                 self.errors.push(err);
+                None
             }
+        }
+    }
+
+    fn step_and_queue(&mut self, i: usize) {
+        if let Some(key) = self.step(i) {
+            self.heap.push(Reverse(key));
+        }
+    }
+
+    /// Index of the stream with the earliest event, given the key of the stream just
+    /// advanced: it is compared with the heap's top before touching the heap at all.
+    fn earliest_stream(&mut self, stepped: Option<Key>) -> Option<usize> {
+        let Some(key) = stepped else {
+            return Some(self.heap.pop()?.0 .4);
+        };
+        match self.heap.peek_mut() {
+            Some(mut top) if top.0 < key => Some(std::mem::replace(&mut *top, Reverse(key)).0 .4),
+            _ => Some(key.4),
         }
     }
 
@@ -219,11 +239,9 @@ impl Merger {
 
     /// The next event, or None when every stream has ended (for now, with `follow`).
     pub fn next(&mut self) -> Option<Event<'_>> {
-        if let Some(i) = self.current.take() {
-            self.step(i);
-        }
+        let stepped = self.current.take().and_then(|i| self.step(i));
         let i = if self.ordered {
-            self.heap.pop()?.0 .4
+            self.earliest_stream(stepped)?
         } else {
             self.entries.iter().position(|e| e.live)?
         };
@@ -295,7 +313,7 @@ impl Merger {
     /// With `follow`: reloads grown metadata, opens new stream files and polls ended streams.
     pub fn refresh(&mut self) {
         if let Some(i) = self.current.take() {
-            self.step(i);
+            self.step_and_queue(i);
         }
         for t in 0..self.traces.len() {
             self.reload_metadata(t);
@@ -303,7 +321,7 @@ impl Merger {
         }
         for i in 0..self.entries.len() {
             if !self.entries[i].live {
-                self.step(i);
+                self.step_and_queue(i);
             }
         }
     }

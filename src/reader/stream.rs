@@ -418,6 +418,7 @@ fn frame_packet(
 
 /// Decodes an event's header and skips its contexts and payload, recording where each starts.
 fn frame_event(d: &mut Decoder<'_>, sc: &StreamClass) -> Result<EventPos, DecodeError> {
+    let start = d.pos;
     d.state.specials.event_id = None;
     skip(d, sc.event_header.as_ref())?;
     let id = d.state.specials.event_id.unwrap_or(0);
@@ -426,7 +427,7 @@ fn frame_event(d: &mut Decoder<'_>, sc: &StreamClass) -> Result<EventPos, Decode
         None if sc.events.len() == 1 && d.state.specials.event_id.is_none() => 0,
         None => {
             return Err(DecodeError {
-                bit: d.pos,
+                bit: start,
                 msg: format!("event id {id} is not declared in the metadata"),
             })
         }
