@@ -54,10 +54,12 @@ pub fn text(path: &Path, bytes: &[u8]) -> Result<Text, ReadError> {
             "metadata does not start with the `/* CTF 1.8 */` signature",
         ));
     }
-    Ok(Text {
-        text: String::from_utf8_lossy(&raw).into_owned(),
-        runs,
-    })
+    // Offsets must stay byte offsets: invalid UTF-8 becomes `?`, one byte for one byte.
+    let text = String::from_utf8(raw).unwrap_or_else(|e| {
+        let bytes = e.into_bytes().into_iter().map(|b| if b < 0x80 { b } else { b'?' }).collect();
+        String::from_utf8(bytes).unwrap_or_default()
+    });
+    Ok(Text { text, runs })
 }
 
 fn unpacketize(

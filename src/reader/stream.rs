@@ -289,9 +289,9 @@ impl StreamCursor {
             }
         }
         if let (Some(now), Some(before)) = (p.seq, prev.seq) {
-            if now > before.wrapping_add(1) {
+            if let Some(gap @ 2..) = now.checked_sub(before) {
                 self.losses.push(Loss::Packets {
-                    count: now - before - 1,
+                    count: gap - 1,
                     from: prev.end,
                     to: p.begin,
                 });

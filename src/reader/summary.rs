@@ -100,7 +100,7 @@ impl Summary {
 
     /// Total events discarded by the tracer, over all streams.
     pub fn discarded_events(&self) -> u64 {
-        self.losses.iter().map(|l| l.events).sum()
+        self.losses.iter().fold(0u64, |n, l| n.saturating_add(l.events))
     }
 
     /// The report, as text lines. Times are shown with `calendar`.
@@ -126,7 +126,7 @@ impl Summary {
                 ", from {} to {} ({} s)",
                 time(&mut clock, total.first),
                 time(&mut clock, total.last),
-                seconds(total.last - total.first)
+                seconds(total.last.saturating_sub(total.first))
             ));
         }
         out.push('\n');
@@ -152,7 +152,7 @@ impl Summary {
 
     fn render_loss_banner(&self, out: &mut String) {
         let events = self.discarded_events();
-        let packets: u64 = self.losses.iter().map(|l| l.packets).sum();
+        let packets = self.losses.iter().fold(0u64, |n, l| n.saturating_add(l.packets));
         if events > 0 {
             out.push_str(&format!("WARNING: the tracer discarded {events} events (buffers full): this trace is incomplete\n"));
         }
@@ -198,7 +198,7 @@ fn seconds(ns: i64) -> String {
 }
 
 fn rate(c: &Counter) -> String {
-    let span = (c.last - c.first) as f64 / 1e9;
+    let span = c.last.saturating_sub(c.first) as f64 / 1e9;
     if c.count < 2 || span <= 0.0 {
         return "-".to_string();
     }
