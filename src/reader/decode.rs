@@ -301,7 +301,7 @@ impl<'a> Decoder<'a> {
         };
         self.align(a.elem.align())?;
         if a.text {
-            let bytes = len.checked_mul(8).unwrap_or(u64::MAX);
+            let bytes = len.saturating_mul(8);
             self.need(bytes)?;
             let start = (self.pos / 8) as usize;
             let all = &self.buf[start..start + len as usize];

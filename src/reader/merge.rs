@@ -238,7 +238,7 @@ impl Merger {
     }
 
     /// The next event, or None when every stream has ended (for now, with `follow`).
-    pub fn next(&mut self) -> Option<Event<'_>> {
+    pub fn next_event(&mut self) -> Option<Event<'_>> {
         let stepped = self.current.take().and_then(|i| self.step(i));
         let i = if self.ordered {
             self.earliest_stream(stepped)?

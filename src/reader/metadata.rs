@@ -11,6 +11,9 @@ use std::path::Path;
 const PACKET_MAGIC: u32 = 0x75D1_1D57;
 const PACKET_HEADER: usize = 37;
 
+/// Metadata text bytes and their (text offset, file offset) runs.
+type Unpacked = (Vec<u8>, Vec<(usize, usize)>);
+
 /// The TSDL text of a metadata file and, per text run, the file offset it came from.
 pub struct Text {
     pub text: String,
@@ -56,17 +59,17 @@ pub fn text(path: &Path, bytes: &[u8]) -> Result<Text, ReadError> {
     }
     // Offsets must stay byte offsets: invalid UTF-8 becomes `?`, one byte for one byte.
     let text = String::from_utf8(raw).unwrap_or_else(|e| {
-        let bytes = e.into_bytes().into_iter().map(|b| if b < 0x80 { b } else { b'?' }).collect();
+        let bytes = e
+            .into_bytes()
+            .into_iter()
+            .map(|b| if b < 0x80 { b } else { b'?' })
+            .collect();
         String::from_utf8(bytes).unwrap_or_default()
     });
     Ok(Text { text, runs })
 }
 
-fn unpacketize(
-    path: &Path,
-    bytes: &[u8],
-    be: bool,
-) -> Result<(Vec<u8>, Vec<(usize, usize)>), ReadError> {
+fn unpacketize(path: &Path, bytes: &[u8], be: bool) -> Result<Unpacked, ReadError> {
     let u32_at = |off: usize| {
         let b = [bytes[off], bytes[off + 1], bytes[off + 2], bytes[off + 3]];
         if be {

@@ -14,7 +14,7 @@
 //! let mut merger = Merger::new(traces, true, false);
 //! let mut pretty = Pretty::new(ust::reader::time::utc);
 //! let mut line = Vec::new();
-//! while let Some(ev) = merger.next() {
+//! while let Some(ev) = merger.next_event() {
 //!     pretty.event(&ev, &mut line).unwrap();
 //! }
 //! ```

@@ -360,12 +360,12 @@ impl StreamCursor {
     }
 }
 
+/// Stream class id, stream instance id and beginning time of a stream file's first packet.
+pub type StreamIdentity = (u64, Option<u64>, Option<u64>);
+
 /// Identity of the stream a file belongs to, from its first packet: stream class id, stream
 /// instance id and beginning time. None for an empty file.
-pub fn identify(
-    path: &Path,
-    meta: &Metadata,
-) -> Result<Option<(u64, Option<u64>, Option<u64>)>, ReadError> {
+pub fn identify(path: &Path, meta: &Metadata) -> Result<Option<StreamIdentity>, ReadError> {
     let map = Mmap::open(path).map_err(|e| ReadError::new(path, e.to_string()))?;
     let bytes = map.bytes();
     if bytes.is_empty() {

@@ -100,7 +100,9 @@ impl Summary {
 
     /// Total events discarded by the tracer, over all streams.
     pub fn discarded_events(&self) -> u64 {
-        self.losses.iter().fold(0u64, |n, l| n.saturating_add(l.events))
+        self.losses
+            .iter()
+            .fold(0u64, |n, l| n.saturating_add(l.events))
     }
 
     /// The report, as text lines. Times are shown with `calendar`.
@@ -152,7 +154,10 @@ impl Summary {
 
     fn render_loss_banner(&self, out: &mut String) {
         let events = self.discarded_events();
-        let packets = self.losses.iter().fold(0u64, |n, l| n.saturating_add(l.packets));
+        let packets = self
+            .losses
+            .iter()
+            .fold(0u64, |n, l| n.saturating_add(l.packets));
         if events > 0 {
             out.push_str(&format!("WARNING: the tracer discarded {events} events (buffers full): this trace is incomplete\n"));
         }

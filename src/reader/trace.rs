@@ -143,7 +143,7 @@ struct StreamKey {
 
 /// Chains the files of each stream in time order, dropping exact duplicates.
 fn group_streams(mut keys: Vec<StreamKey>) -> Vec<Vec<PathBuf>> {
-    keys.sort_by(|a, b| (a.class, a.instance, a.begin).cmp(&(b.class, b.instance, b.begin)));
+    keys.sort_by_key(|k| (k.class, k.instance, k.begin));
     keys.dedup_by(|b, a| {
         a.instance.is_some()
             && (a.class, a.instance, a.begin, a.size) == (b.class, b.instance, b.begin, b.size)

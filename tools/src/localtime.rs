@@ -5,7 +5,7 @@ use ust::reader::time::Tm;
 
 /// Broken-down local time of `secs` since the epoch.
 pub fn local(secs: i64) -> Option<Tm> {
-    let t: libc::time_t = secs.try_into().ok()?;
+    let t: libc::time_t = secs;
     // SAFETY: an all-zero `struct tm` is a valid value (integers and a null zone pointer).
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     // SAFETY: both pointers are valid for the call; localtime_r is the thread-safe variant
@@ -38,5 +38,5 @@ pub fn to_epoch(t: &Tm) -> Option<i64> {
     tm.tm_isdst = -1;
     // SAFETY: `tm` is a valid, initialised struct; mktime only reads and normalises it.
     let secs = unsafe { libc::mktime(&mut tm) };
-    (secs != -1).then_some(i64::from(secs))
+    (secs != -1).then_some(secs)
 }

@@ -150,7 +150,7 @@ fn print_events(mut merger: Merger, filter: &mut Filter, args: &Args) -> io::Res
     let mut buf = Vec::with_capacity(1 << 19);
     let mut ok = true;
     loop {
-        while let Some(ev) = merger.next() {
+        while let Some(ev) = merger.next_event() {
             if ev.ns > filter.end && !args.follow {
                 break;
             }
@@ -222,7 +222,7 @@ fn report(
 fn summarize(mut merger: Merger, filter: &mut Filter) -> io::Result<bool> {
     let mut summary = Summary::new();
     let mut ok = true;
-    while let Some(ev) = merger.next() {
+    while let Some(ev) = merger.next_event() {
         if filter.accepts(&ev) {
             summary.add_event(&ev);
         }

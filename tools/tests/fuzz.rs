@@ -25,7 +25,22 @@ impl Rng {
     }
 }
 
-const TOKENS: [&str; 14] = ["{", "}", ";", "[", "]", "<", ">", ":=", "=", "...", "struct", "variant", "0xFFFFFFFFFFFFFFFF", "-1"];
+const TOKENS: [&str; 14] = [
+    "{",
+    "}",
+    ";",
+    "[",
+    "]",
+    "<",
+    ">",
+    ":=",
+    "=",
+    "...",
+    "struct",
+    "variant",
+    "0xFFFFFFFFFFFFFFFF",
+    "-1",
+];
 
 fn mutate_text(rng: &mut Rng, text: &str) -> Vec<u8> {
     let mut bytes = text.as_bytes().to_vec();
@@ -63,7 +78,11 @@ fn mutate_stream(rng: &mut Rng, data: &mut Vec<u8>) {
             return;
         }
         // Half of the damage lands in packet headers and contexts (first 100 bytes).
-        let at = if rng.below(2) == 0 { rng.below(data.len().min(100)) } else { rng.below(data.len()) };
+        let at = if rng.below(2) == 0 {
+            rng.below(data.len().min(100))
+        } else {
+            rng.below(data.len())
+        };
         match rng.below(4) {
             0 => data[at] ^= 1 << rng.below(8),
             1 => data[at] = rng.next() as u8,
@@ -79,11 +98,14 @@ fn mutate_stream(rng: &mut Rng, data: &mut Vec<u8>) {
 
 /// Reads everything a trace directory gives, in every output mode.
 fn read_all(dir: &Path) {
-    let Ok(traces) = open_all(&[dir.to_path_buf()]) else { return };
+    let Ok(traces) = open_all(&[dir.to_path_buf()]) else {
+        return;
+    };
     let mut merger = Merger::new(traces, true, false);
-    let (mut pretty, mut json, mut summary) = (Pretty::new(time::utc), Json::new(time::utc), Summary::new());
+    let (mut pretty, mut json, mut summary) =
+        (Pretty::new(time::utc), Json::new(time::utc), Summary::new());
     let mut out = Vec::new();
-    while let Some(ev) = merger.next() {
+    while let Some(ev) = merger.next_event() {
         let _ = pretty.event(&ev, &mut out);
         let _ = json.event(&ev, &mut out);
         let _ = ev.vpid();
@@ -108,7 +130,9 @@ fn without_hang(name: &str, work: impl FnOnce() + Send + 'static) {
     match rx.recv_timeout(Duration::from_secs(300)) {
         Ok(()) => handle.join().expect("no panic"),
         Err(mpsc::RecvTimeoutError::Disconnected) => panic!("{name}: panicked (see above)"),
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("{name}: no result after 300 s: the reader hangs"),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            panic!("{name}: no result after 300 s: the reader hangs")
+        }
     }
 }
 
@@ -122,12 +146,18 @@ fn mutated_metadata_never_panics_or_hangs() {
             match metadata::parse(Path::new("metadata"), &bytes) {
                 Ok(_) => ok += 1,
                 Err(e) => {
-                    assert!(e.offset.is_some_and(|o| o as usize <= bytes.len()), "offset inside the file: {e}");
+                    assert!(
+                        e.offset.is_some_and(|o| o as usize <= bytes.len()),
+                        "offset inside the file: {e}"
+                    );
                     errors += 1;
                 }
             }
         }
-        assert!(ok > 0 && errors > 0, "the mutations exercise both outcomes ({ok} ok, {errors} errors)");
+        assert!(
+            ok > 0 && errors > 0,
+            "the mutations exercise both outcomes ({ok} ok, {errors} errors)"
+        );
     });
 }
 
@@ -136,7 +166,10 @@ fn mutated_packets_never_panic_or_hang() {
     without_hang("packets", || {
         let dir = scratch("fuzz");
         write_trace(&dir);
-        let originals: Vec<_> = ["channel0_0", "channel0_1"].iter().map(|f| (dir.join(f), std::fs::read(dir.join(f)).unwrap())).collect();
+        let originals: Vec<_> = ["channel0_0", "channel0_1"]
+            .iter()
+            .map(|f| (dir.join(f), std::fs::read(dir.join(f)).unwrap()))
+            .collect();
         let mut rng = Rng(0x5eed_0002);
         for _ in 0..2000 {
             for (path, data) in &originals {

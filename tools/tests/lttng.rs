@@ -25,7 +25,9 @@ fn lttng_ready() -> bool {
             eprintln!("skipped: `lttng` is not installed");
             return false;
         }
-        if !lttng(&["list"]) && !sh(Command::new("lttng-sessiond").args(["--daemonize", "--no-kernel"])) {
+        if !lttng(&["list"])
+            && !sh(Command::new("lttng-sessiond").args(["--daemonize", "--no-kernel"]))
+        {
             eprintln!("skipped: no LTTng session daemon and none could be started");
             return false;
         }
@@ -48,7 +50,9 @@ fn app() -> Option<PathBuf> {
             .arg(&exe)
             .args(["-llttng-ust", "-ldl", "-lpthread"]));
         if !built {
-            eprintln!("skipped: cannot build the LTTng-UST test program (liblttng-ust-dev missing?)");
+            eprintln!(
+                "skipped: cannot build the LTTng-UST test program (liblttng-ust-dev missing?)"
+            );
         }
         built.then_some(exe)
     })
@@ -68,14 +72,54 @@ fn record(name: &str, ticks: u32, tiny: bool) -> Option<PathBuf> {
     let dir = scratch(name);
     let session = format!("ust-view-{name}-{}", std::process::id());
     let out = dir.join("trace");
-    assert!(lttng(&["create", &session, &format!("--output={}", out.display())]));
+    assert!(lttng(&[
+        "create",
+        &session,
+        &format!("--output={}", out.display())
+    ]));
     let channel = "ch";
-    let subbuf = if tiny { ["--subbuf-size=4096", "--num-subbuf=2"] } else { ["--subbuf-size=1M", "--num-subbuf=4"] };
-    assert!(lttng(&["enable-channel", "-u", "-s", &session, subbuf[0], subbuf[1], channel]));
-    assert!(lttng(&["enable-event", "-u", "-s", &session, "-c", channel, "ust_test:*"]));
-    assert!(lttng(&["add-context", "-u", "-s", &session, "-c", channel, "-t", "vpid", "-t", "vtid", "-t", "procname"]));
+    let subbuf = if tiny {
+        ["--subbuf-size=4096", "--num-subbuf=2"]
+    } else {
+        ["--subbuf-size=1M", "--num-subbuf=4"]
+    };
+    assert!(lttng(&[
+        "enable-channel",
+        "-u",
+        "-s",
+        &session,
+        subbuf[0],
+        subbuf[1],
+        channel
+    ]));
+    assert!(lttng(&[
+        "enable-event",
+        "-u",
+        "-s",
+        &session,
+        "-c",
+        channel,
+        "ust_test:*"
+    ]));
+    assert!(lttng(&[
+        "add-context",
+        "-u",
+        "-s",
+        &session,
+        "-c",
+        channel,
+        "-t",
+        "vpid",
+        "-t",
+        "vtid",
+        "-t",
+        "procname"
+    ]));
     assert!(lttng(&["start", &session]));
-    let ran = Command::new(&exe).arg(ticks.to_string()).status().expect("test program runs");
+    let ran = Command::new(&exe)
+        .arg(ticks.to_string())
+        .status()
+        .expect("test program runs");
     assert!(ran.success());
     assert!(lttng(&["stop", &session]));
     assert!(lttng(&["destroy", &session]));
@@ -97,49 +141,103 @@ fn assert_same_as_babeltrace(dir: &Path) -> String {
 
 #[test]
 fn lttng_ust_trace_prints_exactly_like_babeltrace2_and_options_work() {
-    let Some(dir) = record("plain", 3000, false) else { return };
+    let Some(dir) = record("plain", 3000, false) else {
+        return;
+    };
     let all = assert_same_as_babeltrace(&dir);
-    assert!(all.contains("ust_test:enums") && all.contains("( \"STOP\", \"ALSO_FOUR\" : container = 4 )"));
+    assert!(
+        all.contains("ust_test:enums")
+            && all.contains("( \"STOP\", \"ALSO_FOUR\" : container = 4 )")
+    );
     let d = dir.to_str().unwrap();
 
-    let enums = text(&view(&["--events", "ust_test:enum*", "--events", "ust_test:empty", d]).stdout);
-    let expected: Vec<&str> = all.lines().filter(|l| l.contains("ust_test:enums:") || l.contains("ust_test:empty:")).collect();
+    let enums = text(
+        &view(&[
+            "--events",
+            "ust_test:enum*",
+            "--events",
+            "ust_test:empty",
+            d,
+        ])
+        .stdout,
+    );
+    let expected: Vec<&str> = all
+        .lines()
+        .filter(|l| l.contains("ust_test:enums:") || l.contains("ust_test:empty:"))
+        .collect();
     let got: Vec<&str> = enums.lines().collect();
     assert_eq!(got.len(), expected.len());
     for (g, e) in got.iter().zip(&expected) {
-        assert_eq!(g.split_once(") ").unwrap().1, e.split_once(") ").unwrap().1, "same events (deltas differ once filtered)");
+        assert_eq!(
+            g.split_once(") ").unwrap().1,
+            e.split_once(") ").unwrap().1,
+            "same events (deltas differ once filtered)"
+        );
     }
 
-    let vpid = all.split("vpid = ").nth(1).unwrap().split(',').next().unwrap();
-    assert_eq!(text(&view(&["--pid", vpid, d]).stdout).lines().count(), all.lines().count());
+    let vpid = all
+        .split("vpid = ")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap();
+    assert_eq!(
+        text(&view(&["--pid", vpid, d]).stdout).lines().count(),
+        all.lines().count()
+    );
     assert!(text(&view(&["--pid", "1", d]).stdout).is_empty());
 
     let window = text(&view(&["--begin", "+0", "--end", "+0", d]).stdout);
-    assert_eq!(window.lines().count(), 1, "only the first event at offset 0: {window}");
+    assert_eq!(
+        window.lines().count(),
+        1,
+        "only the first event at offset 0: {window}"
+    );
     let first_time = &all[1..19];
     let from_first = text(&view(&["--begin", first_time, d]).stdout);
     assert_eq!(from_first.lines().count(), all.lines().count());
 
     let json = text(&view(&["--format", "json", d]).stdout);
     assert_eq!(json.lines().count(), all.lines().count());
-    let ints = json.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).expect("valid JSON")).find(|v| v["event"] == "ust_test:ints" && v["fields"]["s8"] == -1).expect("an ints event");
-    assert_eq!(ints["fields"]["u64"], serde_json::json!(18446744073709551615u64));
+    let ints = json
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("valid JSON"))
+        .find(|v| v["event"] == "ust_test:ints" && v["fields"]["s8"] == -1)
+        .expect("an ints event");
+    assert_eq!(
+        ints["fields"]["u64"],
+        serde_json::json!(18446744073709551615u64)
+    );
     assert_eq!(ints["stream_context"]["procname"], "ust_test_app");
-    assert_eq!(ints["packet"]["cpu_id"].as_u64().is_some(), true);
+    assert!(ints["packet"]["cpu_id"].as_u64().is_some());
 
     let summary = text(&view(&["--summary", d]).stdout);
     let ticks = all.lines().filter(|l| l.contains("ust_test:tick:")).count();
-    assert!(summary.lines().any(|l| l.starts_with("ust_test:tick") && l.split_whitespace().nth(1) == Some(&ticks.to_string())), "{summary}");
+    assert!(
+        summary.lines().any(|l| l.starts_with("ust_test:tick")
+            && l.split_whitespace().nth(1) == Some(&ticks.to_string())),
+        "{summary}"
+    );
     assert!(summary.contains("no events discarded"), "{summary}");
 }
 
 #[test]
 fn discarded_events_match_babeltrace2_and_are_flagged() {
-    let Some(dir) = record("discard", 200_000, true) else { return };
+    let Some(dir) = record("discard", 200_000, true) else {
+        return;
+    };
     assert_same_as_babeltrace(&dir);
     let d = dir.to_str().unwrap();
     let out = view(&[d]);
-    assert!(text(&out.stderr).contains("WARNING: Tracer discarded"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("WARNING: Tracer discarded"),
+        "{}",
+        text(&out.stderr)
+    );
     let summary = text(&view(&["--summary", d]).stdout);
-    assert!(summary.starts_with("WARNING: the tracer discarded"), "{summary}");
+    assert!(
+        summary.starts_with("WARNING: the tracer discarded"),
+        "{summary}"
+    );
 }

@@ -23,7 +23,10 @@ pub fn text(bytes: &[u8]) -> String {
 
 /// babeltrace2's output for `dirs`, or None (with a note) when it is not installed.
 pub fn babeltrace(dirs: &[&Path]) -> Option<Output> {
-    let out = Command::new("babeltrace2").args(dirs).env("TZ", "UTC").output();
+    let out = Command::new("babeltrace2")
+        .args(dirs)
+        .env("TZ", "UTC")
+        .output();
     match out {
         Ok(o) => Some(o),
         Err(_) => {
@@ -69,7 +72,11 @@ impl Bits {
         self.pos += u64::from(size);
         self.fit();
         for i in 0..size {
-            let bit = if be { (v >> (size - 1 - i)) & 1 } else { (v >> i) & 1 };
+            let bit = if be {
+                (v >> (size - 1 - i)) & 1
+            } else {
+                (v >> i) & 1
+            };
             let pos = start + u64::from(i);
             let (byte, shift) = ((pos / 8) as usize, pos % 8);
             let shift = if be { 7 - shift } else { shift };
@@ -94,7 +101,9 @@ impl Bits {
     }
 }
 
-pub const UUID: [u8; 16] = [0x3b, 0x46, 0xd8, 0x9d, 0xbb, 0x3f, 0x40, 0x15, 0x98, 0x0c, 0x05, 0x22, 0x23, 0x09, 0xde, 0x3e];
+pub const UUID: [u8; 16] = [
+    0x3b, 0x46, 0xd8, 0x9d, 0xbb, 0x3f, 0x40, 0x15, 0x98, 0x0c, 0x05, 0x22, 0x23, 0x09, 0xde, 0x3e,
+];
 
 /// TSDL of the hand-made trace: LTTng's shape plus every field kind the tests need.
 pub const METADATA: &str = r#"/* CTF 1.8 */
@@ -183,7 +192,15 @@ pub struct Ev {
 
 /// Writes a whole packet: header, context, events. `prev_ts` is the stream's last clock
 /// value, to choose compact or extended headers as a tracer must.
-pub fn packet(instance: u64, cpu: u32, seq: u64, discarded: u64, begin: u64, end: u64, events: &[Ev], padded_to: usize) -> Vec<u8> {
+pub fn packet(
+    instance: u64,
+    cpu: u32,
+    seq: u64,
+    discarded: u64,
+    (begin, end): (u64, u64),
+    events: &[Ev],
+    padded_to: usize,
+) -> Vec<u8> {
     let mut b = Bits::default();
     b.u32(0xC1FC_1FC1);
     UUID.iter().for_each(|&x| b.u8(x));
@@ -233,7 +250,14 @@ fn hello(id_ts: u64, x: i32, msg: &'static str) -> Ev {
     }
 }
 
-fn values(ts: u64, d: f64, state: u8, arr: [u16; 3], tag: &'static [u8; 4], seq: &'static [u16]) -> Ev {
+fn values(
+    ts: u64,
+    d: f64,
+    state: u8,
+    arr: [u16; 3],
+    tag: &'static [u8; 4],
+    seq: &'static [u16],
+) -> Ev {
     Ev {
         id: 1,
         ts,
@@ -297,8 +321,7 @@ pub fn write_trace(dir: &Path) {
         0,
         0,
         0,
-        t0,
-        t0 + 40_000,
+        (t0, t0 + 40_000),
         &[
             hello(t0 + 1000, -7, "hello \"world\""),
             values(t0 + 11_000, 3.25, 2, [1, 0xBEEF, 3], b"abc\0", &[7, 8]),
@@ -313,8 +336,7 @@ pub fn write_trace(dir: &Path) {
         0,
         1,
         2,
-        t0 + 5_500_000_000,
-        t0 + 6_000_000_000,
+        (t0 + 5_500_000_000, t0 + 6_000_000_000),
         &[
             hello(t0 + 5_500_000_001, 1, "after a gap"),
             hello(t0 + 5_500_000_001 + (3 << 27), 2, "after 3*2^27 ns"),
@@ -330,9 +352,12 @@ pub fn write_trace(dir: &Path) {
         1,
         0,
         0,
-        t0,
-        t0 + 40_000,
-        &[hello(t0 + 6000, 42, "from cpu1"), hello(t0 + 16_000, 43, "utf-8: \u{e9}\u{20ac}"), hello(t0 + 21_000, 44, "same time as late")],
+        (t0, t0 + 40_000),
+        &[
+            hello(t0 + 6000, 42, "from cpu1"),
+            hello(t0 + 16_000, 43, "utf-8: \u{e9}\u{20ac}"),
+            hello(t0 + 21_000, 44, "same time as late"),
+        ],
         0,
     );
     std::fs::write(dir.join("channel0_1"), cpu1).unwrap();
