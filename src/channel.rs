@@ -3,7 +3,7 @@
 //! enabled path between the generated C serializer and `ringbuf`.
 //!
 //! Nothing here allocates, locks or makes a system call on that path
-//! (`sched_getcpu` reads the kernel's rseq area or the vDSO).
+//! (the current CPU comes from the rseq area, see `clock`).
 
 use crate::abi;
 use crate::ringbuf::{Geometry, RingBuffer};

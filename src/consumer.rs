@@ -72,12 +72,11 @@ impl Consumer {
     pub fn drain(&mut self) -> io::Result<u64> {
         let mut written = 0;
         for (rb, stream) in self.channel.buffers().iter().zip(self.streams.iter_mut()) {
-            loop {
+            while let Some(info) = rb.packet_info(stream.next) {
                 self.scratch.clear();
-                let Some(info) = take_packet(rb, stream.next, &mut self.scratch, &self.uuid) else {
-                    break;
-                };
-                stream.write(&self.scratch, &info)?;
+                packet_header(rb, &info, &self.uuid).encode(&mut self.scratch);
+                rb.write_subbuf(stream.next, &info, &self.scratch, &stream.file)?;
+                stream.last_written = Some((info.ts_end.max(info.ts_begin), info.discarded));
                 rb.release(stream.next);
                 stream.next = info.seq + 1;
                 written += 1;

@@ -9,7 +9,9 @@
 //! # Protocol
 //! Writers reserve space by advancing `offset`, a position in an unbounded
 //! byte space whose sub-buffer number is `offset / subbuf_size` and whose
-//! slot is that number modulo `num_subbuf`. One compare-and-swap per event:
+//! slot is that number modulo `num_subbuf`. `offset` shares a 16-byte word
+//! with `last_ts`, the timestamp of the latest reservation, and one 16-byte
+//! compare-and-swap (`cmpxchg16b`) per event advances both:
 //! - a reservation that starts a sub-buffer ("opens" it) stores the
 //!   packet's `ts_begin` in the slot;
 //! - a reservation that does not fit in the rest of the open sub-buffer
@@ -30,9 +32,11 @@
 //! `discarded`; in overwrite mode it always opens, and readers validate what
 //! they copied against `offset` afterwards.
 //!
-//! Every timestamp is read after loading `offset` and re-read on every
-//! retry; `rdtscp` (and the vDSO's ordered TSC read) waits for earlier loads,
-//! so timestamps never decrease in reservation order. Reservations are
+//! A writer's timestamp is the clock reading, raised to `last_ts` if it is
+//! older (a writer preempted between reading the clock and reserving), so
+//! timestamps never decrease in reservation order, whatever the clock's
+//! ordering or cross-CPU skew; and the compact/extended header choice
+//! compares with the exact previous timestamp. Reservations are
 //! correct across preemption, migration (a migrated writer just works on
 //! another CPU's buffer with the same atomics) and signal handlers (a nested
 //! writer simply makes the outer CAS retry, or commits inside the outer
@@ -43,8 +47,11 @@
 use crate::clock;
 use crate::ctf::header::{self, EventHeader};
 use crate::shm::Mapping;
+use std::cell::UnsafeCell;
+use std::fs::File;
 use std::io;
-use std::sync::atomic::{compiler_fence, AtomicU64, Ordering};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 const MAGIC: u64 = 0x5553_5452_4255_4631; // "UST RBUF1"
 
@@ -54,6 +61,67 @@ const COMPACT_MAX_ID: u32 = 30;
 #[repr(C, align(64))]
 struct Padded(AtomicU64);
 
+/// `offset` (low half) and `last_ts` (high half), updated together.
+#[repr(C, align(64))]
+struct Position(UnsafeCell<u128>);
+
+impl Position {
+    fn half(&self, i: usize) -> &AtomicU64 {
+        // SAFETY: the u128 is 16-byte aligned and lives as long as `self`;
+        // each 8-byte half is only accessed atomically (loads here, the
+        // 16-byte CAS in `advance`).
+        unsafe { AtomicU64::from_ptr(self.0.get().cast::<u64>().add(i)) }
+    }
+
+    /// (offset, last_ts); the two halves may be torn, which `advance` detects.
+    #[inline(always)]
+    fn load(&self) -> (u64, u64) {
+        (
+            self.half(0).load(Ordering::Acquire),
+            self.half(1).load(Ordering::Relaxed),
+        )
+    }
+
+    /// Replaces (offset, last_ts) if it still equals `old`.
+    #[inline(always)]
+    fn advance(&self, old: (u64, u64), new: (u64, u64)) -> bool {
+        let pack = |(offset, ts): (u64, u64)| offset as u128 | (ts as u128) << 64;
+        // SAFETY: `cas16` needs cmpxchg16b, which `RingBuffer::create`
+        // checked; the word is 16-byte aligned and valid.
+        unsafe { cas16(self.0.get(), pack(old), pack(new)) }
+    }
+}
+
+/// A 16-byte compare-and-swap (`lock cmpxchg16b`). LLVM would otherwise
+/// call libatomic for a 128-bit CAS; rbx, which the instruction needs,
+/// cannot be an asm operand, so it is swapped in and out around it, and
+/// every operand has a fixed register so none of them can be rbx.
+///
+/// # Safety
+/// The CPU supports cmpxchg16b; `dst` is valid and 16-byte aligned.
+#[inline(always)]
+unsafe fn cas16(dst: *mut u128, old: u128, new: u128) -> bool {
+    let ok: u64;
+    // SAFETY: per this function's contract; rbx is restored before the
+    // asm block ends and no operand lives in it.
+    unsafe {
+        std::arch::asm!(
+            "xchg rsi, rbx",
+            "lock cmpxchg16b xmmword ptr [rdi]",
+            "sete al",
+            "movzx eax, al",
+            "mov rbx, rsi",
+            in("rdi") dst,
+            inout("rsi") new as u64 => _,
+            inout("rax") old as u64 => ok,
+            inout("rdx") (old >> 64) as u64 => _,
+            in("rcx") (new >> 64) as u64,
+            options(nostack),
+        );
+    }
+    ok != 0
+}
+
 /// The buffer-wide state shared by writers and the consumer.
 #[repr(C)]
 struct Control {
@@ -61,12 +129,10 @@ struct Control {
     subbuf_size: u64,
     num_subbuf: u64,
     cpu: u64,
-    /// Next byte to reserve, in the unbounded byte space.
-    offset: Padded,
+    /// (next byte to reserve, timestamp of the latest reservation).
+    position: Position,
     /// Sub-buffers the consumer has released.
     consumed: Padded,
-    /// Timestamp of the latest reservation (a lower bound: stored after the CAS).
-    last_ts: Padded,
     /// Events dropped so far (cumulative).
     discarded: Padded,
 }
@@ -127,6 +193,9 @@ fn round_up(x: usize, to: usize) -> usize {
 impl RingBuffer {
     /// Creates a zeroed buffer for `cpu`. Sizes must be powers of two.
     pub fn create(cpu: u32, geo: Geometry) -> io::Result<RingBuffer> {
+        if !std::arch::is_x86_feature_detected!("cmpxchg16b") {
+            return Err(io::Error::other("this CPU lacks cmpxchg16b"));
+        }
         assert!(geo.subbuf_size.is_power_of_two() && geo.num_subbuf.is_power_of_two());
         let slots_off = round_up(std::mem::size_of::<Control>(), 64);
         let data_off = round_up(slots_off + geo.num_subbuf as usize * 64, 4096);
@@ -214,10 +283,8 @@ impl RingBuffer {
         let size = self.geo.subbuf_size;
         let mask = size - 1;
         loop {
-            let old = ctl.offset.0.load(Ordering::Relaxed);
-            compiler_fence(Ordering::SeqCst);
-            let ts = clock::now();
-            let prev = ctl.last_ts.0.load(Ordering::Relaxed);
+            let (old, prev) = ctl.position.load();
+            let ts = clock::now().max(prev);
             let hdr = if event_id > COMPACT_MAX_ID || ts.wrapping_sub(prev) >> 27 != 0 {
                 EventHeader::Extended
             } else {
@@ -240,15 +307,9 @@ impl RingBuffer {
                     return None;
                 }
             }
-            if ctl
-                .offset
-                .0
-                .compare_exchange_weak(old, end, Ordering::AcqRel, Ordering::Relaxed)
-                .is_err()
-            {
+            if !ctl.position.advance((old, prev), (end, ts)) {
                 continue;
             }
-            ctl.last_ts.0.store(ts, Ordering::Relaxed);
             if switching {
                 self.close(old, ts);
             }
@@ -299,20 +360,13 @@ impl RingBuffer {
         let ctl = self.ctl();
         let mask = self.geo.subbuf_size - 1;
         loop {
-            let old = ctl.offset.0.load(Ordering::Relaxed);
+            let (old, prev) = ctl.position.load();
             if old & mask == 0 {
                 return;
             }
-            compiler_fence(Ordering::SeqCst);
-            let ts = clock::now();
+            let ts = clock::now().max(prev);
             let next = (old | mask) + 1;
-            if ctl
-                .offset
-                .0
-                .compare_exchange(old, next, Ordering::AcqRel, Ordering::Relaxed)
-                .is_ok()
-            {
-                ctl.last_ts.0.store(ts, Ordering::Relaxed);
+            if ctl.position.advance((old, prev), (next, ts)) {
                 self.close(old, ts);
                 return;
             }
@@ -321,7 +375,7 @@ impl RingBuffer {
 
     /// The write position (for quiet-buffer detection).
     pub fn offset(&self) -> u64 {
-        self.ctl().offset.0.load(Ordering::Relaxed)
+        self.ctl().position.load().0
     }
 
     /// Sub-buffers released by the consumer so far.
@@ -335,10 +389,9 @@ impl RingBuffer {
         self.slot(n).commit.load(Ordering::Acquire) == (lap + 1) * self.geo.subbuf_size
     }
 
-    /// If sub-buffer `n` is complete, appends its events to `out` and
-    /// returns its description. `None` when it is not complete, or when its
-    /// control data is inconsistent (counted as lost by the caller).
-    pub fn copy_subbuf(&self, n: u64, out: &mut Vec<u8>) -> Option<PacketInfo> {
+    /// The description of sub-buffer `n` if it is complete. `None` when it
+    /// is not, or when its control data is inconsistent.
+    pub fn packet_info(&self, n: u64) -> Option<PacketInfo> {
         if !self.is_complete(n) {
             return None;
         }
@@ -347,13 +400,19 @@ impl RingBuffer {
         if data_len == 0 || data_len > self.geo.subbuf_size {
             return None;
         }
-        let info = PacketInfo {
+        Some(PacketInfo {
             seq: n,
             ts_begin: slot.ts_begin.load(Ordering::Relaxed),
             ts_end: slot.ts_end.load(Ordering::Relaxed),
             data_len: data_len as usize,
             discarded: slot.discarded.load(Ordering::Relaxed),
-        };
+        })
+    }
+
+    /// If sub-buffer `n` is complete, appends its events to `out` and
+    /// returns its description.
+    pub fn copy_subbuf(&self, n: u64, out: &mut Vec<u8>) -> Option<PacketInfo> {
+        let info = self.packet_info(n)?;
         let start = out.len();
         out.resize(start + info.data_len, 0);
         // SAFETY: the source is `data_len <= subbuf_size` bytes of sub-buffer
@@ -366,6 +425,52 @@ impl RingBuffer {
             )
         };
         Some(info)
+    }
+
+    /// Writes `header` then the events of complete sub-buffer `n` (described
+    /// by `info`, not yet released) to `file`, straight from shared memory.
+    pub fn write_subbuf(
+        &self,
+        n: u64,
+        info: &PacketInfo,
+        header: &[u8],
+        file: &File,
+    ) -> io::Result<()> {
+        let mut parts = [
+            (header.as_ptr(), header.len()),
+            (self.data_at(n << self.shift).cast_const(), info.data_len),
+        ];
+        let mut first = 0;
+        while first < parts.len() {
+            let iov: Vec<libc::iovec> = parts[first..]
+                .iter()
+                .map(|&(base, len)| libc::iovec {
+                    iov_base: base.cast_mut().cast(),
+                    iov_len: len,
+                })
+                .collect();
+            // SAFETY: each iovec covers memory valid for reading: `header`,
+            // and `data_len <= subbuf_size` bytes of sub-buffer `n`, which
+            // writers leave alone until `release(n)`.
+            let done = unsafe { libc::writev(file.as_raw_fd(), iov.as_ptr(), iov.len() as i32) };
+            if done < 0 {
+                let err = io::Error::last_os_error();
+                if err.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(err);
+            }
+            let mut done = done as usize;
+            while first < parts.len() && done >= parts[first].1 {
+                done -= parts[first].1;
+                first += 1;
+            }
+            if first < parts.len() {
+                // SAFETY: `done < len` of this part, so the pointer stays inside it.
+                parts[first] = (unsafe { parts[first].0.add(done) }, parts[first].1 - done);
+            }
+        }
+        Ok(())
     }
 
     /// Gives sub-buffer `n` back to writers (discard mode).

@@ -11,16 +11,28 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The directory holding the libust.so of this build (target/<profile>).
+/// A directory holding this build's libust.so and its libust.so.1 link.
+/// `cargo test` leaves the freshly built cdylib in target/<profile>/deps,
+/// so it is copied, once per test binary, to target/<profile>/test-lib.
 pub fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-    assert!(
-        dir.join("libust.so").exists(),
-        "libust.so not built in {}",
-        dir.display()
-    );
-    dir
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().unwrap();
+        let deps = exe.parent().unwrap();
+        let built = deps.join("libust.so");
+        assert!(built.exists(), "libust.so not built in {}", deps.display());
+        let dir = deps.parent().unwrap().join("test-lib");
+        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = dir.join(format!(".libust.so.{}", std::process::id()));
+        std::fs::copy(&built, &tmp).unwrap();
+        std::fs::rename(&tmp, dir.join("libust.so")).unwrap();
+        let link = dir.join("libust.so.1");
+        if std::fs::symlink_metadata(&link).is_err() {
+            std::os::unix::fs::symlink("libust.so", &link).unwrap();
+        }
+        dir
+    })
+    .clone()
 }
 
 /// A fresh, empty scratch directory for one test.
