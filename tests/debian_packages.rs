@@ -15,6 +15,7 @@
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
@@ -38,6 +39,9 @@ fn debian_packages_build_install_and_trace() {
     }
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    // Developers share the tree and may run the suite at the same time: one
+    // package build at a time, in one place, so that cargo reuses its objects.
+    let _lock = lock(&tmp.join("debian-packages.lock"));
     let work = tmp.join("debian-packages");
     let _ = fs::remove_dir_all(&work);
     // dpkg-buildpackage writes the packages into the parent of the source tree.
@@ -49,6 +53,8 @@ fn debian_packages_build_install_and_trace() {
     // -d: the Rust toolchain of developer and CI machines comes from rustup,
     // which dpkg-checkbuilddeps cannot see; debian/control names the .debs.
     build.args(["-us", "-uc", "-b", "-d"]).current_dir(&src);
+    // The unit tests that debian/rules runs are run by `cargo test` already.
+    build.env("DEB_BUILD_OPTIONS", "nocheck");
     build.env(
         "CARGO_TARGET_DIR",
         tmp.parent().unwrap().join("debian-packages"),
@@ -132,6 +138,21 @@ fn tools_present() -> bool {
     );
     eprintln!("debian_packages: skipped, {message}");
     false
+}
+
+/// Holds an exclusive lock on `path` (created if needed) until dropped.
+fn lock(path: &Path) -> fs::File {
+    let file = fs::File::create(path).unwrap();
+    // SAFETY: flock on a file descriptor this function owns; no memory is shared.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+    assert_eq!(
+        rc,
+        0,
+        "flock {}: {}",
+        path.display(),
+        std::io::Error::last_os_error()
+    );
+    file
 }
 
 /// Copies the files git sees in `from` (tracked, and untracked but not
