@@ -20,6 +20,7 @@ pub mod ctf;
 pub mod descriptor;
 pub mod ffi;
 pub mod glob;
+pub mod ipc;
 pub mod reader;
 pub mod registry;
 pub mod ringbuf;

@@ -1,0 +1,27 @@
+//! Where the daemon's socket lives: `UST_DAEMON_SOCKET`, else the per-user
+//! `$XDG_RUNTIME_DIR/ust/daemon.sock` (or `/tmp/ust-<uid>/daemon.sock`
+//! without XDG_RUNTIME_DIR), else the system-wide `/run/ust/daemon.sock`.
+
+use std::path::PathBuf;
+
+/// The system-wide socket (group `tracing`, mode 0660).
+pub const SYSTEM_SOCKET: &str = "/run/ust/daemon.sock";
+
+/// The per-user socket of the current user.
+pub fn user_socket() -> PathBuf {
+    match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => PathBuf::from(dir).join("ust").join("daemon.sock"),
+        // SAFETY: getuid has no preconditions.
+        None => {
+            PathBuf::from(format!("/tmp/ust-{}", unsafe { libc::getuid() })).join("daemon.sock")
+        }
+    }
+}
+
+/// The sockets a program tries, in order.
+pub fn candidate_sockets() -> Vec<PathBuf> {
+    match std::env::var_os("UST_DAEMON_SOCKET").filter(|s| !s.is_empty()) {
+        Some(s) => vec![PathBuf::from(s)],
+        None => vec![user_socket(), PathBuf::from(SYSTEM_SOCKET)],
+    }
+}
