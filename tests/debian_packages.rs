@@ -308,6 +308,20 @@ fn check_layout(repo: &Path, sysroot: &Path, libdir: &str) {
         dynamic.contains("Library soname: [libust.so.1]"),
         "{dynamic}"
     );
+    // Hardening: full RELRO (relocations read-only, bound at load time).
+    assert!(
+        dynamic.contains("BIND_NOW"),
+        "libust.so.1 not linked with -z now:\n{dynamic}"
+    );
+    let segments = stdout(
+        Command::new("readelf")
+            .arg("-lW")
+            .arg(lib.join("libust.so.1.0.0")),
+    );
+    assert!(
+        segments.contains("GNU_RELRO"),
+        "libust.so.1 not linked with -z relro:\n{segments}"
+    );
 
     for (from, to) in [
         ("include/ust", "usr/include/ust"),
