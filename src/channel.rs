@@ -30,6 +30,13 @@ impl Channel {
         })
     }
 
+    /// A channel of buffers mapped from another process (see `RingBuffer::open`).
+    pub fn from_buffers(buffers: Vec<RingBuffer>) -> Channel {
+        Channel {
+            buffers: buffers.into_boxed_slice(),
+        }
+    }
+
     /// All buffers, by CPU.
     pub fn buffers(&self) -> &[RingBuffer] {
         &self.buffers

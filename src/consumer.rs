@@ -1,16 +1,17 @@
 //! The consumer: copies complete sub-buffers out of a channel's ring
 //! buffers and appends them, each behind its CTF packet header, to one
-//! stream file per CPU (`channel0_<cpu>`).
+//! stream file per CPU (`<prefix>_<cpu>`, e.g. `channel0_1`).
 //!
 //! It never trusts the shared control data further than `ringbuf`'s
 //! checks: an inconsistent sub-buffer is skipped, not decoded.
 
 use crate::channel::Channel;
-use crate::ctf::header::{PacketHeader, PACKET_HEADER_LEN};
+use crate::ctf::header::{AppContext, PacketHeader};
 use crate::ringbuf::{PacketInfo, RingBuffer};
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long the final drain waits for writers still inside an event.
@@ -34,25 +35,57 @@ impl Stream {
     }
 }
 
+/// How a channel's stream files are named and identified in a trace.
+#[derive(Clone, Debug)]
+pub struct StreamNaming {
+    /// File name before `_<cpu>`.
+    pub prefix: String,
+    /// Added to the CPU number to make each stream's `stream_instance_id`
+    /// unique in the trace.
+    pub instance_base: u64,
+    /// The program's pid and name, recorded in every packet context when
+    /// several programs share a trace (daemon sessions).
+    pub app: Option<AppContext>,
+}
+
+impl StreamNaming {
+    /// The daemonless trace: `channel0_<cpu>`, no program context.
+    pub fn daemonless() -> StreamNaming {
+        StreamNaming {
+            prefix: "channel0".into(),
+            instance_base: 0,
+            app: None,
+        }
+    }
+}
+
 /// Drains one channel into its stream files.
 pub struct Consumer {
-    channel: &'static Channel,
+    channel: Arc<Channel>,
     streams: Vec<Stream>,
     uuid: [u8; 16],
+    naming: StreamNaming,
     scratch: Vec<u8>,
     /// Packets written so far.
     pub packets: u64,
+    /// Bytes written so far.
+    pub bytes: u64,
 }
 
 impl Consumer {
-    /// Creates (truncating) `channel0_<cpu>` in `dir` for every buffer.
-    pub fn create(channel: &'static Channel, dir: &Path, uuid: [u8; 16]) -> io::Result<Consumer> {
+    /// Creates (truncating) `<prefix>_<cpu>` in `dir` for every buffer.
+    pub fn create(
+        channel: Arc<Channel>,
+        dir: &Path,
+        uuid: [u8; 16],
+        naming: StreamNaming,
+    ) -> io::Result<Consumer> {
         let streams = channel
             .buffers()
             .iter()
             .map(|rb| {
                 Ok(Stream {
-                    file: File::create(dir.join(format!("channel0_{}", rb.cpu())))?,
+                    file: File::create(dir.join(format!("{}_{}", naming.prefix, rb.cpu())))?,
                     next: 0,
                     last_offset: 0,
                     last_written: None,
@@ -63,9 +96,25 @@ impl Consumer {
             channel,
             streams,
             uuid,
+            naming,
             scratch: Vec::new(),
             packets: 0,
+            bytes: 0,
         })
+    }
+
+    /// The channel being drained.
+    pub fn channel(&self) -> &Arc<Channel> {
+        &self.channel
+    }
+
+    /// Events dropped so far in the channel's buffers.
+    pub fn discarded(&self) -> u64 {
+        self.channel
+            .buffers()
+            .iter()
+            .map(RingBuffer::discarded)
+            .sum()
     }
 
     /// Writes every complete sub-buffer; returns how many were written.
@@ -74,8 +123,9 @@ impl Consumer {
         for (rb, stream) in self.channel.buffers().iter().zip(self.streams.iter_mut()) {
             while let Some(info) = rb.packet_info(stream.next) {
                 self.scratch.clear();
-                packet_header(rb, &info, &self.uuid).encode(&mut self.scratch);
+                packet_header(rb, &info, &self.uuid, &self.naming).encode(&mut self.scratch);
                 rb.write_subbuf(stream.next, &info, &self.scratch, &stream.file)?;
+                self.bytes += (self.scratch.len() + info.data_len) as u64;
                 stream.last_written = Some((info.ts_end.max(info.ts_begin), info.discarded));
                 rb.release(stream.next);
                 stream.next = info.seq + 1;
@@ -113,20 +163,24 @@ impl Consumer {
             } else {
                 stream.next
             };
-            for n in first..closed {
+            // At most one lap can be pending, whatever the shared offset says.
+            for n in first..closed.min(first.saturating_add(geo.num_subbuf)) {
                 while !rb.is_complete(n) && Instant::now() < deadline {
                     std::thread::yield_now();
                 }
                 self.scratch.clear();
-                if let Some(info) = take_packet(rb, n, &mut self.scratch, &self.uuid) {
+                if let Some(info) = take_packet(rb, n, &mut self.scratch, &self.uuid, &self.naming)
+                {
                     if !(geo.overwrite && rb.overwritten_since_copy(n)) {
                         stream.write(&self.scratch, &info)?;
                         self.packets += 1;
+                        self.bytes += self.scratch.len() as u64;
                     }
                 }
                 stream.next = n + 1;
             }
-            self.packets += report_late_discards(rb, stream, &mut self.scratch, &self.uuid)?;
+            self.packets +=
+                report_late_discards(rb, stream, &mut self.scratch, &self.uuid, &self.naming)?;
             stream.file.flush()?;
         }
         Ok(())
@@ -141,6 +195,7 @@ fn report_late_discards(
     stream: &mut Stream,
     scratch: &mut Vec<u8>,
     uuid: &[u8; 16],
+    naming: &StreamNaming,
 ) -> io::Result<u64> {
     let (last_end, last_discarded) = stream.last_written.unwrap_or((0, 0));
     let discarded = rb.discarded();
@@ -156,31 +211,40 @@ fn report_late_discards(
         discarded,
     };
     scratch.clear();
-    packet_header(rb, &info, uuid).encode(scratch);
+    packet_header(rb, &info, uuid, naming).encode(scratch);
     stream.write(scratch, &info)?;
     stream.next += 1;
     Ok(1)
 }
 
-fn packet_header(rb: &RingBuffer, info: &PacketInfo, uuid: &[u8; 16]) -> PacketHeader {
+fn packet_header(
+    rb: &RingBuffer,
+    info: &PacketInfo,
+    uuid: &[u8; 16],
+    naming: &StreamNaming,
+) -> PacketHeader {
     PacketHeader {
         uuid: *uuid,
-        stream_instance_id: rb.cpu() as u64,
+        stream_instance_id: naming.instance_base + rb.cpu() as u64,
         ts_begin: info.ts_begin,
         ts_end: info.ts_end.max(info.ts_begin),
         data_len: info.data_len,
         seq: info.seq,
         discarded: info.discarded,
         cpu: rb.cpu(),
+        app: naming.app.clone(),
     }
 }
 
 /// Copies sub-buffer `n` of `rb` into `out` as a CTF packet.
-fn take_packet(rb: &RingBuffer, n: u64, out: &mut Vec<u8>, uuid: &[u8; 16]) -> Option<PacketInfo> {
-    out.resize(PACKET_HEADER_LEN, 0);
-    let info = rb.copy_subbuf(n, out)?;
-    let mut header = Vec::with_capacity(PACKET_HEADER_LEN);
-    packet_header(rb, &info, uuid).encode(&mut header);
-    out[..PACKET_HEADER_LEN].copy_from_slice(&header);
-    Some(info)
+fn take_packet(
+    rb: &RingBuffer,
+    n: u64,
+    out: &mut Vec<u8>,
+    uuid: &[u8; 16],
+    naming: &StreamNaming,
+) -> Option<PacketInfo> {
+    let info = rb.packet_info(n)?;
+    packet_header(rb, &info, uuid, naming).encode(out);
+    rb.copy_subbuf(n, out)
 }

@@ -50,7 +50,7 @@ use crate::shm::Mapping;
 use std::cell::UnsafeCell;
 use std::fs::File;
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 const MAGIC: u64 = 0x5553_5452_4255_4631; // "UST RBUF1"
@@ -197,9 +197,7 @@ impl RingBuffer {
             return Err(io::Error::other("this CPU lacks cmpxchg16b"));
         }
         assert!(geo.subbuf_size.is_power_of_two() && geo.num_subbuf.is_power_of_two());
-        let slots_off = round_up(std::mem::size_of::<Control>(), 64);
-        let data_off = round_up(slots_off + geo.num_subbuf as usize * 64, 4096);
-        let len = data_off + (geo.subbuf_size * geo.num_subbuf) as usize;
+        let (slots_off, data_off, len) = Self::layout(geo);
         let map = Mapping::create(&format!("ust-ringbuf-cpu{cpu}"), len)?;
         let rb = RingBuffer {
             map,
@@ -219,6 +217,42 @@ impl RingBuffer {
             (*ctl).cpu = cpu as u64;
         }
         Ok(rb)
+    }
+
+    /// Maps a buffer created by another process (its memfd `fd`) for
+    /// consuming. Only the size and seals are trusted, never the contents:
+    /// the geometry is the one the consumer asked for, and every offset read
+    /// from the shared pages is masked into the data area.
+    pub fn open(fd: OwnedFd, cpu: u32, geo: Geometry) -> io::Result<RingBuffer> {
+        if !geo.subbuf_size.is_power_of_two() || !geo.num_subbuf.is_power_of_two() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "bad geometry"));
+        }
+        let (slots_off, data_off, len) = Self::layout(geo);
+        let map = Mapping::open_sealed(fd, len)?;
+        Ok(RingBuffer {
+            map,
+            slots_off,
+            data_off,
+            shift: geo.subbuf_size.trailing_zeros(),
+            geo,
+            cpu,
+        })
+    }
+
+    /// The control, slot and data offsets and the total size of a buffer.
+    fn layout(geo: Geometry) -> (usize, usize, usize) {
+        let slots_off = round_up(std::mem::size_of::<Control>(), 64);
+        let data_off = round_up(slots_off + geo.num_subbuf as usize * 64, 4096);
+        (
+            slots_off,
+            data_off,
+            data_off + (geo.subbuf_size * geo.num_subbuf) as usize,
+        )
+    }
+
+    /// The memfd holding the buffer, to hand to a consumer.
+    pub fn fd(&self) -> &OwnedFd {
+        self.map.fd()
     }
 
     fn ctl_raw(&self) -> *mut Control {
@@ -365,7 +399,7 @@ impl RingBuffer {
                 return;
             }
             let ts = clock::now().max(prev);
-            let next = (old | mask) + 1;
+            let next = (old | mask).wrapping_add(1);
             if ctl.position.advance((old, prev), (next, ts)) {
                 self.close(old, ts);
                 return;

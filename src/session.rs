@@ -5,7 +5,7 @@
 use crate::channel::{self, Channel};
 use crate::clock::{self, Pair, Source};
 use crate::config::Config;
-use crate::consumer::Consumer;
+use crate::consumer::{Consumer, StreamNaming};
 use crate::ctf::metadata::{self, TraceInfo};
 use crate::schema::EventSchema;
 use crate::sysinfo;
@@ -14,7 +14,7 @@ use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -55,11 +55,14 @@ impl Session {
         let source = clock::select(config.clock);
         let start = clock::sample_pair();
         let realtime_offset = clock::realtime_offset_ns();
-        let channel: &'static Channel = Box::leak(Box::new(
-            Channel::create(sysinfo::possible_cpus(), config.geometry).map_err(what)?,
-        ));
+        let channel =
+            Arc::new(Channel::create(sysinfo::possible_cpus(), config.geometry).map_err(what)?);
         let info = sysinfo::trace_info(&dir);
-        let consumer = Consumer::create(channel, &dir, info.uuid).map_err(what)?;
+        let consumer =
+            Consumer::create(channel.clone(), &dir, info.uuid, StreamNaming::daemonless())
+                .map_err(what)?;
+        // Event handles point at the channel for the rest of the process.
+        let channel: &'static Channel = Box::leak(Box::new(channel));
         let session: &'static Session = Box::leak(Box::new(Session {
             config,
             channel,
@@ -108,7 +111,7 @@ impl Session {
             clock::sample_pair(),
             self.realtime_offset,
         );
-        let text = metadata::preamble(&self.info, &clock) + &md.events;
+        let text = metadata::preamble(&self.info, &clock, false) + &md.events;
         let tmp = self.config.trace_dir.join(".metadata.tmp");
         let mut f = File::create(&tmp)?;
         f.write_all(text.as_bytes())?;

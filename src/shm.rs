@@ -22,11 +22,15 @@ unsafe impl Send for Mapping {}
 unsafe impl Sync for Mapping {}
 
 impl Mapping {
-    /// Creates a zero-filled memfd named `name` (for /proc/PID/fd only) of `len` bytes.
+    /// Creates a zero-filled memfd named `name` (for /proc/PID/fd only) of
+    /// `len` bytes, sealed against shrinking and growing so a consumer that
+    /// maps it can trust its size.
     pub fn create(name: &str, len: usize) -> io::Result<Mapping> {
         let cname = std::ffi::CString::new(name).map_err(|_| io::ErrorKind::InvalidInput)?;
         // SAFETY: `cname` is a valid NUL-terminated string for the call.
-        let raw = unsafe { libc::memfd_create(cname.as_ptr(), libc::MFD_CLOEXEC) };
+        let raw = unsafe {
+            libc::memfd_create(cname.as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING)
+        };
         if raw < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -35,6 +39,40 @@ impl Mapping {
         // SAFETY: `fd` is a valid descriptor owned above.
         if unsafe { libc::ftruncate(fd.as_raw_fd(), len as libc::off_t) } != 0 {
             return Err(io::Error::last_os_error());
+        }
+        let seals = libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_SEAL;
+        // SAFETY: fcntl on a descriptor we own; no memory is involved.
+        if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, seals) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Self::map(fd, len)
+    }
+
+    /// Maps a memfd received from another process, after checking that it
+    /// is exactly `len` bytes and sealed so it can neither shrink nor grow
+    /// (a shrunk mapping would fault in the reader).
+    pub fn open_sealed(fd: OwnedFd, len: usize) -> io::Result<Mapping> {
+        // SAFETY: fcntl/fstat on a descriptor we own; `st` is plain data.
+        let (seals, size) = unsafe {
+            let seals = libc::fcntl(fd.as_raw_fd(), libc::F_GET_SEALS);
+            let mut st: libc::stat = std::mem::zeroed();
+            if libc::fstat(fd.as_raw_fd(), &mut st) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            (seals, st.st_size)
+        };
+        let needed = libc::F_SEAL_SHRINK | libc::F_SEAL_GROW;
+        if seals < 0 || seals & needed != needed {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "buffer memory is not sealed",
+            ));
+        }
+        if size != len as libc::off_t {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "buffer memory has the wrong size",
+            ));
         }
         Self::map(fd, len)
     }

@@ -60,8 +60,19 @@ pub const PACKET_MAGIC: u32 = 0xC1FC_1FC1;
 /// Bytes of packet header + packet context.
 pub const PACKET_HEADER_LEN: usize = 84;
 
+/// The program a packet comes from, when several share a trace: appended
+/// to the packet context as `vpid` (u32) and `procname` (16 bytes of text).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppContext {
+    pub vpid: u32,
+    pub procname: String,
+}
+
+/// Bytes `AppContext` adds to the packet context.
+pub const APP_CONTEXT_LEN: usize = 20;
+
 /// The packet header and context of one packet.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct PacketHeader {
     pub uuid: [u8; 16],
     pub stream_instance_id: u64,
@@ -72,12 +83,28 @@ pub struct PacketHeader {
     pub seq: u64,
     pub discarded: u64,
     pub cpu: u32,
+    pub app: Option<AppContext>,
 }
 
 impl PacketHeader {
-    /// Appends the 84 header bytes to `out`.
+    /// Header and context length in bytes.
+    pub fn len(&self) -> usize {
+        PACKET_HEADER_LEN
+            + if self.app.is_some() {
+                APP_CONTEXT_LEN
+            } else {
+                0
+            }
+    }
+
+    /// Whether the header is empty (never: it has at least the magic).
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Appends the header and context bytes (84, or 104 with `app`) to `out`.
     pub fn encode(&self, out: &mut Vec<u8>) {
-        let bits = ((PACKET_HEADER_LEN + self.data_len) * 8) as u64;
+        let bits = ((self.len() + self.data_len) * 8) as u64;
         out.extend_from_slice(&PACKET_MAGIC.to_le_bytes());
         out.extend_from_slice(&self.uuid);
         out.extend_from_slice(&0u32.to_le_bytes());
@@ -89,6 +116,14 @@ impl PacketHeader {
         out.extend_from_slice(&self.seq.to_le_bytes());
         out.extend_from_slice(&self.discarded.to_le_bytes());
         out.extend_from_slice(&self.cpu.to_le_bytes());
+        if let Some(app) = &self.app {
+            out.extend_from_slice(&app.vpid.to_le_bytes());
+            let mut name = [0u8; 16];
+            let bytes = app.procname.as_bytes();
+            let n = bytes.len().min(15);
+            name[..n].copy_from_slice(&bytes[..n]);
+            out.extend_from_slice(&name);
+        }
     }
 }
 
@@ -134,10 +169,23 @@ mod tests {
             seq: 5,
             discarded: 2,
             cpu: 1,
+            app: None,
         };
         h.encode(&mut out);
         assert_eq!(out.len(), PACKET_HEADER_LEN);
         assert_eq!(u64::from_le_bytes(out[48..56].try_into().unwrap()), 100 * 8);
         assert_eq!(u32::from_le_bytes(out[80..84].try_into().unwrap()), 1);
+        let with_app = PacketHeader {
+            app: Some(AppContext {
+                vpid: 42,
+                procname: "app".into(),
+            }),
+            ..h
+        };
+        out.clear();
+        with_app.encode(&mut out);
+        assert_eq!(out.len(), PACKET_HEADER_LEN + APP_CONTEXT_LEN);
+        assert_eq!(u64::from_le_bytes(out[48..56].try_into().unwrap()), 120 * 8);
+        assert_eq!(&out[88..92], b"app\0");
     }
 }

@@ -52,8 +52,10 @@ fn quote(s: &str) -> String {
     out
 }
 
-/// The preamble: everything before the event blocks.
-pub fn preamble(t: &TraceInfo, clock: &CtfClock) -> String {
+/// The preamble: everything before the event blocks. With `app_context`,
+/// packet contexts also carry the program's `vpid` and `procname` (daemon
+/// sessions, where several programs share one trace).
+pub fn preamble(t: &TraceInfo, clock: &CtfClock, app_context: bool) -> String {
     let mut s = String::from("/* CTF 1.8 */\n\n");
     s.push_str(TYPES);
     let _ = write!(
@@ -84,7 +86,12 @@ pub fn preamble(t: &TraceInfo, clock: &CtfClock) -> String {
          \toffset_s = {};\n\toffset = {};\n\tabsolute = true;\n}};\n\n",
         t.boot_id, clock.freq, clock.offset_s, clock.offset
     );
-    s.push_str(CLOCK_TYPES_AND_STREAM);
+    s.push_str(CLOCK_TYPES);
+    s.push_str(PACKET_CONTEXT);
+    if app_context {
+        s.push_str(APP_CONTEXT);
+    }
+    s.push_str(HEADER_AND_STREAM);
     s
 }
 
@@ -98,10 +105,13 @@ typealias integer { size = 5; align = 1; signed = false; } := uint5_t;
 typealias integer { size = 27; align = 1; signed = false; } := uint27_t;
 ";
 
-const CLOCK_TYPES_AND_STREAM: &str = "\
+const CLOCK_TYPES: &str = "\
 typealias integer { size = 27; align = 1; signed = false; map = clock.monotonic.value; } := uint27_clock_monotonic_t;
 typealias integer { size = 64; align = 8; signed = false; map = clock.monotonic.value; } := uint64_clock_monotonic_t;
 
+";
+
+const PACKET_CONTEXT: &str = "\
 struct packet_context {
 \tuint64_clock_monotonic_t timestamp_begin;
 \tuint64_clock_monotonic_t timestamp_end;
@@ -110,6 +120,14 @@ struct packet_context {
 \tuint64_t packet_seq_num;
 \tunsigned long events_discarded;
 \tuint32_t cpu_id;
+";
+
+const APP_CONTEXT: &str = "\
+\tuint32_t vpid;
+\tinteger { size = 8; align = 8; signed = 0; encoding = UTF8; base = 10; } procname[16];
+";
+
+const HEADER_AND_STREAM: &str = "\
 } align(8);
 
 struct event_header_compact {
