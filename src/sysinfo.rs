@@ -76,14 +76,15 @@ fn creation_datetime() -> String {
     )
 }
 
-/// The env/trace facts of a trace written to `dir` by this process.
+/// The env/trace facts of a trace written to `dir` by this process (its
+/// own program's trace: use `TraceInfo { process: None, .. }` for a trace
+/// of several programs).
 pub fn trace_info(dir: &Path) -> TraceInfo {
     TraceInfo {
         uuid: random_uuid(),
         boot_id: read_trimmed("/proc/sys/kernel/random/boot_id"),
         hostname: hostname(),
-        procname: read_trimmed("/proc/self/comm"),
-        vpid: std::process::id(),
+        process: Some((read_trimmed("/proc/self/comm"), std::process::id())),
         trace_name: dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

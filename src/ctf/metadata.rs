@@ -13,8 +13,9 @@ pub struct TraceInfo {
     /// The kernel boot id, the clock's uuid (as LTTng).
     pub boot_id: String,
     pub hostname: String,
-    pub procname: String,
-    pub vpid: u32,
+    /// The traced program (daemonless traces); `None` when several
+    /// programs share the trace (they are named in each packet context).
+    pub process: Option<(String, u32)>,
     pub trace_name: String,
     /// ISO 8601 basic, e.g. 20261127T012345+0000.
     pub creation_datetime: String,
@@ -68,17 +69,23 @@ pub fn preamble(t: &TraceInfo, clock: &CtfClock, app_context: bool) -> String {
     let _ = write!(
         s,
         "env {{\n\thostname = {};\n\tdomain = \"ust\";\n\ttracer_name = \"ust\";\n\
-         \ttracer_major = {};\n\ttracer_minor = {};\n\ttracer_buffering_scheme = \"pid\";\n\
-         \tarchitecture_bit_width = 64;\n\ttrace_name = {};\n\ttrace_creation_datetime = {};\n\
-         \tprocname = {};\n\tvpid = {};\n}};\n\n",
+         \ttracer_major = {};\n\ttracer_minor = {};\n\ttracer_buffering_scheme = \"{}\";\n\
+         \tarchitecture_bit_width = 64;\n\ttrace_name = {};\n\ttrace_creation_datetime = {};\n",
         quote(&t.hostname),
         env!("CARGO_PKG_VERSION_MAJOR"),
         env!("CARGO_PKG_VERSION_MINOR"),
+        if t.process.is_some() {
+            "pid"
+        } else {
+            "session"
+        },
         quote(&t.trace_name),
         quote(&t.creation_datetime),
-        quote(&t.procname),
-        t.vpid
     );
+    if let Some((procname, vpid)) = &t.process {
+        let _ = write!(s, "\tprocname = {};\n\tvpid = {vpid};\n", quote(procname));
+    }
+    s.push_str("};\n\n");
     let _ = write!(
         s,
         "clock {{\n\tname = \"monotonic\";\n\tuuid = \"{}\";\n\
