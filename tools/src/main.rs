@@ -6,6 +6,8 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod daemon;
+mod ctl;
 mod localtime;
 mod timespec;
 mod view;
@@ -21,10 +23,15 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     View(view::Args),
+    #[command(flatten)]
+    Ctl(ctl::Command),
+    Daemon(daemon::Args),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::View(args) => view::run(args),
+        Command::Ctl(command) => ctl::run(command),
+        Command::Daemon(args) => daemon::run(args),
     }
 }
