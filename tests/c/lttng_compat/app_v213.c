@@ -34,10 +34,16 @@ static void emit_scalars(void)
 	lttng_ust_tracepoint(compat213, floats, 1.1f, 6.02214076e23);
 }
 
+/*
+ * Empty strings and zero-length text come first in their event class:
+ * babeltrace2 2.0.4 can print the previous event's value for such a field
+ * (fixed upstream, review.lttng.org/c/babeltrace/+/4528), depending on where
+ * the field lands in the packet, which would make the comparison flaky.
+ */
 static void emit_strings(void)
 {
-	lttng_ust_tracepoint(compat213, strings, "plain", "not null");
 	lttng_ust_tracepoint(compat213, strings, "", NULL);
+	lttng_ust_tracepoint(compat213, strings, "plain", "not null");
 	lttng_ust_tracepoint(compat213, strings,
 		"quote\" backslash\\ tab\t newline\n bell\x07 utf8 \xc3\xa9", "x");
 }
@@ -49,11 +55,12 @@ static void emit_compounds(void)
 	static const int16_t vals[5] = { -32768, -1, 0, 1, 32767 };
 	size_t n;
 
-	lttng_ust_tracepoint(compat213, arrays, ints, bytes, "abcdefgh");
+	lttng_ust_tracepoint(compat213, arrays, ints, bytes, "\0bcdefgh");
 	lttng_ust_tracepoint(compat213, arrays, ints, bytes, "ab\0cdefg");
+	lttng_ust_tracepoint(compat213, arrays, ints, bytes, "abcdefgh");
+	lttng_ust_tracepoint(compat213, sequences, vals, 3, "", 0);
 	for (n = 0; n <= 5; n += 5)
 		lttng_ust_tracepoint(compat213, sequences, vals, n, "text-seq", 4);
-	lttng_ust_tracepoint(compat213, sequences, vals, 3, "", 0);
 }
 
 static void emit_enums_and_nowrite(void)
