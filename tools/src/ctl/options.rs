@@ -1,0 +1,157 @@
+//! Options shared by the session commands and `ust trace`: the daemon socket, the buffer
+//! geometry, and the checks on session names, event patterns and output directories.
+
+use super::client::Failure;
+use std::path::{Path, PathBuf};
+use ust::config::{parse_size, DEFAULT_NUM_SUBBUF, DEFAULT_SUBBUF_SIZE};
+use ust::ipc::proto::MAX_STRING;
+
+/// Which daemon to talk to.
+#[derive(clap::Args, Debug)]
+pub struct Target {
+    /// The daemon's socket [default: $UST_DAEMON_SOCKET, else the per-user socket
+    /// ($XDG_RUNTIME_DIR/ust/daemon.sock), else /run/ust/daemon.sock].
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+}
+
+/// Ring-buffer settings of a session.
+#[derive(clap::Args, Debug)]
+pub struct Buffers {
+    /// Flight-recorder mode: when the buffers are full, overwrite the oldest events instead
+    /// of discarding new ones.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Size of each sub-buffer (packet), per CPU: a power of two from 4k to 256M, with an
+    /// optional k/M/G suffix.
+    #[arg(long, value_name = "SIZE", value_parser = subbuf_size,
+          default_value_t = DEFAULT_SUBBUF_SIZE)]
+    pub subbuf_size: u64,
+    /// Sub-buffers per CPU: a power of two from 2 to 1024.
+    #[arg(long, value_name = "N", value_parser = num_subbuf,
+          default_value_t = DEFAULT_NUM_SUBBUF as u32)]
+    pub num_subbuf: u32,
+}
+
+fn power_of_two(v: u64, lo: u64, hi: u64) -> Result<u64, String> {
+    if v.is_power_of_two() && (lo..=hi).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not a power of two from {lo} to {hi}"))
+    }
+}
+
+fn subbuf_size(s: &str) -> Result<u64, String> {
+    power_of_two(parse_size(s)?, 4096, 1 << 28)
+}
+
+fn num_subbuf(s: &str) -> Result<u32, String> {
+    let n: u64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    Ok(power_of_two(n, 2, 1024)? as u32)
+}
+
+/// A session name: 1 to 255 letters, digits, `-`, `_` or `.`, not starting with `.`.
+pub fn session_name(s: &str) -> Result<String, String> {
+    let ok = (1..=255).contains(&s.len())
+        && !s.starts_with('.')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?} is not a session name (1 to 255 letters, digits, '-', '_' or '.', not starting with '.')"
+        ))
+    }
+}
+
+/// An event-name pattern: not empty, no blanks or control characters.
+pub fn event_glob(s: &str) -> Result<String, String> {
+    if s.is_empty() {
+        return Err("an event pattern cannot be empty (use '*' for every event)".into());
+    }
+    if s.len() > MAX_STRING {
+        return Err(format!("an event pattern is at most {MAX_STRING} bytes"));
+    }
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "{s:?} is not an event pattern (no blanks or control characters)"
+        ));
+    }
+    Ok(s.to_string())
+}
+
+/// The trace directory, absolute: `dir` if given, else `./NAME-YYYYMMDD-HHMMSS`.
+pub fn output_dir(dir: Option<PathBuf>, name: &str) -> Result<PathBuf, Failure> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Failure(format!("cannot read the current directory: {e}")))?;
+    let dir = dir.unwrap_or_else(|| PathBuf::from(format!("{name}-{}", timestamp())));
+    let abs = cwd.join(dir);
+    if abs.as_os_str().len() > MAX_STRING {
+        return Err(Failure(format!(
+            "the trace directory path is longer than {MAX_STRING} bytes"
+        )));
+    }
+    Ok(normalize(&abs))
+}
+
+/// `abs` without `.` components (`..` stays: a symbolic link may precede it).
+fn normalize(abs: &Path) -> PathBuf {
+    abs.components()
+        .filter(|c| *c != std::path::Component::CurDir)
+        .collect()
+}
+
+/// The local time now as `YYYYMMDD-HHMMSS`.
+fn timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let utc = ust::reader::time::utc;
+    match crate::localtime::local(secs).or_else(|| utc(secs)) {
+        Some(t) => format!(
+            "{:04}{:02}{:02}-{:02}{:02}{:02}",
+            t.year, t.month, t.day, t.hour, t.min, t.sec
+        ),
+        None => secs.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_counts() {
+        assert_eq!(subbuf_size("64k"), Ok(65536));
+        assert_eq!(subbuf_size("1M"), Ok(1 << 20));
+        assert!(subbuf_size("1000").is_err());
+        assert!(subbuf_size("2k").is_err());
+        assert!(subbuf_size("big").is_err());
+        assert_eq!(num_subbuf("8"), Ok(8));
+        assert!(num_subbuf("3").is_err());
+        assert!(num_subbuf("1").is_err());
+    }
+
+    #[test]
+    fn names_and_patterns() {
+        assert!(session_name("my-session_1.2").is_ok());
+        for bad in ["", ".hidden", "a/b", "a b", &"x".repeat(256)] {
+            assert!(session_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(event_glob("hello:*").is_ok());
+        for bad in ["", "a b", "a\tb"] {
+            assert!(event_glob(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn default_output_is_dated_and_absolute() {
+        let dir = output_dir(None, "s1").unwrap();
+        assert!(dir.is_absolute());
+        let name = dir.file_name().unwrap().to_str().unwrap();
+        assert!(name.starts_with("s1-") && name.len() == "s1-YYYYMMDD-HHMMSS".len());
+        let given = output_dir(Some(PathBuf::from("./a/./b")), "s1").unwrap();
+        assert_eq!(given, std::env::current_dir().unwrap().join("a/b"));
+    }
+}

@@ -1,0 +1,150 @@
+//! The text the session commands print: session status, the list of sessions and programs.
+
+use std::fmt::Write;
+use ust::config::LOGLEVEL_NAMES;
+use ust::ipc::proto::{AppInfo, SessionInfo};
+
+/// `hello:* and foo:bar (log level INFO or more severe)`.
+pub fn patterns(globs: &[String], loglevel: Option<i32>) -> String {
+    let mut s = globs.join(", ");
+    if let Some(l) = loglevel {
+        let name = LOGLEVEL_NAMES.get(l as usize).copied().unwrap_or("?");
+        let _ = write!(s, " (log level {name} or more severe)");
+    }
+    s
+}
+
+fn state(s: &SessionInfo) -> &'static str {
+    match s.state {
+        0 => "created",
+        1 => "started",
+        2 => "stopped",
+        _ => "unknown",
+    }
+}
+
+/// Bytes, with a binary-unit figure for large values.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{n} B ({v:.1} {})", UNITS[unit])
+}
+
+/// The `ust status` report.
+pub fn status(s: &SessionInfo) -> String {
+    let mut out = format!("session \"{}\": {}\n", s.name, state(s));
+    let _ = writeln!(out, "  trace:      {}", s.output);
+    let _ = writeln!(out, "  programs:   {}", s.apps);
+    let _ = writeln!(out, "  events:     {}", s.events);
+    let _ = writeln!(out, "  discarded:  {}{}", s.discarded, discard_note(s));
+    let _ = writeln!(out, "  written:    {}", bytes(s.bytes));
+    out
+}
+
+fn discard_note(s: &SessionInfo) -> &'static str {
+    if s.discarded > 0 {
+        "  WARNING: events were lost (buffers full: try a larger --subbuf-size or --num-subbuf)"
+    } else {
+        ""
+    }
+}
+
+/// The line `ust stop` prints.
+pub fn stopped(s: &SessionInfo) -> String {
+    format!(
+        "session \"{}\" stopped: {} events, {} discarded, {} in {}",
+        s.name,
+        s.events,
+        s.discarded,
+        bytes(s.bytes),
+        s.output
+    )
+}
+
+/// The `ust list` report.
+pub fn list(sessions: &[SessionInfo], apps: &[AppInfo]) -> String {
+    let mut out = String::from("Sessions:\n");
+    if sessions.is_empty() {
+        out.push_str("  (none)\n");
+    }
+    for s in sessions {
+        let _ = writeln!(
+            out,
+            "  {}  {}  {} programs  {} events  {} discarded  {}",
+            s.name,
+            state(s),
+            s.apps,
+            s.events,
+            s.discarded,
+            s.output
+        );
+    }
+    out.push_str("Programs:\n");
+    if apps.is_empty() {
+        out.push_str("  (none)\n");
+    }
+    for a in apps {
+        let _ = writeln!(
+            out,
+            "  {} {} (uid {}): {} tracepoints",
+            a.pid,
+            a.procname,
+            a.uid,
+            a.events.len()
+        );
+        for e in &a.events {
+            let _ = writeln!(out, "    {e}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> SessionInfo {
+        SessionInfo {
+            name: "s".into(),
+            output: "/t/s".into(),
+            state: 1,
+            apps: 2,
+            events: 10,
+            discarded: 0,
+            bytes: 2048,
+        }
+    }
+
+    #[test]
+    fn status_and_list_text() {
+        assert_eq!(
+            status(&info()),
+            "session \"s\": started\n  trace:      /t/s\n  programs:   2\n  events:     10\n  \
+             discarded:  0\n  written:    2048 B (2.0 KiB)\n"
+        );
+        let app = AppInfo {
+            pid: 7,
+            uid: 1000,
+            procname: "hello".into(),
+            events: vec!["hello:greeting".into()],
+        };
+        assert_eq!(
+            list(&[info()], &[app]),
+            "Sessions:\n  s  started  2 programs  10 events  0 discarded  /t/s\nPrograms:\n  \
+             7 hello (uid 1000): 1 tracepoints\n    hello:greeting\n"
+        );
+        assert_eq!(list(&[], &[]), "Sessions:\n  (none)\nPrograms:\n  (none)\n");
+        assert_eq!(
+            patterns(&["a:*".into(), "b".into()], Some(6)),
+            "a:*, b (log level INFO or more severe)"
+        );
+    }
+}
