@@ -155,6 +155,8 @@ impl StreamCursor {
                 return Ok(Step::End);
             }
             if !self.read_packet(meta)? {
+                // A packet still being written: see more of the file next time.
+                self.remap()?;
                 return Ok(Step::End);
             }
         }
