@@ -4,7 +4,7 @@
 
 pub mod client;
 pub mod options;
-mod show;
+pub mod show;
 
 use client::{Client, Failure};
 use options::{Buffers, Target};

@@ -1,0 +1,377 @@
+//! `ust trace -- CMD ARGS…`: trace one program, and every program it forks or executes, with
+//! a private daemon started in-process; then print where the trace is and a summary.
+//!
+//! Steps: a daemon listening in a fresh 0700 temporary directory, a session writing to the
+//! trace directory with the chosen events enabled and started, CMD run with
+//! `UST_DAEMON_SOCKET` pointing at the daemon (and `UST_TRACE` removed, so the programs
+//! register instead of tracing by themselves), then, once CMD exits, the session stopped
+//! (every committed event on disk) and destroyed and the daemon shut down. The exit code is
+//! CMD's (128 + signal number if a signal killed it; 127 if it could not be started).
+//! SIGINT and SIGTERM sent to `ust` are passed on to CMD, and the trace is still written.
+
+use crate::ctl::client::{Client, Failure};
+use crate::ctl::options::{self, Buffers};
+use crate::ctl::{self, show};
+use crate::daemon::{Daemon, Options};
+use std::ffi::{OsStr, OsString};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, ExitStatus};
+use std::sync::atomic::{AtomicI32, Ordering::SeqCst};
+use std::time::{Duration, Instant};
+use ust::ipc::proto::{Ctl, SessionInfo};
+use ust::reader::{open_all, Merger, Summary};
+
+/// Trace a program (and the programs it starts) and print a summary of the trace.
+///
+/// The summary goes to stderr, so CMD's own output stays as it is. Tracing needs CMD to be
+/// built with libust (see `pkg-config --libs ust`).
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Trace directory [default: ./PROGRAM-YYYYMMDD-HHMMSS]; must not hold files already.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Record only the events whose names match GLOB (`*` any run, `?` one character);
+    /// repeat the option or separate patterns with commas [default: every event].
+    #[arg(long = "events", value_name = "GLOB", value_delimiter = ',',
+          value_parser = options::event_glob)]
+    pub events: Vec<String>,
+    /// Record only events at LEVEL or more severe: 0..14 or a name (EMERG, ALERT, CRIT,
+    /// ERR, WARNING, NOTICE, INFO, DEBUG_SYSTEM, …, DEBUG_LINE, DEBUG).
+    #[arg(long, value_name = "LEVEL", value_parser = ust::config::parse_loglevel)]
+    pub loglevel: Option<i32>,
+    #[command(flatten)]
+    pub buffers: Buffers,
+    /// The program to trace and its arguments (put `--` before them).
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<OsString>,
+}
+
+/// The session's name in the private daemon.
+const SESSION: &str = "trace";
+/// How long each program may wait at start-up for the daemon to set it up (ms), so its
+/// first events are recorded: the daemon is known to be there.
+const REGISTER_WAIT_MS: &str = "10000";
+
+/// Exit code when CMD cannot be started, as a shell does.
+const NOT_STARTED: u8 = 127;
+
+/// How CMD ended and what the session recorded.
+struct Outcome {
+    status: ExitStatus,
+    duration: Duration,
+    info: SessionInfo,
+}
+
+/// Why tracing ended early.
+enum Stop {
+    /// Setting up or finishing the session failed.
+    Failed(Failure),
+    /// CMD could not be started.
+    NotStarted(String),
+}
+
+impl From<Failure> for Stop {
+    fn from(f: Failure) -> Stop {
+        Stop::Failed(f)
+    }
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let output = match trace_dir(&args) {
+        Ok(dir) => dir,
+        Err(f) => return ctl::fail(&f),
+    };
+    let private = match PrivateDir::create() {
+        Ok(p) => p,
+        Err(e) => return ctl::fail(&Failure(format!("cannot make a private directory: {e}"))),
+    };
+    let daemon = match Daemon::start(Options {
+        socket: private.0.join("daemon.sock"),
+        system: false,
+    }) {
+        Ok(d) => d,
+        Err(e) => return ctl::fail(&Failure(format!("cannot start the tracing daemon: {e}"))),
+    };
+    let result = trace(&daemon, &args, &output);
+    daemon.shutdown();
+    drop(private);
+    match result {
+        Ok(outcome) => {
+            report(&args.command, &output, &outcome);
+            exit_code(outcome.status)
+        }
+        Err(Stop::Failed(f)) => ctl::fail(&f),
+        Err(Stop::NotStarted(line)) => {
+            let _ = std::fs::remove_dir(&output);
+            eprintln!("ust: {line}");
+            ExitCode::from(NOT_STARTED)
+        }
+    }
+}
+
+/// The absolute trace directory, checked not to hold files already.
+fn trace_dir(args: &Args) -> Result<PathBuf, Failure> {
+    let program = Path::new(&args.command[0])
+        .file_name()
+        .unwrap_or(OsStr::new("trace"))
+        .to_string_lossy()
+        .into_owned();
+    let dir = options::output_dir(args.output.clone(), &program)?;
+    if std::fs::read_dir(&dir).is_ok_and(|mut d| d.next().is_some()) {
+        return Err(Failure(format!(
+            "{} already holds files: give an empty or new directory with -o",
+            dir.display()
+        )));
+    }
+    Ok(dir)
+}
+
+/// Sets up the session, runs CMD, and finishes the session.
+fn trace(daemon: &Daemon, args: &Args, output: &Path) -> Result<Outcome, Stop> {
+    let mut client = Client::connect(Some(daemon.socket()))?;
+    let session = || SESSION.to_string();
+    client.request(ctl::create_request(SESSION, output, &args.buffers))?;
+    let globs = if args.events.is_empty() {
+        vec!["*".to_string()]
+    } else {
+        args.events.clone()
+    };
+    client.request(ctl::enable_request(SESSION, globs, args.loglevel))?;
+    client.request(Ctl::Start { session: session() })?;
+    let ran = run_program(&args.command, daemon.socket());
+    client.request(Ctl::Stop { session: session() })?;
+    let info = ctl::status(&mut client, SESSION)?;
+    client.request(Ctl::Destroy { session: session() })?;
+    let (status, duration) = ran?;
+    Ok(Outcome {
+        status,
+        duration,
+        info,
+    })
+}
+
+/// Runs CMD registered with the daemon at `socket`, passing on SIGINT and SIGTERM.
+fn run_program(command: &[OsString], socket: &Path) -> Result<(ExitStatus, Duration), Stop> {
+    let mut cmd = Command::new(&command[0]);
+    cmd.args(&command[1..])
+        .env("UST_DAEMON_SOCKET", socket)
+        .env_remove("UST_TRACE");
+    if std::env::var_os("UST_REGISTER_TIMEOUT").is_none() {
+        cmd.env("UST_REGISTER_TIMEOUT", REGISTER_WAIT_MS);
+    }
+    let forwarding = Forwarding::install();
+    let started = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| {
+        Stop::NotStarted(format!(
+            "cannot run {}: {}",
+            command[0].to_string_lossy(),
+            plain(&e)
+        ))
+    })?;
+    forwarding.to(child.id() as i32);
+    let status = child.wait();
+    let duration = started.elapsed();
+    drop(forwarding);
+    let status = status.map_err(|e| Failure(format!("cannot wait for the program: {e}")))?;
+    Ok((status, duration))
+}
+
+/// An I/O error without the "(os error N)" suffix.
+fn plain(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// CMD's exit code, or 128 + the signal that killed it.
+fn exit_code(status: ExitStatus) -> ExitCode {
+    match (status.code(), status.signal()) {
+        (Some(c), _) => ExitCode::from(c as u8),
+        (None, Some(sig)) => ExitCode::from((128 + sig) as u8),
+        (None, None) => ExitCode::from(1),
+    }
+}
+
+/// Prints, on stderr, how CMD ended, where the trace is, and its summary.
+fn report(command: &[OsString], output: &Path, o: &Outcome) {
+    let shown: Vec<String> = command
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    eprintln!(
+        "ust: `{}` {} after {:.3} s",
+        shown.join(" "),
+        describe_status(o.status),
+        o.duration.as_secs_f64()
+    );
+    eprintln!("ust: trace written to {}", output.display());
+    let discarded_in_trace = match summarize(output) {
+        Ok(summary) => {
+            eprint!("{}", summary.render(crate::localtime::local));
+            summary.discarded_events()
+        }
+        Err(why) => {
+            eprintln!("ust: {why}");
+            0
+        }
+    };
+    eprintln!(
+        "ust: {} events recorded, {} written",
+        o.info.events,
+        show::bytes(o.info.bytes)
+    );
+    let discarded = o.info.discarded.max(discarded_in_trace);
+    if discarded > 0 {
+        eprintln!(
+            "ust: WARNING: {discarded} events were DISCARDED (buffers full): the trace is \
+             incomplete; use a larger --subbuf-size or --num-subbuf"
+        );
+    }
+}
+
+fn describe_status(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(c), _) => format!("exited with status {c}"),
+        (None, Some(sig)) => format!("was killed by signal {sig}"),
+        (None, None) => "ended".to_string(),
+    }
+}
+
+/// Per-event counts and losses of the trace in `dir`.
+fn summarize(dir: &Path) -> Result<Summary, String> {
+    if !dir.join("metadata").is_file() {
+        return Err("no events were recorded (is the program built with libust?)".into());
+    }
+    let traces =
+        open_all(&[dir.to_path_buf()]).map_err(|e| format!("cannot read the trace: {e}"))?;
+    let mut merger = Merger::new(traces, false, false);
+    let mut summary = Summary::new();
+    loop {
+        for l in merger.take_losses() {
+            summary.add_loss(&l);
+        }
+        match merger.next_event() {
+            Some(ev) => summary.add_event(&ev),
+            None => break,
+        }
+    }
+    for l in merger.take_losses() {
+        summary.add_loss(&l);
+    }
+    for e in merger.take_errors() {
+        eprintln!("ust: error reading the trace: {e}");
+    }
+    Ok(summary)
+}
+
+/// A fresh directory only the current user can enter, removed with its contents on drop.
+struct PrivateDir(PathBuf);
+
+impl PrivateDir {
+    fn create() -> std::io::Result<PrivateDir> {
+        use std::os::unix::ffi::{OsStrExt, OsStringExt};
+        let base = std::env::temp_dir();
+        // A socket path must fit in sockaddr_un (108 bytes).
+        let base = if base.as_os_str().len() > 64 {
+            PathBuf::from("/tmp")
+        } else {
+            base
+        };
+        let mut template = base.join("ust-trace-XXXXXX").into_os_string().into_vec();
+        template.push(0);
+        // SAFETY: `template` is a writable NUL-terminated buffer ending in XXXXXX; mkdtemp
+        // replaces the X's in place and creates the directory with mode 0700.
+        let made = unsafe { libc::mkdtemp(template.as_mut_ptr().cast()) };
+        if made.is_null() {
+            return Err(std::io::Error::last_os_error());
+        }
+        template.pop();
+        Ok(PrivateDir(PathBuf::from(OsStr::from_bytes(&template))))
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The child to pass signals on to (0: none yet).
+static CHILD: AtomicI32 = AtomicI32::new(0);
+/// A signal that came before the child existed (0: none).
+static EARLY: AtomicI32 = AtomicI32::new(0);
+
+const FORWARDED: [libc::c_int; 2] = [libc::SIGINT, libc::SIGTERM];
+
+/// While alive, SIGINT and SIGTERM sent to `ust` go to the child instead of ending `ust`.
+struct Forwarding {
+    previous: Vec<libc::sigaction>,
+}
+
+/// Passes the signal on, unless the terminal sent it: then it reached the whole foreground
+/// process group, the child included, and a second copy could force a graceful program out.
+extern "C" fn forward(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid siginfo_t to an SA_SIGINFO handler.
+    if !info.is_null() && unsafe { (*info).si_code } == libc::SI_KERNEL {
+        return;
+    }
+    match CHILD.load(SeqCst) {
+        0 => EARLY.store(sig, SeqCst),
+        // SAFETY: kill is async-signal-safe.
+        pid => unsafe {
+            libc::kill(pid, sig);
+        },
+    }
+}
+
+impl Forwarding {
+    fn install() -> Forwarding {
+        let previous = FORWARDED
+            .iter()
+            .map(|&sig| {
+                // SAFETY: sigaction is plain data; the handler has the SA_SIGINFO signature
+                // and only touches atomics and calls kill.
+                unsafe {
+                    let mut action: libc::sigaction = std::mem::zeroed();
+                    action.sa_sigaction = forward as *const () as usize;
+                    action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+                    libc::sigemptyset(&mut action.sa_mask);
+                    let mut old: libc::sigaction = std::mem::zeroed();
+                    libc::sigaction(sig, &action, &mut old);
+                    old
+                }
+            })
+            .collect();
+        Forwarding { previous }
+    }
+
+    /// From now on signals go to `pid`; one that came earlier is sent now.
+    fn to(&self, pid: i32) {
+        CHILD.store(pid, SeqCst);
+        match EARLY.swap(0, SeqCst) {
+            0 => {}
+            // SAFETY: sending a signal to our own child.
+            sig => unsafe {
+                libc::kill(pid, sig);
+            },
+        }
+    }
+}
+
+impl Drop for Forwarding {
+    fn drop(&mut self) {
+        for (sig, old) in FORWARDED.iter().zip(&self.previous) {
+            // SAFETY: restores the action saved by `install`.
+            unsafe { libc::sigaction(*sig, old, std::ptr::null_mut()) };
+        }
+        CHILD.store(0, SeqCst);
+    }
+}
