@@ -36,15 +36,18 @@ struct Scenario {
     per_thread: u64,
     threads: u32,
     enabled: bool,
+    /// Runs per tracer, interleaved; the fastest is reported (the machine is shared and noisy).
+    rounds: u32,
 }
 
 const SCENARIOS: [Scenario; 4] = [
     Scenario {
         label: "disabled tracepoint",
         event: "int3",
-        per_thread: 700_000_000,
+        per_thread: 1_500_000_000,
         threads: 1,
         enabled: false,
+        rounds: 5,
     },
     Scenario {
         label: "3 integers, 1 thread",
@@ -52,6 +55,7 @@ const SCENARIOS: [Scenario; 4] = [
         per_thread: 5_000_000,
         threads: 1,
         enabled: true,
+        rounds: 2,
     },
     Scenario {
         label: "3 integers, 2 threads",
@@ -59,6 +63,7 @@ const SCENARIOS: [Scenario; 4] = [
         per_thread: 5_000_000,
         threads: 2,
         enabled: true,
+        rounds: 2,
     },
     Scenario {
         label: "string + integer",
@@ -66,6 +71,7 @@ const SCENARIOS: [Scenario; 4] = [
         per_thread: 4_000_000,
         threads: 1,
         enabled: true,
+        rounds: 2,
     },
 ];
 
@@ -119,17 +125,38 @@ fn main() {
     }
     let mut rows = Vec::new();
     for scenario in &SCENARIOS {
-        for bench in &benches {
-            eprintln!("running: {} under {}", scenario.label, bench.tracer.name());
-            match measure(bench, scenario, &work) {
-                Ok(m) => rows.push((scenario, bench.tracer, m)),
-                Err(why) => println!("note: {} / {}: {why}", scenario.label, bench.tracer.name()),
-            }
+        for (tracer, best) in best_runs(&benches, scenario, &work) {
+            rows.push((scenario, tracer, best));
         }
     }
     print_table(&rows);
     print_ratios(&rows);
     let _ = fs::remove_dir_all(&work);
+}
+
+/// Runs `scenario` `rounds` times under each tracer, alternating tracers, and keeps each
+/// tracer's fastest run.
+fn best_runs(benches: &[Bench], scenario: &Scenario, work: &Path) -> Vec<(Tracer, Measurement)> {
+    let mut best: Vec<(Tracer, Measurement)> = Vec::new();
+    for round in 1..=scenario.rounds {
+        for bench in benches {
+            let name = bench.tracer.name();
+            eprintln!("running: {} under {name}, round {round}", scenario.label);
+            let run = match measure(bench, scenario, work) {
+                Ok(run) => run,
+                Err(why) => {
+                    println!("note: {} / {name}: {why}", scenario.label);
+                    continue;
+                }
+            };
+            match best.iter_mut().find(|(tracer, _)| *tracer == bench.tracer) {
+                Some((_, kept)) if kept.ns_per_event <= run.ns_per_event => {}
+                Some((_, kept)) => *kept = run,
+                None => best.push((bench.tracer, run)),
+            }
+        }
+    }
+    best
 }
 
 /// Builds the UST flavour against a fresh `cargo build --release` of libust.
@@ -167,10 +194,13 @@ fn build_lttng(work: &Path) -> Result<Bench, String> {
 }
 
 /// `cc` compiling the shared loop plus one provider; the caller adds tracer flags.
+/// `-falign-loops=32` puts both loops at the same alignment: without it the identical 6-instruction
+/// disabled loop measured 0.28 ns in one binary and 0.55 ns in the other, only because one copy
+/// straddled a 32-byte boundary.
 fn compile_command(exe: &Path, provider: &str) -> Command {
     let c_dir = repo_root().join("benches/c");
     let mut cc = Command::new("cc");
-    cc.args(["-O2", "-Wall", "-o"])
+    cc.args(["-O2", "-falign-loops=32", "-Wall", "-o"])
         .arg(exe)
         .arg("-I")
         .arg(&c_dir);
@@ -388,13 +418,13 @@ fn repo_root() -> PathBuf {
 fn print_table(rows: &[(&Scenario, Tracer, Measurement)]) {
     println!();
     println!(
-        "{:<22} {:<10} {:>9} {:>10} {:>10} {:>9} {:>9} {:>8}",
+        "{:<22} {:<10} {:>9} {:>11} {:>10} {:>9} {:>9} {:>8}",
         "scenario", "tracer", "ns/event", "fired", "in trace", "lost", "B/event", "MB/s"
     );
     for (scenario, tracer, m) in rows {
         let (recorded, lost, per_event, mbps) = trace_columns(m);
         println!(
-            "{:<22} {:<10} {:>9.2} {:>10} {:>10} {:>9} {:>9} {:>8}",
+            "{:<22} {:<10} {:>9.2} {:>11} {:>10} {:>9} {:>9} {:>8}",
             scenario.label,
             tracer.name(),
             m.ns_per_event,
