@@ -97,6 +97,7 @@ fn check_program(program: &Program) {
         work.display(),
         diffs.join("\n")
     );
+    let _ = fs::remove_dir_all(&work);
 }
 
 /// `Ok` when the lttng client is installed and a session daemon answers (started if needed).
@@ -152,7 +153,7 @@ fn trace_with_lttng(program: &Program, work: &Path) -> Vec<Event> {
 
 /// Builds with UST's compatibility headers, traces with `UST_TRACE`, returns the events.
 fn trace_with_ust(program: &Program, work: &Path) -> Vec<Event> {
-    let lib_dir = ust_lib_dir();
+    let lib_dir = ust_lib_dir(work);
     let root = repo_root();
     let exe = work.join(format!("{}-ust", program.name));
     let mut cc = compiler(program, &exe);
@@ -277,28 +278,31 @@ fn differences(lttng: &[Event], ust: &[Event]) -> Vec<String> {
     diffs
 }
 
-/// A private directory where `libust.so` and `libust.so.1` point at a fresh release build.
-fn ust_lib_dir() -> PathBuf {
-    static LIB_DIR: OnceLock<PathBuf> = OnceLock::new();
-    LIB_DIR
-        .get_or_init(|| {
-            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-            run_ok(
-                Command::new(cargo)
-                    .args(["build", "--release", "--lib"])
-                    .current_dir(repo_root()),
-            );
-            let target = std::env::var_os("CARGO_TARGET_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| repo_root().join("target"));
-            let library = target.join("release/libust.so");
-            let dir = work_dir("lib");
-            for link in ["libust.so", "libust.so.1"] {
-                std::os::unix::fs::symlink(&library, dir.join(link)).expect("link libust");
-            }
-            dir
-        })
-        .clone()
+/// `libust.so` of a fresh `cargo build --release` (built once per test process).
+fn ust_library() -> &'static Path {
+    static LIBRARY: OnceLock<PathBuf> = OnceLock::new();
+    LIBRARY.get_or_init(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        run_ok(
+            Command::new(cargo)
+                .args(["build", "--release", "--lib"])
+                .current_dir(repo_root()),
+        );
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo_root().join("target"));
+        target.join("release/libust.so")
+    })
+}
+
+/// A directory inside `work` where `libust.so` and `libust.so.1` point at [`ust_library`].
+fn ust_lib_dir(work: &Path) -> PathBuf {
+    let dir = work.join("lib");
+    fs::create_dir_all(&dir).expect("create lib dir");
+    for link in ["libust.so", "libust.so.1"] {
+        std::os::unix::fs::symlink(ust_library(), dir.join(link)).expect("link libust");
+    }
+    dir
 }
 
 fn repo_root() -> PathBuf {
