@@ -1,22 +1,302 @@
 //! `ust daemon`: the session daemon that instrumented programs register with
-//! and the `ust` control commands talk to.
+//! and the `ust` control commands talk to (see DESIGN.md, "Daemon, IPC,
+//! security").
+//!
+//! Threads: one acceptor; per connection, one thread that reads the
+//! greeting, checks the peer (`access`) and then serves either a control
+//! client (`control`) or a program (`app`, which adds a reader thread);
+//! one consumer thread per started session (`session`). Shared state lives
+//! in `registry`. No thread waits on a peer without a timeout except for
+//! its own connection's next message, which `shutdown` interrupts.
 
+mod access;
+mod app;
+mod control;
+mod registry;
+mod session;
+
+use access::{Identity, Policy};
 use clap::Args as ClapArgs;
-use std::path::PathBuf;
+use registry::Registry;
+use session::{lock, ClockBase};
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+use ust::ipc::proto::{Error, Message};
+use ust::ipc::wire::{self, Conn, Listener};
+
+/// How long a new connection may take to say who it is.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
+/// Most connections served at once.
+const MAX_CONNECTIONS: usize = 1024;
+
+/// Where and how to serve.
+pub struct Options {
+    pub socket: PathBuf,
+    /// System-wide: root and group `tracing` (socket mode 0660).
+    pub system: bool,
+}
+
+/// State shared by the acceptor and connection threads.
+struct Shared {
+    reg: Arc<Registry>,
+    conns: Mutex<HashMap<u64, Arc<Conn>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    stopping: AtomicBool,
+}
+
+/// A running daemon.
+pub struct Daemon {
+    socket: PathBuf,
+    shared: Arc<Shared>,
+    acceptor: Option<JoinHandle<()>>,
+    wake: UnixStream,
+}
+
+impl Daemon {
+    /// Binds the socket (creating its directory: per-user 0700; system:
+    /// 0755, socket group `tracing` mode 0660) and serves in background
+    /// threads. Refuses a socket another daemon listens on.
+    pub fn start(opts: Options) -> io::Result<Daemon> {
+        let policy = if opts.system {
+            access::drop_supplementary_groups()?;
+            Policy::system()?
+        } else {
+            Policy::per_user()
+        };
+        if Conn::connect(&opts.socket).is_ok() {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                "another daemon listens there",
+            ));
+        }
+        let listener = bind(&opts.socket, &policy)?;
+        let reg = Arc::new(Registry::new(policy, ClockBase::select()));
+        let shared = Arc::new(Shared {
+            reg,
+            conns: Mutex::new(HashMap::new()),
+            threads: Mutex::new(Vec::new()),
+            stopping: AtomicBool::new(false),
+        });
+        let (wake, wake_rx) = UnixStream::pair()?;
+        let acceptor_shared = shared.clone();
+        let acceptor = std::thread::Builder::new()
+            .name("ust-accept".into())
+            .spawn(move || accept_loop(&acceptor_shared, &listener, &wake_rx))?;
+        Ok(Daemon {
+            socket: opts.socket,
+            shared,
+            acceptor: Some(acceptor),
+            wake,
+        })
+    }
+
+    /// The socket the daemon listens on.
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    /// Stops and destroys every session (all committed events on disk),
+    /// closes every connection and removes the socket.
+    pub fn shutdown(mut self) {
+        self.shared.stopping.store(true, Ordering::Release);
+        let _ = self.wake.write_all(b"x");
+        if let Some(t) = self.acceptor.take() {
+            let _ = t.join();
+        }
+        let _ = std::fs::remove_file(&self.socket);
+        let reg = &self.shared.reg;
+        for s in reg.sessions() {
+            let _op = lock(&s.op);
+            reg.destroy_session(&s);
+        }
+        for conn in lock(&self.shared.conns).values() {
+            app::shutdown(conn);
+        }
+        loop {
+            let threads = std::mem::take(&mut *lock(&self.shared.threads));
+            if threads.is_empty() {
+                break;
+            }
+            threads.into_iter().for_each(|t| {
+                let _ = t.join();
+            });
+        }
+    }
+}
+
+/// Creates the socket's directory if needed (never changing an existing
+/// one) and binds the socket with the policy's owner, group and mode.
+fn bind(socket: &Path, policy: &Policy) -> io::Result<Listener> {
+    let dir = socket
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.exists() {
+        let mode = if policy.tracing_gid().is_some() {
+            0o755
+        } else {
+            0o700
+        };
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(mode)
+            .create(dir)?;
+    }
+    let listener = Listener::bind(socket)?;
+    match policy.tracing_gid() {
+        Some(gid) => wire::chown_group(socket, gid, 0o660)?,
+        None => std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o600))?,
+    }
+    Ok(listener)
+}
+
+/// Waits for connections (or the wake-up of `shutdown`).
+fn accept_loop(shared: &Arc<Shared>, listener: &Listener, wake: &UnixStream) {
+    loop {
+        let mut fds = [
+            libc::pollfd {
+                fd: listener.raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: wake.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: two valid pollfds, for the duration of the call.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+        if shared.stopping.load(Ordering::Acquire) {
+            return;
+        }
+        if n <= 0 || fds[0].revents == 0 {
+            continue;
+        }
+        match listener.accept() {
+            Ok(conn) => spawn_connection(shared, conn),
+            // Out of descriptors or memory: let the system breathe.
+            Err(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+}
+
+fn spawn_connection(shared: &Arc<Shared>, conn: Conn) {
+    let mut conns = lock(&shared.conns);
+    if conns.len() >= MAX_CONNECTIONS {
+        return;
+    }
+    let key = shared.reg.new_key();
+    let conn = Arc::new(conn);
+    conns.insert(key, conn.clone());
+    drop(conns);
+    let me = shared.clone();
+    let spawned = std::thread::Builder::new()
+        .name("ust-conn".into())
+        .spawn(move || {
+            serve_connection(&me, conn);
+            lock(&me.conns).remove(&key);
+        });
+    let mut threads = lock(&shared.threads);
+    threads.retain(|t| !t.is_finished());
+    match spawned {
+        Ok(t) => threads.push(t),
+        Err(_) => {
+            lock(&shared.conns).remove(&key);
+        }
+    }
+}
+
+/// Checks the peer, reads its greeting and serves it.
+fn serve_connection(shared: &Shared, conn: Arc<Conn>) {
+    let Ok(cred) = conn.peer_cred() else {
+        return;
+    };
+    if !shared.reg.policy.admits(&cred) {
+        return control::refuse(&conn);
+    }
+    let frame = match conn.recv(Some(HELLO_TIMEOUT)) {
+        Ok((frame, _fds)) => frame,
+        Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+            let _ = conn.send(0, Error::BadMessage as i32, &Message::Ack, &[]);
+            return;
+        }
+        Err(_) => return,
+    };
+    match frame.message {
+        Message::AppHello(hello) => app::serve(shared.reg.clone(), conn, cred, hello, frame.seq),
+        Message::CtlHello => control::serve(&shared.reg, &conn, Identity::of(&cred)),
+        _ => {
+            let _ = conn.send(frame.seq, Error::BadMessage as i32, &Message::Ack, &[]);
+        }
+    }
+}
 
 /// Run the UST session daemon in the foreground (until SIGINT or SIGTERM).
 #[derive(ClapArgs)]
 pub struct Args {
-    /// Socket to listen on (default: UST_DAEMON_SOCKET, else the per-user socket).
-    #[arg(long)]
+    /// Socket to listen on [default: $UST_DAEMON_SOCKET, else
+    /// $XDG_RUNTIME_DIR/ust/daemon.sock or /tmp/ust-UID/daemon.sock;
+    /// with --system, /run/ust/daemon.sock]
+    #[arg(long, value_name = "PATH")]
     pub socket: Option<PathBuf>,
-    /// Serve the whole system: /run/ust/daemon.sock, group `tracing`, mode 0660.
+    /// Serve the whole system: root and members of group `tracing` (socket
+    /// mode 0660); each user still controls only their own sessions.
     #[arg(long)]
     pub system: bool,
 }
 
-/// Runs the daemon until SIGINT or SIGTERM.
-pub fn run(_args: Args) -> ExitCode {
-    ExitCode::FAILURE
+/// Runs the daemon until SIGINT or SIGTERM, then stops every session.
+pub fn run(args: Args) -> ExitCode {
+    let socket = args.socket.unwrap_or_else(|| default_socket(args.system));
+    let signals = block_termination_signals();
+    let daemon = match Daemon::start(Options {
+        socket: socket.clone(),
+        system: args.system,
+    }) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("ust daemon: cannot serve {}: {e}", socket.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    eprintln!("ust daemon: listening on {}", daemon.socket().display());
+    let mut sig = 0;
+    // SAFETY: `signals` is an initialised set; sigwait writes one int.
+    unsafe { libc::sigwait(&signals, &mut sig) };
+    eprintln!("ust daemon: stopping (signal {sig}): writing out every session");
+    daemon.shutdown();
+    ExitCode::SUCCESS
+}
+
+fn default_socket(system: bool) -> PathBuf {
+    match std::env::var_os("UST_DAEMON_SOCKET").filter(|s| !s.is_empty()) {
+        Some(s) => PathBuf::from(s),
+        None if system => PathBuf::from(ust::ipc::paths::SYSTEM_SOCKET),
+        None => ust::ipc::paths::user_socket(),
+    }
+}
+
+/// Blocks SIGINT and SIGTERM in this thread (and so in every thread it
+/// starts), to be received with `sigwait`.
+fn block_termination_signals() -> libc::sigset_t {
+    // SAFETY: the set is initialised by sigemptyset before use;
+    // pthread_sigmask only changes this thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
+    }
 }

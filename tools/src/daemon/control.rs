@@ -1,0 +1,221 @@
+//! The `ust` command's side of the daemon: one request, one reply, for
+//! each `Ctl` message, with the permission checks of `access` (a user sees
+//! and controls only their own sessions and programs; root sees all).
+//!
+//! Replies: `Create` and `Status` answer `SessionInfo`, `List` answers
+//! `List`, the others `Ack`; a refusal is an `Ack` with an `Error` status.
+
+use super::access::Identity;
+use super::registry::{Registry, SYNC_WAIT};
+use super::session::Session;
+use std::sync::Arc;
+use std::time::Instant;
+use ust::ipc::proto::{AppInfo, Ctl, Error, Message, SessionInfo, MAX_MESSAGE, MAX_STRING};
+use ust::ipc::wire::Conn;
+
+/// Answers requests until the client hangs up or breaks the protocol.
+pub fn serve(reg: &Registry, conn: &Conn, who: Identity) {
+    loop {
+        let frame = match conn.recv(None) {
+            Ok((frame, _fds)) => frame,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                let _ = conn.send(0, Error::BadMessage as i32, &Message::Ack, &[]);
+                return;
+            }
+            Err(_) => return,
+        };
+        let Message::Ctl(ctl) = frame.message else {
+            let _ = conn.send(frame.seq, Error::BadMessage as i32, &Message::Ack, &[]);
+            return;
+        };
+        let sent = match handle(reg, who, ctl) {
+            Ok(reply) => conn.send(frame.seq, 0, &reply, &[]),
+            Err(e) => conn.send(frame.seq, e as i32, &Message::Ack, &[]),
+        };
+        if sent.is_err() {
+            return;
+        }
+    }
+}
+
+/// Answers a client the daemon does not admit: its first request gets
+/// `PermissionDenied` (so the command can say so), then the connection ends.
+pub fn refuse(conn: &Conn) {
+    for _ in 0..2 {
+        match conn.recv(Some(SYNC_WAIT)) {
+            Ok((frame, _)) if matches!(frame.message, Message::Ctl(_)) => {
+                let _ = conn.send(
+                    frame.seq,
+                    Error::PermissionDenied as i32,
+                    &Message::Ack,
+                    &[],
+                );
+                return;
+            }
+            Ok((frame, _)) if frame.message == Message::CtlHello => continue,
+            _ => return,
+        }
+    }
+}
+
+fn handle(reg: &Registry, who: Identity, ctl: Ctl) -> Result<Message, Error> {
+    let ack = |_| Message::Ack;
+    match ctl {
+        Ctl::Create(req) => reg
+            .add_session(&req, who)
+            .map(|s| Message::SessionInfo(s.brief())),
+        Ctl::Enable {
+            session,
+            loglevel,
+            globs,
+        } => {
+            let s = owned(reg, who, &session)?;
+            s.enable(&globs, loglevel)?;
+            follow(reg, &s);
+            Ok(Message::Ack)
+        }
+        Ctl::Disable { session, globs } => {
+            let s = owned(reg, who, &session)?;
+            s.disable(&globs)?;
+            follow(reg, &s);
+            Ok(Message::Ack)
+        }
+        Ctl::Start { session } => {
+            let s = owned(reg, who, &session)?;
+            let _op = super::session::lock(&s.op);
+            s.start()?;
+            follow(reg, &s);
+            Ok(Message::Ack)
+        }
+        Ctl::Stop { session } => {
+            let s = owned(reg, who, &session)?;
+            let _op = super::session::lock(&s.op);
+            reg.stop_session(&s).map(ack)
+        }
+        Ctl::Destroy { session } => {
+            let s = owned(reg, who, &session)?;
+            let _op = super::session::lock(&s.op);
+            reg.destroy_session(&s);
+            Ok(Message::Ack)
+        }
+        Ctl::Status { session } => Ok(Message::SessionInfo(owned(reg, who, &session)?.info())),
+        Ctl::List => Ok(list(reg, who)),
+    }
+}
+
+/// The session named `name`, if `who` may control it.
+fn owned(reg: &Registry, who: Identity, name: &str) -> Result<Arc<Session>, Error> {
+    let s = reg.find_session(name).ok_or(Error::NoSuchSession)?;
+    if who.may_control(&s.owner) {
+        Ok(s)
+    } else {
+        Err(Error::PermissionDenied)
+    }
+}
+
+/// Programs follow a change of a started session before the reply.
+fn follow(reg: &Registry, s: &Session) {
+    if s.recording() {
+        reg.sync_apps(Instant::now() + SYNC_WAIT);
+    }
+}
+
+/// The sessions and programs `who` may see, as many as fit in one message.
+fn list(reg: &Registry, who: Identity) -> Message {
+    let mut room = MAX_MESSAGE - 64;
+    let mut sessions = Vec::new();
+    for s in reg.sessions() {
+        let info = s.brief();
+        if !who.may_control(&s.owner) || !take_room(&mut room, session_size(&info)) {
+            continue;
+        }
+        sessions.push(info);
+    }
+    let mut apps = Vec::new();
+    for a in reg.apps() {
+        if !who.may_trace(a.uid) {
+            continue;
+        }
+        let mut info = AppInfo {
+            pid: a.pid,
+            uid: a.uid,
+            procname: a.procname.clone(),
+            events: Vec::new(),
+        };
+        if !take_room(&mut room, 10 + str_size(&info.procname)) {
+            break;
+        }
+        for name in a.event_names() {
+            if !take_room(&mut room, str_size(&name)) {
+                break;
+            }
+            info.events.push(name);
+        }
+        apps.push(info);
+    }
+    Message::List { sessions, apps }
+}
+
+fn take_room(room: &mut usize, n: usize) -> bool {
+    let ok = n <= *room;
+    if ok {
+        *room -= n;
+    }
+    ok
+}
+
+/// Encoded size of a string (u16 length + at most `MAX_STRING` bytes).
+fn str_size(s: &str) -> usize {
+    2 + s.len().min(MAX_STRING)
+}
+
+fn session_size(s: &SessionInfo) -> usize {
+    str_size(&s.name) + str_size(&s.output) + 29
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ust::ipc::proto::encode;
+
+    #[test]
+    fn size_estimates_match_the_encoding() {
+        let info = SessionInfo {
+            name: "n".into(),
+            output: "/o".repeat(3000),
+            state: 1,
+            apps: 1,
+            events: 2,
+            discarded: 3,
+            bytes: 4,
+        };
+        let app = AppInfo {
+            pid: 1,
+            uid: 2,
+            procname: "p".into(),
+            events: vec!["e:v".into()],
+        };
+        let empty = encode(
+            0,
+            0,
+            &Message::List {
+                sessions: vec![],
+                apps: vec![],
+            },
+        )
+        .len();
+        let full = encode(
+            0,
+            0,
+            &Message::List {
+                sessions: vec![info.clone()],
+                apps: vec![app],
+            },
+        )
+        .len();
+        assert_eq!(
+            full - empty,
+            session_size(&info) + 10 + str_size("p") + str_size("e:v")
+        );
+    }
+}

@@ -1,0 +1,125 @@
+//! The daemon's shared state: the sessions (in creation order) and the
+//! registered programs, and the one operation that spans both: asking
+//! every program to bring itself in line with the sessions and waiting,
+//! bounded, until they did.
+
+use super::access::{Identity, Policy};
+use super::app::App;
+use super::session::{lock, ClockBase, Session, State};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+use ust::ipc::proto::{CreateSession, Error};
+
+/// Most sessions a daemon holds.
+const MAX_SESSIONS: usize = 256;
+/// How long a control command waits for programs to follow a change.
+pub const SYNC_WAIT: Duration = Duration::from_millis(2500);
+
+pub struct Registry {
+    pub policy: Policy,
+    pub clock: ClockBase,
+    sessions: Mutex<Vec<Arc<Session>>>,
+    apps: Mutex<BTreeMap<u64, Arc<App>>>,
+    next_session: AtomicU32,
+    next_key: AtomicU64,
+}
+
+impl Registry {
+    pub fn new(policy: Policy, clock: ClockBase) -> Registry {
+        Registry {
+            policy,
+            clock,
+            sessions: Mutex::new(Vec::new()),
+            apps: Mutex::new(BTreeMap::new()),
+            next_session: AtomicU32::new(1),
+            next_key: AtomicU64::new(1),
+        }
+    }
+
+    /// A fresh key for a connection or program.
+    pub fn new_key(&self) -> u64 {
+        self.next_key.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Every session, oldest first.
+    pub fn sessions(&self) -> Vec<Arc<Session>> {
+        lock(&self.sessions).clone()
+    }
+
+    pub fn find_session(&self, name: &str) -> Option<Arc<Session>> {
+        lock(&self.sessions)
+            .iter()
+            .find(|s| s.name == name)
+            .cloned()
+    }
+
+    /// Creates a session owned by `owner`; names are unique, and so are
+    /// the trace directories of live sessions.
+    pub fn add_session(&self, req: &CreateSession, owner: Identity) -> Result<Arc<Session>, Error> {
+        let mut sessions = lock(&self.sessions);
+        if sessions.iter().any(|s| s.name == req.name) {
+            return Err(Error::SessionExists);
+        }
+        if sessions.len() >= MAX_SESSIONS
+            || sessions
+                .iter()
+                .any(|s| s.dir.as_os_str() == req.output.as_str())
+        {
+            return Err(Error::BadArgument);
+        }
+        let id = self.next_session.fetch_add(1, Ordering::Relaxed);
+        let session = Arc::new(Session::create(id, req, owner, self.clock)?);
+        sessions.push(session.clone());
+        Ok(session)
+    }
+
+    pub fn remove_session(&self, id: u32) {
+        lock(&self.sessions).retain(|s| s.id != id);
+    }
+
+    /// Every registered program.
+    pub fn apps(&self) -> Vec<Arc<App>> {
+        lock(&self.apps).values().cloned().collect()
+    }
+
+    pub fn add_app(&self, app: Arc<App>) {
+        lock(&self.apps).insert(app.key, app);
+    }
+
+    pub fn remove_app(&self, key: u64) {
+        lock(&self.apps).remove(&key);
+    }
+
+    /// Asks every program to follow the sessions' state (attach, enable,
+    /// detach) and waits until each did, or `deadline`.
+    pub fn sync_apps(&self, deadline: Instant) {
+        let waits: Vec<mpsc::Receiver<()>> = self.apps().iter().map(|a| a.poke()).collect();
+        for w in waits {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let _ = w.recv_timeout(left);
+        }
+    }
+
+    /// Stops a started session: programs detach (bounded wait), then
+    /// whatever is left is written by the daemon itself.
+    pub fn stop_session(&self, s: &Session) -> Result<(), Error> {
+        s.begin_stop()?;
+        let deadline = Instant::now() + SYNC_WAIT;
+        self.sync_apps(deadline);
+        s.wait_detached(deadline);
+        s.end_stop();
+        Ok(())
+    }
+
+    /// Stops (if started) and forgets a session.
+    pub fn destroy_session(&self, s: &Session) {
+        if s.state() == State::Started {
+            let _ = self.stop_session(s);
+        }
+        s.destroy();
+        self.remove_session(s.id);
+        self.sync_apps(Instant::now() + SYNC_WAIT);
+    }
+}
