@@ -1,0 +1,476 @@
+//! Helpers of the daemon tests: a `ust daemon` process on a private socket,
+//! a control client speaking the protocol directly, and a fake instrumented
+//! program written with `ust::ipc` and real ring buffers (it registers,
+//! answers the daemon's commands and records events with reserve/commit,
+//! exactly as libust's listener does).
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use ust::clock::Source;
+use ust::ipc::proto::{AppHello, CreateSession, Ctl, Error, Message};
+use ust::ipc::wire::Conn;
+use ust::ringbuf::{Geometry, RingBuffer};
+use ust::schema::{EventSchema, Field, FieldType, Int};
+
+/// How long helpers wait for something that must happen (a failure, not a
+/// measurement, when exceeded).
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A fresh scratch directory, removed first if a previous run left it.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ust-daemon-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// Waits until `cond` holds, panicking with `what` after `PATIENCE`.
+pub fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let end = Instant::now() + PATIENCE;
+    while !cond() {
+        assert!(Instant::now() < end, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// `ust daemon --socket DIR/run/daemon.sock`, killed when dropped.
+pub struct DaemonProc {
+    child: Option<Child>,
+    pub dir: PathBuf,
+    pub socket: PathBuf,
+}
+
+impl DaemonProc {
+    pub fn start(name: &str) -> DaemonProc {
+        let dir = scratch(name);
+        let socket = dir.join("run").join("daemon.sock");
+        let child = Command::new(env!("CARGO_BIN_EXE_ust"))
+            .args(["daemon", "--socket"])
+            .arg(&socket)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("ust daemon starts");
+        let mut d = DaemonProc {
+            child: Some(child),
+            dir,
+            socket,
+        };
+        wait_for("the daemon's socket", || {
+            assert!(d.alive(), "the daemon exited at start-up");
+            Conn::connect(&d.socket).is_ok()
+        });
+        d
+    }
+
+    pub fn ctl(&self) -> CtlClient {
+        CtlClient::connect(&self.socket)
+    }
+
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    /// SIGTERM, then the exit status.
+    pub fn terminate(mut self) -> ExitStatus {
+        let mut child = self.child.take().unwrap();
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        child.wait().unwrap()
+    }
+}
+
+impl Drop for DaemonProc {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A control client: `CtlHello`, then one request per call.
+pub struct CtlClient {
+    pub conn: Conn,
+    seq: u32,
+}
+
+pub type Reply = Result<Message, i32>;
+
+impl CtlClient {
+    pub fn connect(socket: &Path) -> CtlClient {
+        let conn = Conn::connect(socket).expect("connect to the daemon");
+        conn.send(0, 0, &Message::CtlHello, &[]).unwrap();
+        CtlClient { conn, seq: 0 }
+    }
+
+    /// One request: the reply message, or the error status.
+    pub fn call(&mut self, ctl: Ctl) -> Reply {
+        self.seq += 1;
+        let (frame, _) = self
+            .conn
+            .call(self.seq, &Message::Ctl(ctl), Some(PATIENCE))
+            .expect("the daemon answers");
+        if frame.status == 0 {
+            Ok(frame.message)
+        } else {
+            Err(frame.status)
+        }
+    }
+
+    pub fn create(&mut self, name: &str, dir: &Path) -> Reply {
+        self.create_with(name, dir, 4096, 4, false)
+    }
+
+    pub fn create_with(
+        &mut self,
+        name: &str,
+        dir: &Path,
+        subbuf_size: u64,
+        num_subbuf: u32,
+        overwrite: bool,
+    ) -> Reply {
+        self.call(Ctl::Create(CreateSession {
+            name: name.into(),
+            output: dir.display().to_string(),
+            subbuf_size,
+            num_subbuf,
+            overwrite,
+        }))
+    }
+
+    pub fn enable(&mut self, session: &str, globs: &[&str], loglevel: Option<i32>) -> Reply {
+        self.call(Ctl::Enable {
+            session: session.into(),
+            loglevel,
+            globs: globs.iter().map(|g| g.to_string()).collect(),
+        })
+    }
+
+    pub fn disable(&mut self, session: &str, globs: &[&str]) -> Reply {
+        self.call(Ctl::Disable {
+            session: session.into(),
+            globs: globs.iter().map(|g| g.to_string()).collect(),
+        })
+    }
+
+    pub fn start(&mut self, session: &str) -> Reply {
+        self.call(Ctl::Start {
+            session: session.into(),
+        })
+    }
+
+    pub fn stop(&mut self, session: &str) -> Reply {
+        self.call(Ctl::Stop {
+            session: session.into(),
+        })
+    }
+
+    pub fn destroy(&mut self, session: &str) -> Reply {
+        self.call(Ctl::Destroy {
+            session: session.into(),
+        })
+    }
+
+    pub fn status(&mut self, session: &str) -> Reply {
+        self.call(Ctl::Status {
+            session: session.into(),
+        })
+    }
+
+    /// (sessions, programs) as `ust list` gets them.
+    pub fn list(&mut self) -> (Vec<String>, Vec<(u32, String, Vec<String>)>) {
+        match self.call(Ctl::List) {
+            Ok(Message::List { sessions, apps }) => (
+                sessions.into_iter().map(|s| s.name).collect(),
+                apps.into_iter()
+                    .map(|a| (a.pid, a.procname, a.events))
+                    .collect(),
+            ),
+            other => panic!("list answered {other:?}"),
+        }
+    }
+}
+
+pub fn code(e: Error) -> i32 {
+    e as i32
+}
+
+/// The description of a fake event: one u64 field `value`.
+pub fn schema(name: &str, loglevel: i32) -> EventSchema {
+    EventSchema {
+        name: name.into(),
+        loglevel,
+        signature: "uint64_t value".into(),
+        fields: vec![Field {
+            name: "value".into(),
+            ty: FieldType::Integer(Int {
+                bits: 64,
+                signed: false,
+                hex: false,
+                network: false,
+                text: false,
+            }),
+        }],
+    }
+}
+
+/// How a fake program behaves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Behaviour {
+    /// Answers every command as libust does.
+    Good,
+    /// Reads commands and never answers (a stopped or hung program).
+    Silent,
+}
+
+#[derive(Default)]
+struct FakeState {
+    buffers: Option<Arc<Vec<RingBuffer>>>,
+    session: u32,
+    enabled: HashMap<String, u32>,
+    ready: bool,
+    /// Commands received, by kind ("Channel", "Enable", ...).
+    log: Vec<String>,
+}
+
+/// A fake instrumented program in this process.
+pub struct FakeApp {
+    pub conn: Arc<Conn>,
+    state: Arc<(Mutex<FakeState>, Condvar)>,
+    listener: Option<JoinHandle<()>>,
+    pub ncpu: u32,
+}
+
+impl FakeApp {
+    /// Registers `procname` with `events` (name, log level) and, for a good
+    /// program, waits for `Ready`.
+    pub fn register(
+        socket: &Path,
+        procname: &str,
+        events: &[(&str, i32)],
+        behaviour: Behaviour,
+    ) -> FakeApp {
+        let conn = Arc::new(Conn::connect(socket).expect("connect"));
+        let ncpu = 2;
+        let hello = AppHello {
+            pid: std::process::id(),
+            ppid: 1,
+            abi_major: ust::abi::ABI_MAJOR as u16,
+            abi_minor: ust::abi::ABI_MINOR as u16,
+            ncpu,
+            procname: procname.into(),
+        };
+        conn.send(0, 0, &Message::AppHello(hello), &[]).unwrap();
+        for (name, level) in events {
+            conn.send(0, 0, &Message::AppEvent(schema(name, *level)), &[])
+                .unwrap();
+        }
+        let state: Arc<(Mutex<FakeState>, Condvar)> = Arc::default();
+        let (c, s) = (conn.clone(), state.clone());
+        let listener = std::thread::spawn(move || listen(&c, &s, ncpu, behaviour));
+        let app = FakeApp {
+            conn,
+            state,
+            listener: Some(listener),
+            ncpu,
+        };
+        if behaviour == Behaviour::Good {
+            app.wait("Ready", |s| s.ready);
+        }
+        app
+    }
+
+    fn wait(&self, what: &str, cond: impl Fn(&FakeState) -> bool) {
+        let (m, cv) = &*self.state;
+        let guard = m.lock().unwrap();
+        let (_g, timeout) = cv
+            .wait_timeout_while(guard, PATIENCE, |s| !cond(s))
+            .unwrap();
+        assert!(!timeout.timed_out(), "the program never got {what}");
+    }
+
+    /// Announces one more event (as after a dlopen).
+    pub fn announce(&self, name: &str, level: i32) {
+        self.conn
+            .send(0, 0, &Message::AppEvent(schema(name, level)), &[])
+            .unwrap();
+    }
+
+    pub fn is_enabled(&self, name: &str) -> bool {
+        self.state.0.lock().unwrap().enabled.contains_key(name)
+    }
+
+    pub fn has_channel(&self) -> bool {
+        self.state.0.lock().unwrap().buffers.is_some()
+    }
+
+    /// Commands received so far, by kind.
+    pub fn log(&self) -> Vec<String> {
+        self.state.0.lock().unwrap().log.clone()
+    }
+
+    /// The buffers the daemon consumes (to scribble on).
+    pub fn buffers(&self) -> Option<Arc<Vec<RingBuffer>>> {
+        self.state.0.lock().unwrap().buffers.clone()
+    }
+
+    /// Records `name` with `value` on `cpu`'s buffer if it is enabled.
+    pub fn emit(&self, name: &str, cpu: usize, value: u64) -> bool {
+        let st = self.state.0.lock().unwrap();
+        let (Some(id), Some(bufs)) = (st.enabled.get(name), st.buffers.as_ref()) else {
+            return false;
+        };
+        let Some(r) = bufs[cpu].reserve(*id, 8) else {
+            return false;
+        };
+        // SAFETY: `reserve` returned room for 8 payload bytes.
+        unsafe { r.payload.cast::<u64>().write_unaligned(value) };
+        // SAFETY: `commit` points at a slot counter of a live buffer.
+        unsafe { (*r.commit).fetch_add(r.len, Ordering::Release) };
+        true
+    }
+
+    /// Dies like a SIGKILLed program: the connection goes, nothing is
+    /// flushed, the buffers stay as they are.
+    pub fn kill(mut self) {
+        // SAFETY: shutdown on our own socket.
+        unsafe { libc::shutdown(self.conn.raw_fd(), libc::SHUT_RDWR) };
+        if let Some(t) = self.listener.take() {
+            t.join().unwrap();
+        }
+    }
+}
+
+impl Drop for FakeApp {
+    fn drop(&mut self) {
+        // SAFETY: shutdown on our own socket.
+        unsafe { libc::shutdown(self.conn.raw_fd(), libc::SHUT_RDWR) };
+        if let Some(t) = self.listener.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The fake program's listener thread.
+fn listen(conn: &Conn, state: &(Mutex<FakeState>, Condvar), ncpu: u32, behaviour: Behaviour) {
+    while let Ok((frame, _)) = conn.recv(None) {
+        let mut st = state.0.lock().unwrap();
+        st.log.push(kind(&frame.message).into());
+        let mut fds: Vec<RawFd> = Vec::new();
+        let status = match frame.message {
+            Message::Ready => {
+                st.ready = true;
+                state.1.notify_all();
+                continue;
+            }
+            _ if behaviour == Behaviour::Silent => continue,
+            Message::Channel(spec) => {
+                ust::clock::select(Some(if spec.clock == 0 {
+                    Source::Tsc
+                } else {
+                    Source::Monotonic
+                }));
+                let geo = Geometry {
+                    subbuf_size: spec.subbuf_size,
+                    num_subbuf: spec.num_subbuf as u64,
+                    overwrite: spec.overwrite,
+                };
+                let bufs: Vec<RingBuffer> = (0..ncpu)
+                    .map(|cpu| RingBuffer::create(cpu, geo).unwrap())
+                    .collect();
+                fds = bufs.iter().map(|b| b.fd().as_raw_fd()).collect();
+                st.buffers = Some(Arc::new(bufs));
+                st.session = spec.session;
+                0
+            }
+            Message::Enable {
+                session,
+                event_id,
+                name,
+            } if session == st.session => {
+                st.enabled.insert(name, event_id);
+                0
+            }
+            Message::Disable { session, name } if session == st.session => {
+                st.enabled.remove(&name);
+                0
+            }
+            Message::Flush { session } if session == st.session => {
+                st.buffers
+                    .iter()
+                    .flat_map(|b| b.iter())
+                    .for_each(|b| b.flush());
+                0
+            }
+            Message::Release { session } if session == st.session => {
+                st.enabled.clear();
+                st.buffers = None;
+                0
+            }
+            _ => Error::NoSuchSession as i32,
+        };
+        state.1.notify_all();
+        if conn.send(frame.seq, status, &Message::Ack, &fds).is_err() {
+            return;
+        }
+    }
+}
+
+fn kind(m: &Message) -> &'static str {
+    match m {
+        Message::Channel(_) => "Channel",
+        Message::Enable { .. } => "Enable",
+        Message::Disable { .. } => "Disable",
+        Message::Flush { .. } => "Flush",
+        Message::Release { .. } => "Release",
+        Message::Ready => "Ready",
+        _ => "other",
+    }
+}
+
+/// babeltrace2's text for `dir` (None, with a note, when not installed).
+pub fn babeltrace(dir: &Path) -> Option<String> {
+    let out = Command::new("babeltrace2").arg(dir).output();
+    match out {
+        Ok(o) => {
+            assert!(
+                o.status.success(),
+                "babeltrace2 failed: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            Some(String::from_utf8_lossy(&o.stdout).into_owned())
+        }
+        Err(_) => {
+            eprintln!("skipped: babeltrace2 is not installed");
+            None
+        }
+    }
+}
+
+/// Events per name in the trace at `dir`, read with UST's reader.
+pub fn events_by_name(dir: &Path) -> HashMap<String, u64> {
+    let traces = ust::reader::open_all(&[dir.to_path_buf()]).expect("trace opens");
+    let mut merger = ust::reader::Merger::new(traces, true, false);
+    let mut out = HashMap::new();
+    while let Some(ev) = merger.next_event() {
+        *out.entry(ev.class().name.clone()).or_default() += 1;
+    }
+    assert!(merger.take_errors().is_empty(), "the trace reads cleanly");
+    out
+}
+
+/// Events of `dir` in `counts`, or 0.
+pub fn count(counts: &HashMap<String, u64>, name: &str) -> u64 {
+    counts.get(name).copied().unwrap_or(0)
+}
