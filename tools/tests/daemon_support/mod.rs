@@ -55,6 +55,7 @@ impl DaemonProc {
             .args(["daemon", "--socket"])
             .arg(&socket)
             .stdin(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("daemon.log")).unwrap())
             .spawn()
             .expect("ust daemon starts");
         let mut d = DaemonProc {
@@ -67,6 +68,18 @@ impl DaemonProc {
             Conn::connect(&d.socket).is_ok()
         });
         d
+    }
+
+    /// What the daemon printed on stderr so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("daemon.log")).unwrap_or_default()
+    }
+
+    /// The daemon is up, answers `List`, and never panicked.
+    pub fn assert_healthy(&mut self) {
+        assert!(self.alive(), "the daemon died: {}", self.log());
+        self.ctl().list();
+        assert!(!self.log().contains("panicked"), "{}", self.log());
     }
 
     pub fn ctl(&self) -> CtlClient {
@@ -232,6 +245,8 @@ pub enum Behaviour {
     Good,
     /// Reads commands and never answers (a stopped or hung program).
     Silent,
+    /// Answers `Channel` with descriptors of plain files, not sealed memfds.
+    Unsealed,
 }
 
 #[derive(Default)]
@@ -253,8 +268,8 @@ pub struct FakeApp {
 }
 
 impl FakeApp {
-    /// Registers `procname` with `events` (name, log level) and, for a good
-    /// program, waits for `Ready`.
+    /// Registers `procname` with `events` (name, log level) and, unless it
+    /// is silent, waits for `Ready`.
     pub fn register(
         socket: &Path,
         procname: &str,
@@ -285,7 +300,7 @@ impl FakeApp {
             listener: Some(listener),
             ncpu,
         };
-        if behaviour == Behaviour::Good {
+        if behaviour != Behaviour::Silent {
             app.wait("Ready", |s| s.ready);
         }
         app
@@ -375,6 +390,16 @@ fn listen(conn: &Conn, state: &(Mutex<FakeState>, Condvar), ncpu: u32, behaviour
                 continue;
             }
             _ if behaviour == Behaviour::Silent => continue,
+            Message::Channel(_) if behaviour == Behaviour::Unsealed => {
+                let files: Vec<std::fs::File> = (0..ncpu).map(|_| unsealed_file()).collect();
+                fds = files.iter().map(|f| f.as_raw_fd()).collect();
+                let sent = conn.send(frame.seq, 0, &Message::Ack, &fds);
+                drop(files);
+                if sent.is_err() {
+                    return;
+                }
+                continue;
+            }
             Message::Channel(spec) => {
                 ust::clock::select(Some(if spec.clock == 0 {
                     Source::Tsc
@@ -425,6 +450,64 @@ fn listen(conn: &Conn, state: &(Mutex<FakeState>, Condvar), ncpu: u32, behaviour
             return;
         }
     }
+}
+
+/// A 1 MiB scratch file, already unlinked.
+fn unsealed_file() -> std::fs::File {
+    let path = std::env::temp_dir().join(format!("ust-unsealed-{}", std::process::id()));
+    let f = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .unwrap();
+    f.set_len(1 << 20).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    f
+}
+
+/// Writes `rounds` × 256 random words at random places of `rb`'s whole
+/// shared mapping (control block, slots and data), from a second mapping.
+pub fn scribble(rb: &RingBuffer, seed: &mut u64, rounds: usize) {
+    let file = std::fs::File::from(rb.fd().try_clone().unwrap());
+    let len = file.metadata().unwrap().len() as usize;
+    // SAFETY: a new shared mapping of the whole memfd, checked below.
+    let ptr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED,
+            file.as_raw_fd(),
+            0,
+        )
+    };
+    assert_ne!(ptr, libc::MAP_FAILED);
+    for _ in 0..rounds {
+        for _ in 0..256 {
+            let at = (xorshift(seed) as usize % (len / 8)) * 8;
+            // SAFETY: `at + 8 <= len`, inside the mapping; the daemon only
+            // ever reads this memory with atomics or copies.
+            unsafe {
+                ptr.cast::<u8>()
+                    .add(at)
+                    .cast::<u64>()
+                    .write_volatile(xorshift(seed))
+            };
+        }
+        std::thread::yield_now();
+    }
+    // SAFETY: unmapping exactly the mapping made above.
+    unsafe { libc::munmap(ptr, len) };
+}
+
+/// Deterministic xorshift64.
+pub fn xorshift(s: &mut u64) -> u64 {
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    *s
 }
 
 fn kind(m: &Message) -> &'static str {
