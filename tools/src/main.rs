@@ -10,6 +10,7 @@ mod daemon;
 mod ctl;
 mod localtime;
 mod timespec;
+mod trace;
 mod view;
 
 /// UST userspace tracer: record, control and read CTF traces.
@@ -26,6 +27,7 @@ enum Command {
     #[command(flatten)]
     Ctl(ctl::Command),
     Daemon(daemon::Args),
+    Trace(trace::Args),
 }
 
 fn main() -> ExitCode {
@@ -33,5 +35,6 @@ fn main() -> ExitCode {
         Command::View(args) => view::run(args),
         Command::Ctl(command) => ctl::run(command),
         Command::Daemon(args) => daemon::run(args),
+        Command::Trace(args) => trace::run(args),
     }
 }

@@ -1,0 +1,373 @@
+//! The session-control commands against a real daemon (`ust daemon --socket`, a child
+//! process per test): every command's output, every error line and exit code, and a
+//! registered program listed and traced.
+
+mod common;
+use common::{babeltrace, scratch, text, ust};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const COMMANDS: [&str; 8] = [
+    "create", "enable", "disable", "start", "stop", "destroy", "status", "list",
+];
+
+/// Readiness waits give up after this long (they are not timing assertions).
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A `ust daemon` child process, killed when dropped.
+struct Daemon {
+    child: Child,
+    socket: PathBuf,
+}
+
+impl Daemon {
+    fn start(dir: &Path) -> Daemon {
+        let socket = dir.join("d.sock");
+        let child = ust()
+            .args(["daemon", "--socket"])
+            .arg(&socket)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("ust daemon runs");
+        let mut daemon = Daemon { child, socket };
+        let since = Instant::now();
+        while !daemon.ctl(&["list"]).status.success() {
+            if let Some(status) = daemon.child.try_wait().unwrap() {
+                panic!("ust daemon exited: {status}");
+            }
+            assert!(since.elapsed() < PATIENCE, "the daemon never answered");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        daemon
+    }
+
+    /// Runs `ust ARGS --socket SOCKET`.
+    fn ctl(&self, args: &[&str]) -> Output {
+        ust()
+            .args(args)
+            .arg("--socket")
+            .arg(&self.socket)
+            .output()
+            .unwrap()
+    }
+
+    /// Runs a command that must succeed; returns its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        succeeded(args, self.ctl(args))
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn succeeded(args: &[&str], out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "ust {args:?} failed ({}): {}",
+        out.status,
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// Asserts `out` failed with `code` and one line on stderr; returns that line.
+fn failed(out: &Output, code: i32) -> String {
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "not one line: {err:?}");
+    assert!(out.stdout.is_empty(), "stdout: {}", text(&out.stdout));
+    err.trim_end().to_string()
+}
+
+#[test]
+fn every_command_has_help_with_the_socket_option() {
+    for cmd in COMMANDS {
+        let out = ust().args([cmd, "--help"]).output().unwrap();
+        let help = succeeded(&[cmd, "--help"], out);
+        assert!(help.contains(&format!("Usage: ust {cmd}")), "{help}");
+        assert!(help.contains("--socket <PATH>"), "{cmd}: {help}");
+    }
+    let top = text(&ust().arg("--help").output().unwrap().stdout);
+    for cmd in COMMANDS.iter().chain(&["trace", "daemon", "view"]) {
+        assert!(top.contains(&format!("  {cmd} ")), "{cmd} missing: {top}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let cases: &[&[&str]] = &[
+        &["create"],
+        &["create", "a/b"],
+        &["create", ""],
+        &["create", "s", "--subbuf-size", "1000"],
+        &["create", "s", "--subbuf-size", "lots"],
+        &["create", "s", "--num-subbuf", "3"],
+        &["enable", "s"],
+        &["enable", "s", ""],
+        &["enable", "s", "a b"],
+        &["enable", "s", "x:*", "--loglevel", "LOUD"],
+        &["enable", "s", "x:*", "--loglevel", "15"],
+        &["disable", "s"],
+        &["start"],
+        &["status"],
+        &["list", "extra"],
+    ];
+    for args in cases {
+        let out = ust().args(*args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "ust {args:?}");
+        let err = text(&out.stderr);
+        assert!(err.starts_with("error: "), "ust {args:?}: {err}");
+    }
+    let empty = ust().args(["enable", "s", ""]).output().unwrap();
+    assert!(text(&empty.stderr).contains("an event pattern cannot be empty"));
+    let level = ust()
+        .args(["enable", "s", "x", "--loglevel", "LOUD"])
+        .output()
+        .unwrap();
+    assert!(text(&level.stderr).contains("\"LOUD\" is not a log level"));
+}
+
+#[test]
+fn without_a_daemon_every_command_fails_with_one_line() {
+    let dir = scratch("ctl-nodaemon");
+    let socket = dir.join("none.sock");
+    let expected = format!(
+        "ust: no daemon at {} (start one with `ust daemon`)",
+        socket.display()
+    );
+    for args in [
+        vec!["create", "s"],
+        vec!["enable", "s", "*"],
+        vec!["disable", "s", "*"],
+        vec!["start", "s"],
+        vec!["stop", "s"],
+        vec!["destroy", "s"],
+        vec!["status", "s"],
+        vec!["list"],
+    ] {
+        let by_option = ust().args(&args).arg("--socket").arg(&socket).output();
+        assert_eq!(failed(&by_option.unwrap(), 1), expected, "{args:?}");
+        let by_env = ust().args(&args).env("UST_DAEMON_SOCKET", &socket).output();
+        assert_eq!(failed(&by_env.unwrap(), 1), expected, "{args:?}");
+    }
+}
+
+#[test]
+fn a_session_from_create_to_destroy() {
+    let dir = scratch("ctl-lifecycle");
+    let d = Daemon::start(&dir);
+    let out = dir.join("trace");
+    let o = out.to_str().unwrap();
+    assert_eq!(
+        d.ok(&["list"]),
+        "Sessions:\n  (none)\nPrograms:\n  (none)\n"
+    );
+    assert_eq!(
+        d.ok(&[
+            "create",
+            "s1",
+            "-o",
+            o,
+            "--subbuf-size",
+            "64k",
+            "--num-subbuf",
+            "8"
+        ]),
+        format!("session \"s1\" created: trace in {o}\n")
+    );
+    assert_eq!(
+        failed(&d.ctl(&["create", "s1", "-o", o]), 1),
+        "ust: a session named \"s1\" already exists"
+    );
+    assert_eq!(
+        d.ok(&["enable", "s1", "ctl_app:*", "hello:*", "--loglevel", "INFO"]),
+        "session \"s1\": enabled ctl_app:*, hello:* (log level INFO or more severe)\n"
+    );
+    let status = d.ok(&["status", "s1"]);
+    assert!(status.starts_with("session \"s1\": created\n"), "{status}");
+    assert!(status.contains(&format!("  trace:      {o}\n")), "{status}");
+    assert_eq!(d.ok(&["start", "s1"]), "session \"s1\" started\n");
+    assert!(d
+        .ok(&["status", "s1"])
+        .starts_with("session \"s1\": started\n"));
+    let list = d.ok(&["list"]);
+    assert!(
+        list.contains("  s1  started  0 programs  0 events  0 discarded  "),
+        "{list}"
+    );
+    let stopped = d.ok(&["stop", "s1"]);
+    assert!(
+        stopped.starts_with("session \"s1\" stopped: 0 events, 0 discarded, "),
+        "{stopped}"
+    );
+    assert_eq!(
+        d.ok(&["disable", "s1", "hello:*"]),
+        "session \"s1\": disabled hello:*\n"
+    );
+    assert_eq!(d.ok(&["destroy", "s1"]), "session \"s1\" destroyed\n");
+    assert_eq!(
+        failed(&d.ctl(&["status", "s1"]), 1),
+        "ust: no session named \"s1\""
+    );
+}
+
+#[test]
+fn unknown_sessions_are_one_line_errors() {
+    let dir = scratch("ctl-unknown");
+    let d = Daemon::start(&dir);
+    for args in [
+        vec!["enable", "nosuch", "*"],
+        vec!["disable", "nosuch", "*"],
+        vec!["start", "nosuch"],
+        vec!["stop", "nosuch"],
+        vec!["destroy", "nosuch"],
+        vec!["status", "nosuch"],
+    ] {
+        assert_eq!(
+            failed(&d.ctl(&args), 1),
+            "ust: no session named \"nosuch\"",
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn the_default_output_is_a_dated_directory_under_the_current_one() {
+    let dir = scratch("ctl-default-output");
+    let d = Daemon::start(&dir);
+    let out = ust()
+        .current_dir(&dir)
+        .args(["create", "dated", "--socket"])
+        .arg(&d.socket)
+        .output()
+        .unwrap();
+    let line = succeeded(&["create"], out);
+    let prefix = format!(
+        "session \"dated\" created: trace in {}/dated-",
+        dir.display()
+    );
+    assert!(line.starts_with(&prefix), "{line}");
+    let stamp = line.trim_end().strip_prefix(&prefix).unwrap();
+    assert_eq!(stamp.len(), "YYYYMMDD-HHMMSS".len(), "{line}");
+    assert!(stamp.chars().all(|c| c.is_ascii_digit() || c == '-'));
+    let status = d.ok(&["status", "dated"]);
+    assert!(status.contains(&format!("trace:      {}/dated-", dir.display())));
+}
+
+/// The directory holding this build's libust.so (beside the test binary, in deps/) and its
+/// libust.so.1 link.
+fn lib_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let deps = std::env::current_exe()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        let built = deps.join("libust.so");
+        assert!(built.exists(), "libust.so not built in {}", deps.display());
+        let dir = scratch("ctl-lib");
+        std::fs::copy(&built, dir.join("libust.so")).unwrap();
+        std::os::unix::fs::symlink("libust.so", dir.join("libust.so.1")).unwrap();
+        dir
+    })
+    .clone()
+}
+
+/// Builds tests/c/ctl_app against include/ and libust.
+fn ctl_app(dir: &Path) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c");
+    let lib = lib_dir();
+    let exe = dir.join("ctl_app");
+    let out = Command::new("cc")
+        .args(["-O2", "-g", "-Wall", "-Wextra", "-Werror", "-I"])
+        .arg(root.join("include"))
+        .arg("-I")
+        .arg(&src)
+        .arg(src.join("ctl_app.c"))
+        .arg("-o")
+        .arg(&exe)
+        .arg(format!("-L{}", lib.display()))
+        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .arg("-lust")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "cc: {}", text(&out.stderr));
+    exe
+}
+
+#[test]
+fn a_program_started_before_the_session_is_listed_and_traced() {
+    let dir = scratch("ctl-program");
+    let d = Daemon::start(&dir);
+    let exe = ctl_app(&dir);
+    let mut app = Command::new(&exe)
+        .arg("lines")
+        .env("UST_DAEMON_SOCKET", &d.socket)
+        .env_remove("UST_TRACE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = app.id();
+    let since = Instant::now();
+    let list = loop {
+        let list = d.ok(&["list"]);
+        if list.contains(&format!("  {pid} ctl_app ")) {
+            break list;
+        }
+        assert!(since.elapsed() < PATIENCE, "never registered: {list}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(
+        list.contains(&format!("  {pid} ctl_app (uid ")) && list.contains("): 2 tracepoints\n"),
+        "{list}"
+    );
+    assert!(
+        list.contains("    ctl_app:info\n    ctl_app:debug\n")
+            || list.contains("    ctl_app:debug\n    ctl_app:info\n"),
+        "{list}"
+    );
+
+    let out = dir.join("trace");
+    d.ok(&["create", "p", "-o", out.to_str().unwrap()]);
+    d.ok(&["enable", "p", "ctl_app:info"]);
+    d.ok(&["start", "p"]);
+    let mut stdin = app.stdin.take().unwrap();
+    let mut stdout = BufReader::new(app.stdout.take().unwrap());
+    for word in ["one", "two", "three"] {
+        writeln!(stdin, "{word}").unwrap();
+        let mut answer = String::new();
+        stdout.read_line(&mut answer).unwrap();
+        assert_eq!(answer, "ok\n");
+    }
+    let stopped = d.ok(&["stop", "p"]);
+    assert!(
+        stopped.starts_with("session \"p\" stopped: 3 events, 0 discarded, "),
+        "{stopped}"
+    );
+    let status = d.ok(&["status", "p"]);
+    assert!(status.contains("  programs:   1\n"), "{status}");
+    drop(stdin);
+    assert!(app.wait().unwrap().success());
+    d.ok(&["destroy", "p"]);
+
+    let Some(bt) = babeltrace(&[&out]) else {
+        return;
+    };
+    let lines = text(&bt.stdout);
+    let events: Vec<&str> = lines.lines().collect();
+    assert_eq!(events.len(), 3, "{lines}");
+    for (line, word) in events.iter().zip(["one", "two", "three"]) {
+        assert!(line.contains("ctl_app:info"), "{line}");
+        assert!(line.contains(&format!("text = \"{word}\"")), "{line}");
+    }
+}
