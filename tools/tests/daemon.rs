@@ -135,9 +135,9 @@ fn programs_follow_enable_disable_and_loglevel() {
     app.announce("p:late", 3);
     wait_for("the late event to be enabled", || app.is_enabled("p:late"));
     let (_, apps) = ctl.list();
-    let (pid, _, events) = apps.iter().find(|a| a.1 == "filt").expect("listed");
-    assert_eq!(*pid, std::process::id());
-    assert_eq!(events.len(), 4);
+    let listed = apps.iter().find(|a| a.procname == "filt").expect("listed");
+    assert_eq!(listed.pid, std::process::id());
+    assert_eq!(listed.events.len(), 4);
     ctl.stop("s").unwrap();
     assert!(!app.has_channel(), "released at stop");
     let log = app.log();
@@ -191,7 +191,7 @@ fn stuck_program_does_not_stall_others() {
     }
     ctl.stop("s").unwrap();
     assert_eq!(count(&events_by_name(&out), "fake:e"), 100);
-    let names: Vec<String> = ctl.list().1.into_iter().map(|a| a.1).collect();
+    let names: Vec<String> = ctl.list().1.into_iter().map(|a| a.procname).collect();
     assert_eq!(names, ["good"], "the unresponsive program was dropped");
     assert!(stuck.log().contains(&"Channel".to_string()));
     d.assert_healthy();
@@ -230,4 +230,292 @@ fn sigterm_writes_every_session_out() {
     assert!(!socket.exists(), "the socket is removed");
     assert_eq!(count(&events_by_name(&out), "fake:e"), 200);
     assert!(app.log().contains(&"Flush".to_string()));
+}
+
+/// Sends raw datagrams on a fresh connection; returns the reply statuses
+/// received before the daemon closed the connection.
+fn raw_conversation(socket: &std::path::Path, datagrams: &[Vec<u8>]) -> Vec<i32> {
+    let conn = ust::ipc::wire::Conn::connect(socket).unwrap();
+    for d in datagrams {
+        // SAFETY: sends bytes from a live buffer on our own socket.
+        unsafe {
+            libc::send(
+                conn.raw_fd(),
+                d.as_ptr().cast(),
+                d.len(),
+                libc::MSG_NOSIGNAL,
+            )
+        };
+    }
+    let mut statuses = Vec::new();
+    loop {
+        match conn.recv(Some(PATIENCE)) {
+            Ok((frame, _)) => statuses.push(frame.status),
+            Err(e) => {
+                assert_ne!(e.kind(), std::io::ErrorKind::TimedOut, "the daemon hung");
+                return statuses;
+            }
+        }
+    }
+}
+
+/// What a hostile peer sends, and the reply statuses it must get.
+type Case = (&'static str, Vec<Vec<u8>>, Vec<i32>);
+
+fn encoded(m: &Message) -> Vec<u8> {
+    ust::ipc::proto::encode(1, 0, m)
+}
+
+#[test]
+fn hostile_peers_get_an_error_or_the_door() {
+    use ust::ipc::proto::{AppHello, Ctl};
+    let mut d = DaemonProc::start("hostile");
+    let hello = encoded(&Message::CtlHello);
+    let list = encoded(&Message::Ctl(Ctl::List));
+    let app_hello = |ncpu| {
+        encoded(&Message::AppHello(AppHello {
+            pid: 1,
+            ppid: 1,
+            abi_major: ust::abi::ABI_MAJOR as u16,
+            abi_minor: 0,
+            ncpu,
+            procname: "h".into(),
+        }))
+    };
+    let bad = code(Error::BadMessage);
+    let cases: Vec<Case> = vec![
+        ("garbage first", vec![b"garbage!".to_vec()], vec![bad]),
+        ("empty-ish", vec![vec![0]], vec![bad]),
+        ("oversized", vec![vec![0x55; 100_000]], vec![bad]),
+        ("truncated hello", vec![hello[..10].to_vec()], vec![bad]),
+        ("request before hello", vec![list.clone()], vec![bad]),
+        (
+            "reply as first message",
+            vec![encoded(&Message::Ack)],
+            vec![bad],
+        ),
+        (
+            "truncated request",
+            vec![hello.clone(), list[..list.len() - 1].to_vec()],
+            vec![bad],
+        ),
+        (
+            "program message on a control connection",
+            vec![hello.clone(), encoded(&Message::AppEvent(schema("a:b", 1)))],
+            vec![bad],
+        ),
+        (
+            "garbage after a good request",
+            vec![hello.clone(), list.clone(), b"junk".to_vec()],
+            vec![0, bad],
+        ),
+        (
+            "no CPUs",
+            vec![app_hello(0)],
+            vec![code(Error::BadArgument)],
+        ),
+        (
+            "too many CPUs",
+            vec![app_hello(1 << 20)],
+            vec![code(Error::BadArgument)],
+        ),
+        (
+            "control request from a program",
+            vec![app_hello(2), list.clone()],
+            vec![bad],
+        ),
+        (
+            "garbage from a program",
+            vec![app_hello(2), vec![1, 2, 3]],
+            vec![bad],
+        ),
+    ];
+    for (what, datagrams, expected) in cases {
+        assert_eq!(raw_conversation(&d.socket, &datagrams), expected, "{what}");
+        d.assert_healthy();
+    }
+    // A peer that never says who it is gets dropped (after the greeting
+    // timeout), not served forever.
+    assert_eq!(raw_conversation(&d.socket, &[]), Vec::<i32>::new());
+    d.assert_healthy();
+}
+
+#[test]
+fn scribbled_buffers_do_not_hurt_the_daemon() {
+    let mut d = DaemonProc::start("scribble");
+    let mut ctl = d.ctl();
+    ctl.create("s", &d.dir.join("t")).unwrap();
+    ctl.enable("s", &["*"], None).unwrap();
+    ctl.start("s").unwrap();
+    let app = FakeApp::register(&d.socket, "scribbler", &[("fake:e", 6)], Behaviour::Good);
+    for v in 0..2000 {
+        app.emit("fake:e", (v % 2) as usize, v);
+    }
+    let buffers = app.buffers().expect("attached");
+    let mut seed = 0x2545_f491_4f6c_dd1d;
+    for round in 0..50 {
+        for rb in buffers.iter() {
+            scribble(rb, &mut seed, 20);
+        }
+        if round % 10 == 0 {
+            ctl.list();
+        }
+    }
+    d.assert_healthy();
+    ctl.stop("s").unwrap();
+    ctl.status("s").unwrap();
+    ctl.destroy("s").unwrap();
+    d.assert_healthy();
+}
+
+#[test]
+fn other_users_are_refused() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: needs root to run a client as another user");
+        return;
+    }
+    let d = DaemonProc::start("users");
+    let as_nobody = || {
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_ust"))
+            .arg("list")
+            .env("UST_DAEMON_SOCKET", &d.socket)
+            .output()
+            .expect("setpriv runs")
+    };
+    let out = as_nobody();
+    let err = String::from_utf8_lossy(&out.stderr).to_lowercase();
+    assert!(
+        !out.status.success() && err.contains("permission denied"),
+        "{err}"
+    );
+    // Let anyone reach the socket: the daemon itself must refuse (SO_PEERCRED).
+    use std::os::unix::fs::PermissionsExt;
+    let open = |p: &std::path::Path, mode| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    open(&d.dir, 0o755);
+    open(d.socket.parent().unwrap(), 0o755);
+    open(&d.socket, 0o777);
+    let out = as_nobody();
+    let err = String::from_utf8_lossy(&out.stderr).to_lowercase();
+    assert!(
+        !out.status.success() && err.contains("permission denied"),
+        "{err}"
+    );
+    assert!(
+        err.contains("by the daemon"),
+        "refused by the daemon, not the file system: {err}"
+    );
+    let mut ctl = d.ctl();
+    assert!(ctl.list().1.is_empty());
+}
+
+/// Sample messages of every kind, for the fuzzer to mutate.
+fn fuzz_samples() -> Vec<Message> {
+    use ust::ipc::proto::{AppHello, ChannelSpec, Ctl};
+    let named = |s: &str| s.to_string();
+    vec![
+        Message::CtlHello,
+        Message::AppHello(AppHello {
+            pid: 7,
+            ppid: 1,
+            abi_major: ust::abi::ABI_MAJOR as u16,
+            abi_minor: 0,
+            ncpu: 2,
+            procname: "fz".into(),
+        }),
+        Message::AppEvent(schema("fz:e", 6)),
+        Message::Channel(ChannelSpec {
+            session: 1,
+            subbuf_size: 4096,
+            num_subbuf: 2,
+            overwrite: false,
+            clock: 0,
+        }),
+        Message::Enable {
+            session: 1,
+            event_id: 0,
+            name: "fz:e".into(),
+        },
+        Message::Flush { session: 1 },
+        Message::Ready,
+        Message::Ack,
+        Message::Ctl(Ctl::List),
+        Message::Ctl(Ctl::Status {
+            session: named("fz"),
+        }),
+        Message::Ctl(Ctl::Enable {
+            session: named("fz"),
+            loglevel: Some(3),
+            globs: vec![named("fz:*")],
+        }),
+        Message::Ctl(Ctl::Start {
+            session: named("fz"),
+        }),
+        Message::Ctl(Ctl::Stop {
+            session: named("fz"),
+        }),
+        Message::Ctl(Ctl::Destroy {
+            session: named("fz"),
+        }),
+    ]
+}
+
+#[test]
+fn fuzzed_conversations_never_break_the_daemon() {
+    let mut d = DaemonProc::start("fuzz");
+    let out = d.dir.join("t");
+    let mut ctl = d.ctl();
+    ctl.create("real-session", &out).unwrap();
+    ctl.enable("real-session", &["fake:*"], None).unwrap();
+    ctl.start("real-session").unwrap();
+    let app = FakeApp::register(&d.socket, "steady", &[("fake:e", 6)], Behaviour::Good);
+    let samples: Vec<Vec<u8>> = fuzz_samples().iter().map(encoded).collect();
+    let greetings = [samples[0].clone(), samples[1].clone()];
+    let mut seed = 0x9e37_79b9_7f4a_7c15;
+    let pick = |n: usize, seed: &mut u64| (xorshift(seed) % n as u64) as usize;
+    let mut recorded = 0;
+    for i in 0..1500 {
+        let mut conversation = Vec::new();
+        if pick(4, &mut seed) != 0 {
+            conversation.push(greetings[pick(2, &mut seed)].clone());
+        }
+        for _ in 0..1 + pick(3, &mut seed) {
+            let mut bytes = samples[pick(samples.len(), &mut seed)].clone();
+            for _ in 0..1 + pick(4, &mut seed) {
+                let at = pick(bytes.len(), &mut seed);
+                match pick(4, &mut seed) {
+                    0 => bytes[at] = xorshift(&mut seed) as u8,
+                    1 => bytes.truncate(at.max(1)),
+                    2 => bytes.insert(at, xorshift(&mut seed) as u8),
+                    _ => bytes.extend((0..pick(64, &mut seed)).map(|_| xorshift(&mut seed) as u8)),
+                }
+            }
+            conversation.push(bytes);
+        }
+        let conn = ust::ipc::wire::Conn::connect(&d.socket).unwrap();
+        for bytes in &conversation {
+            // SAFETY: sends bytes from a live buffer on our own socket.
+            unsafe {
+                libc::send(
+                    conn.raw_fd(),
+                    bytes.as_ptr().cast(),
+                    bytes.len(),
+                    libc::MSG_NOSIGNAL,
+                )
+            };
+        }
+        drop(conn);
+        recorded += app.emit("fake:e", i % 2, i as u64) as u64;
+        if i % 100 == 0 {
+            d.assert_healthy();
+        }
+    }
+    ctl.stop("real-session").unwrap();
+    assert_eq!(count(&events_by_name(&out), "fake:e"), recorded);
+    assert_eq!(recorded, 1500, "the steady program kept recording");
+    d.assert_healthy();
 }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use ust::clock::Source;
-use ust::ipc::proto::{AppHello, CreateSession, Ctl, Error, Message};
+use ust::ipc::proto::{AppHello, AppInfo, CreateSession, Ctl, Error, Message};
 use ust::ipc::wire::Conn;
 use ust::ringbuf::{Geometry, RingBuffer};
 use ust::schema::{EventSchema, Field, FieldType, Int};
@@ -201,15 +201,12 @@ impl CtlClient {
         })
     }
 
-    /// (sessions, programs) as `ust list` gets them.
-    pub fn list(&mut self) -> (Vec<String>, Vec<(u32, String, Vec<String>)>) {
+    /// (session names, programs) as `ust list` gets them.
+    pub fn list(&mut self) -> (Vec<String>, Vec<AppInfo>) {
         match self.call(Ctl::List) {
-            Ok(Message::List { sessions, apps }) => (
-                sessions.into_iter().map(|s| s.name).collect(),
-                apps.into_iter()
-                    .map(|a| (a.pid, a.procname, a.events))
-                    .collect(),
-            ),
+            Ok(Message::List { sessions, apps }) => {
+                (sessions.into_iter().map(|s| s.name).collect(), apps)
+            }
             other => panic!("list answered {other:?}"),
         }
     }
