@@ -519,3 +519,108 @@ fn fuzzed_conversations_never_break_the_daemon() {
     assert_eq!(recorded, 1500, "the steady program kept recording");
     d.assert_healthy();
 }
+
+#[test]
+fn overwrite_sessions_keep_the_newest_events() {
+    let d = DaemonProc::start("overwrite");
+    let out = d.dir.join("t");
+    let mut ctl = d.ctl();
+    ctl.create_with("s", &out, 4096, 2, true).unwrap();
+    ctl.enable("s", &["*"], None).unwrap();
+    ctl.start("s").unwrap();
+    let app = FakeApp::register(&d.socket, "ring", &[("fake:e", 6)], Behaviour::Good);
+    for v in 0..5000 {
+        assert!(app.emit("fake:e", 0, v), "overwrite mode never drops");
+    }
+    ctl.stop("s").unwrap();
+    let text = babeltrace(&out).unwrap_or_default();
+    let values: Vec<u64> = text
+        .lines()
+        .filter_map(|l| {
+            l.rsplit("value = ")
+                .next()?
+                .trim_end_matches(" }")
+                .parse()
+                .ok()
+        })
+        .collect();
+    if !text.is_empty() {
+        assert!(
+            values.len() > 100 && values.len() < 5000,
+            "{}",
+            values.len()
+        );
+        assert_eq!(values.last(), Some(&4999));
+        assert!(values.windows(2).all(|w| w[1] == w[0] + 1), "contiguous");
+    }
+}
+
+#[test]
+fn a_second_daemon_on_the_same_socket_is_refused() {
+    let mut d = DaemonProc::start("twice");
+    let out = Command::new(env!("CARGO_BIN_EXE_ust"))
+        .args(["daemon", "--socket"])
+        .arg(&d.socket)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("another daemon listens there"), "{err}");
+    d.assert_healthy();
+}
+
+#[test]
+fn real_programs_are_traced_and_a_sigkill_loses_nothing() {
+    let d = DaemonProc::start("real");
+    let out = d.dir.join("t");
+    let hello = c_program(
+        &d.dir,
+        "hello",
+        &["c-examples/hello/hello.c", "c-examples/hello/hello-tp.c"],
+    );
+    let paused = c_program(&d.dir, "ctl_app", &["tools/tests/c/ctl_app.c"]);
+    let mut ctl = d.ctl();
+    ctl.create_with("s", &out, 1 << 16, 4, false).unwrap();
+    ctl.enable("s", &["hello:*", "ctl_app:*"], None).unwrap();
+    ctl.start("s").unwrap();
+    let run = Command::new(&hello)
+        .args(["1000", "daemon"])
+        .env("UST_DAEMON_SOCKET", &d.socket)
+        .env_remove("UST_TRACE")
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let mut victim = Command::new(&paused)
+        .args(["pause", "500"])
+        .env("UST_DAEMON_SOCKET", &d.socket)
+        .env_remove("UST_TRACE")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(victim.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line, "ready\n");
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+    wait_for("both programs to leave", || ctl.list().1.is_empty());
+    ctl.stop("s").unwrap();
+    let counts = events_by_name(&out);
+    assert_eq!(count(&counts, "hello:greeting"), 1000, "{counts:?}");
+    assert_eq!(count(&counts, "ctl_app:info"), 500, "{counts:?}");
+    assert_eq!(count(&counts, "ctl_app:debug"), 500, "{counts:?}");
+    if let Some(text) = babeltrace(&out) {
+        let pid = victim.id();
+        let killed = format!("vpid = {pid}, procname = \"ctl_app\" }}");
+        assert_eq!(text.lines().filter(|l| l.contains(&killed)).count(), 1000);
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.contains("procname = \"hello\""))
+                .count(),
+            1000
+        );
+    }
+}

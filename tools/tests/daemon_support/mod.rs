@@ -554,3 +554,57 @@ pub fn events_by_name(dir: &Path) -> HashMap<String, u64> {
 pub fn count(counts: &HashMap<String, u64>, name: &str) -> u64 {
     counts.get(name).copied().unwrap_or(0)
 }
+
+/// The directory holding this build's libust.so (beside the test binary,
+/// in deps/) and its libust.so.1 link, copied once per test process.
+pub fn lib_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().unwrap();
+        let built = exe.parent().unwrap().join("libust.so");
+        assert!(
+            built.exists(),
+            "libust.so not built beside {}",
+            exe.display()
+        );
+        let dir = scratch("lib");
+        std::fs::copy(&built, dir.join("libust.so")).unwrap();
+        std::os::unix::fs::symlink("libust.so", dir.join("libust.so.1")).unwrap();
+        dir
+    })
+    .clone()
+}
+
+/// Compiles the C `sources` (with their directory on the include path)
+/// against include/ and libust into `out`.
+pub fn compile_c(sources: &[PathBuf], out: &Path) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let lib = lib_dir();
+    let result = Command::new("cc")
+        .args(["-O2", "-g", "-Wall", "-Wextra", "-Werror", "-I"])
+        .arg(root.join("include"))
+        .arg("-I")
+        .arg(sources[0].parent().unwrap())
+        .args(sources)
+        .arg("-o")
+        .arg(out)
+        .arg(format!("-L{}", lib.display()))
+        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .arg("-lust")
+        .output()
+        .expect("cc runs");
+    assert!(
+        result.status.success(),
+        "cc: {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+}
+
+/// A C program of this repository, compiled into `dir`.
+pub fn c_program(dir: &Path, name: &str, sources: &[&str]) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let exe = dir.join(name);
+    let sources: Vec<PathBuf> = sources.iter().map(|s| root.join(s)).collect();
+    compile_c(&sources, &exe);
+    exe
+}
