@@ -87,6 +87,7 @@ pub fn run(args: Args) -> ExitCode {
         Ok(dir) => dir,
         Err(f) => return ctl::fail(&f),
     };
+    let made_here = !output.exists();
     let private = match PrivateDir::create() {
         Ok(p) => p,
         Err(e) => return ctl::fail(&Failure(format!("cannot make a private directory: {e}"))),
@@ -108,7 +109,9 @@ pub fn run(args: Args) -> ExitCode {
         }
         Err(Stop::Failed(f)) => ctl::fail(&f),
         Err(Stop::NotStarted(line)) => {
-            let _ = std::fs::remove_dir(&output);
+            if made_here {
+                let _ = std::fs::remove_dir_all(&output);
+            }
             eprintln!("ust: {line}");
             ExitCode::from(NOT_STARTED)
         }
@@ -228,6 +231,12 @@ fn report(command: &[OsString], output: &Path, o: &Outcome) {
         o.info.events,
         show::bytes(o.info.bytes)
     );
+    if o.info.events == 0 {
+        eprintln!(
+            "ust: no events were recorded: is the program built with libust, and do \
+             --events and --loglevel select its events?"
+        );
+    }
     let discarded = o.info.discarded.max(discarded_in_trace);
     if discarded > 0 {
         eprintln!(
@@ -248,7 +257,7 @@ fn describe_status(status: ExitStatus) -> String {
 /// Per-event counts and losses of the trace in `dir`.
 fn summarize(dir: &Path) -> Result<Summary, String> {
     if !dir.join("metadata").is_file() {
-        return Err("no events were recorded (is the program built with libust?)".into());
+        return Err("no trace was written".into());
     }
     let traces =
         open_all(&[dir.to_path_buf()]).map_err(|e| format!("cannot read the trace: {e}"))?;

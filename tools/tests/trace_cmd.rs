@@ -1,0 +1,337 @@
+//! `ust trace -- CMD`: the one-command action, on real instrumented programs (c-examples/hello
+//! and tests/c/ctl_app built against this build's libust): the summary, the trace read back
+//! with babeltrace2, programs forked and executed by CMD, exit statuses, event selection,
+//! signals, and the errors.
+
+mod common;
+use common::{babeltrace, scratch, text, ust};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+/// The directory holding this build's libust.so (beside the test binary, in deps/) and its
+/// libust.so.1 link.
+fn lib_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let deps = std::env::current_exe()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        let built = deps.join("libust.so");
+        assert!(built.exists(), "libust.so not built in {}", deps.display());
+        let dir = scratch("trace-lib");
+        std::fs::copy(&built, dir.join("libust.so")).unwrap();
+        std::os::unix::fs::symlink("libust.so", dir.join("libust.so.1")).unwrap();
+        dir
+    })
+    .clone()
+}
+
+/// Compiles C sources (with `include` as an extra include directory) against libust.
+fn compile(sources: &[PathBuf], include: &Path, exe: &Path) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let lib = lib_dir();
+    let out = Command::new("cc")
+        .args(["-O2", "-g", "-Wall", "-Wextra", "-Werror", "-I"])
+        .arg(root.join("include"))
+        .arg("-I")
+        .arg(include)
+        .args(sources)
+        .arg("-o")
+        .arg(exe)
+        .arg(format!("-L{}", lib.display()))
+        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .arg("-lust")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "cc: {}", text(&out.stderr));
+}
+
+/// c-examples/hello, built once.
+fn hello() -> PathBuf {
+    static EXE: OnceLock<PathBuf> = OnceLock::new();
+    EXE.get_or_init(|| {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap()
+            .join("c-examples/hello");
+        let exe = scratch("trace-hello").join("hello");
+        compile(&[src.join("hello.c"), src.join("hello-tp.c")], &src, &exe);
+        exe
+    })
+    .clone()
+}
+
+/// tests/c/ctl_app, built once.
+fn ctl_app() -> PathBuf {
+    static EXE: OnceLock<PathBuf> = OnceLock::new();
+    EXE.get_or_init(|| {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c");
+        let exe = scratch("trace-ctl-app").join("ctl_app");
+        compile(&[src.join("ctl_app.c")], &src, &exe);
+        exe
+    })
+    .clone()
+}
+
+/// `ust trace -o DIR OPTIONS -- CMD…`.
+fn trace(dir: &Path, options: &[&str], cmd: &[&str]) -> Output {
+    ust()
+        .arg("trace")
+        .arg("-o")
+        .arg(dir)
+        .args(options)
+        .arg("--")
+        .args(cmd)
+        .output()
+        .unwrap()
+}
+
+/// The events babeltrace2 prints for the trace in `dir`: (name, line), in order.
+fn events(dir: &Path) -> Option<Vec<(String, String)>> {
+    let out = babeltrace(&[dir])?;
+    assert!(out.status.success(), "babeltrace2: {}", text(&out.stderr));
+    let lines = text(&out.stdout);
+    let name = |line: &str| {
+        let head = line.split(": {").next().unwrap_or_default();
+        head.rsplit(' ').next().unwrap_or_default().to_string()
+    };
+    Some(lines.lines().map(|l| (name(l), l.to_string())).collect())
+}
+
+fn count(events: &[(String, String)], name: &str) -> usize {
+    events.iter().filter(|(n, _)| n == name).count()
+}
+
+/// Whether the summary on stderr has the row `NAME  COUNT`.
+fn summary_has(stderr: &str, name: &str, n: usize) -> bool {
+    stderr.lines().any(|l| {
+        let mut words = l.split_whitespace();
+        words.next() == Some(name) && words.next() == Some(&n.to_string())
+    })
+}
+
+#[test]
+fn hello_is_traced_summarized_and_readable() {
+    let dir = scratch("trace-hello-run").join("out");
+    let exe = hello();
+    let out = trace(&dir, &[], &[exe.to_str().unwrap(), "5"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(text(&out.stdout), "hello, world (5 events)\n");
+    assert!(
+        err.contains(&format!("ust: trace written to {}\n", dir.display())),
+        "{err}"
+    );
+    assert!(summary_has(&err, "hello:greeting", 5), "{err}");
+    assert!(err.contains("no events discarded"), "{err}");
+    assert!(err.contains("exited with status 0 after "), "{err}");
+    assert!(!err.contains("WARNING"), "{err}");
+    let Some(evs) = events(&dir) else { return };
+    assert_eq!(evs.len(), 5, "{evs:?}");
+    assert_eq!(count(&evs, "hello:greeting"), 5, "{evs:?}");
+    for (i, (_, line)) in evs.iter().enumerate() {
+        assert!(
+            line.contains(&format!("count = {i}, who = \"world\"")),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn programs_forked_and_executed_by_cmd_are_in_the_one_trace() {
+    let dir = scratch("trace-spawn").join("out");
+    let (app, hello) = (ctl_app(), hello());
+    let out = trace(
+        &dir,
+        &[],
+        &[app.to_str().unwrap(), "spawn", hello.to_str().unwrap(), "4"],
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(summary_has(&err, "hello:greeting", 4), "{err}");
+    assert!(summary_has(&err, "ctl_app:info", 1), "{err}");
+    let mut streams: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "metadata")
+        .map(|n| n.rsplit_once('_').unwrap().0.to_string())
+        .collect();
+    streams.sort();
+    streams.dedup();
+    assert_eq!(streams.len(), 2, "one stream set per program: {streams:?}");
+    assert!(streams[0].starts_with("ctl_app-") && streams[1].starts_with("hello-"));
+    let Some(evs) = events(&dir) else { return };
+    assert_eq!(count(&evs, "hello:greeting"), 4, "{evs:?}");
+    assert_eq!(count(&evs, "ctl_app:info"), 1, "{evs:?}");
+}
+
+#[test]
+fn the_exit_status_of_cmd_is_passed_through() {
+    let base = scratch("trace-status");
+    let app = ctl_app();
+    let out = trace(
+        &base.join("seven"),
+        &[],
+        &[app.to_str().unwrap(), "exit", "7"],
+    );
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("exited with status 7"));
+    let killed = trace(&base.join("term"), &[], &["sh", "-c", "kill -TERM $$"]);
+    assert_eq!(killed.status.code(), Some(128 + 15));
+    assert!(text(&killed.stderr).contains("was killed by signal 15"));
+}
+
+#[test]
+fn a_command_that_cannot_start_exits_127() {
+    let base = scratch("trace-missing");
+    let dir = base.join("out");
+    let out = trace(&dir, &[], &["/nonexistent/program", "x"]);
+    assert_eq!(out.status.code(), Some(127));
+    assert_eq!(
+        text(&out.stderr),
+        "ust: cannot run /nonexistent/program: No such file or directory\n"
+    );
+    assert!(!dir.exists(), "an empty trace directory was left behind");
+}
+
+#[test]
+fn events_and_loglevel_select_what_is_recorded() {
+    let base = scratch("trace-select");
+    let app = ctl_app();
+    let run = |name: &str, options: &[&str]| {
+        let dir = base.join(name);
+        let out = trace(&dir, options, &[app.to_str().unwrap(), "events", "3"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        (text(&out.stderr), events(&dir))
+    };
+    let (err, evs) = run("all", &[]);
+    assert!(summary_has(&err, "ctl_app:info", 3) && summary_has(&err, "ctl_app:debug", 3));
+    if let Some(evs) = evs {
+        assert_eq!(evs.len(), 6);
+    }
+    let (err, evs) = run("debug", &["--events", "ctl_app:deb*"]);
+    assert!(summary_has(&err, "ctl_app:debug", 3), "{err}");
+    assert!(!err.contains("ctl_app:info"), "{err}");
+    if let Some(evs) = evs {
+        assert_eq!((count(&evs, "ctl_app:debug"), evs.len()), (3, 3));
+    }
+    let (err, evs) = run("info", &["--loglevel", "INFO"]);
+    assert!(summary_has(&err, "ctl_app:info", 3), "{err}");
+    assert!(!err.contains("ctl_app:debug"), "{err}");
+    if let Some(evs) = evs {
+        assert_eq!((count(&evs, "ctl_app:info"), evs.len()), (3, 3));
+    }
+    let (err, _) = run("none", &["--events", "nothing:*,other:*"]);
+    assert!(err.contains("\n0 events, 0 event names\n"), "{err}");
+    assert!(err.contains("ust: no events were recorded: "), "{err}");
+}
+
+#[test]
+fn sigint_goes_to_cmd_and_the_trace_is_still_written() {
+    let dir = scratch("trace-sigint").join("out");
+    let app = ctl_app();
+    let mut child = ust()
+        .arg("trace")
+        .arg("-o")
+        .arg(&dir)
+        .args(["--", app.to_str().unwrap(), "pause", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "ready\n");
+    // SAFETY: sending SIGINT to our own child process.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(128 + libc::SIGINT), "{err}");
+    assert!(err.contains("was killed by signal 2"), "{err}");
+    assert!(summary_has(&err, "ctl_app:info", 2), "{err}");
+    if let Some(evs) = events(&dir) {
+        assert_eq!(evs.len(), 4, "{evs:?}");
+    }
+}
+
+#[test]
+fn cmd_registers_with_the_private_daemon_even_if_ust_trace_is_set() {
+    let base = scratch("trace-env");
+    let dir = base.join("out");
+    let elsewhere = base.join("daemonless");
+    let out = ust()
+        .env("UST_TRACE", &elsewhere)
+        .env("UST_DAEMON_SOCKET", base.join("other.sock"))
+        .arg("trace")
+        .arg("-o")
+        .arg(&dir)
+        .args(["--", hello().to_str().unwrap(), "2"])
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(summary_has(&err, "hello:greeting", 2), "{err}");
+    assert!(!elsewhere.exists(), "the program traced by itself");
+}
+
+#[test]
+fn the_default_output_is_a_dated_directory_named_after_the_program() {
+    let cwd = scratch("trace-default-dir");
+    let out = ust()
+        .current_dir(&cwd)
+        .args(["trace", hello().to_str().unwrap(), "1"])
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let made: Vec<String> = std::fs::read_dir(&cwd)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(made.len(), 1, "{made:?}");
+    assert!(made[0].starts_with("hello-") && made[0].len() == "hello-YYYYMMDD-HHMMSS".len());
+    assert!(err.contains(&format!("trace written to {}/{}\n", cwd.display(), made[0])));
+}
+
+#[test]
+fn errors_and_usage() {
+    let base = scratch("trace-errors");
+    let full = base.join("full");
+    std::fs::create_dir_all(&full).unwrap();
+    std::fs::write(full.join("file"), "x").unwrap();
+    let out = trace(&full, &[], &["true"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "ust: {} already holds files: give an empty or new directory with -o\n",
+            full.display()
+        )
+    );
+    for args in [
+        vec!["trace"],
+        vec!["trace", "--events", "", "--", "true"],
+        vec!["trace", "--loglevel", "LOUD", "--", "true"],
+        vec!["trace", "--subbuf-size", "3k", "--", "true"],
+    ] {
+        let out = ust().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+    let help = text(&ust().args(["trace", "--help"]).output().unwrap().stdout);
+    for opt in [
+        "--output",
+        "--events",
+        "--loglevel",
+        "--overwrite",
+        "--subbuf-size",
+        "--num-subbuf",
+    ] {
+        assert!(help.contains(opt), "{opt}: {help}");
+    }
+}
