@@ -199,4 +199,35 @@ mod tests {
         assert!(alice.may_control(&alice) && !bob.may_control(&alice) && root.may_control(&alice));
         assert!(alice.may_trace(1) && !alice.may_trace(2) && root.may_trace(2));
     }
+
+    #[test]
+    fn files_made_as_owner_are_theirs_and_follow_their_rights() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("skipped: needs root");
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("ust-as-owner-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let nobody = Identity {
+            uid: 65534,
+            gid: 65534,
+        };
+        let denied = as_owner(nobody, || std::fs::File::create(dir.join("x")));
+        assert_eq!(denied.unwrap_err().kind(), io::ErrorKind::PermissionDenied);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        as_owner(nobody, || std::fs::File::create(dir.join("y"))).unwrap();
+        let meta = std::fs::metadata(dir.join("y")).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (65534, 65534));
+        std::fs::File::create(dir.join("z")).unwrap();
+        assert_eq!(
+            std::fs::metadata(dir.join("z")).unwrap().uid(),
+            0,
+            "root again after"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
