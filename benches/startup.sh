@@ -3,12 +3,13 @@
 #
 #   benches/startup.sh [RUNS]      (default 2000 runs per variant; needs hyperfine, cc, python3)
 #
-# Times c-examples/hello (5 events) with hyperfine (no shell in between), in four variants:
+# Times c-examples/hello (5 events) with hyperfine (no shell in between), in five variants:
 #   plain         the same program with tracing compiled out (no libust at all)
 #   no-daemon     linked with libust, no UST_* variable: the default sockets are absent
 #   nonexistent   linked with libust, UST_DAEMON_SOCKET=/nonexistent
+#   with-daemon   linked with libust, registering with a running `ust daemon` (no session)
 #   daemonless    linked with libust, UST_TRACE=DIR (in-process tracing, for reference)
-# and prints each mean and the delay added over `plain`. Figures are from one run on this
+# and prints mean, spread, median and minimum of each, and the delay added over `plain`. Figures are from one run on this
 # machine: a benchmark, not a test.
 set -euo pipefail
 
@@ -16,14 +17,15 @@ runs=${1:-2000}
 root=$(cd "$(dirname "$0")/.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}
 work=$(mktemp -d /tmp/ust-startup-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+daemon=
+trap '[ -n "$daemon" ] && kill "$daemon"; rm -rf "$work"' EXIT
 
 for tool in hyperfine cc python3 cargo; do
 	command -v "$tool" >/dev/null || { echo "startup.sh: $tool is missing" >&2; exit 1; }
 done
 
-echo "== building libust (release)"
-cargo build --release -q -p ust --manifest-path "$root/Cargo.toml"
+echo "== building libust and ust (release)"
+cargo build --release -q -p ust -p ust-tools --manifest-path "$root/Cargo.toml"
 mkdir -p "$work/lib"
 cp "$target/release/libust.so" "$work/lib/libust.so"
 ln -s libust.so "$work/lib/libust.so.1"
@@ -55,6 +57,10 @@ echo "== timing ($runs runs each)"
 bench plain "$work/hello-plain"
 bench no-daemon "$work/hello-ust"
 bench nonexistent "$work/hello-ust" UST_DAEMON_SOCKET=/nonexistent
+"$target/release/ust" daemon --socket "$work/d.sock" >/dev/null 2>&1 &
+daemon=$!
+until "$target/release/ust" list --socket "$work/d.sock" >/dev/null 2>&1; do sleep 0.05; done
+bench with-daemon "$work/hello-ust" UST_DAEMON_SOCKET="$work/d.sock"
 bench daemonless "$work/hello-ust" UST_TRACE="$work/trace"
 
 python3 - "$work" <<'EOF'
@@ -64,7 +70,7 @@ def load(name):
 base = load("plain")
 print("\n== start-up delay over the plain program (microseconds)")
 print(f"{'variant':12} {'mean':>8} {'stddev':>8} {'median':>8} {'min':>8}   added: median      min")
-for name in ["plain", "no-daemon", "nonexistent", "daemonless"]:
+for name in ["plain", "no-daemon", "nonexistent", "with-daemon", "daemonless"]:
     r = {k: v * 1e6 for k, v in load(name).items() if k in ("mean", "stddev", "median", "min")}
     print(f"{name:12} {r['mean']:8.0f} {r['stddev']:8.0f} {r['median']:8.0f} {r['min']:8.0f}"
           f"   {r['median'] - base['median'] * 1e6:+14.0f} {r['min'] - base['min'] * 1e6:+8.0f}")
