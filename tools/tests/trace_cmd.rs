@@ -230,6 +230,49 @@ fn events_and_loglevel_select_what_is_recorded() {
     assert!(err.contains("ust: no events were recorded: "), "{err}");
 }
 
+/// The event count of the summary's `N events, M event names…` line.
+fn total_events(stderr: &str) -> Option<u64> {
+    stderr.lines().find_map(|l| {
+        let (n, rest) = l.split_once(" events, ")?;
+        rest.contains(" event names").then(|| n.parse().ok())?
+    })
+}
+
+/// The count of the final `ust: WARNING: N events were DISCARDED` line (0 without it).
+fn discarded(stderr: &str) -> u64 {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("ust: WARNING: "))
+        .and_then(|rest| rest.split(' ').next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn with_tiny_buffers_every_event_is_recorded_or_reported_discarded() {
+    let dir = scratch("trace-tiny").join("out");
+    let app = ctl_app();
+    let options = ["--subbuf-size", "4k", "--num-subbuf", "2"];
+    let out = trace(&dir, &options, &[app.to_str().unwrap(), "events", "200000"]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let recorded = total_events(&err).expect("an `N events, …` summary line");
+    let discarded = discarded(&err);
+    assert_eq!(recorded + discarded, 400_000, "{err}");
+    if discarded > 0 {
+        assert!(err.contains("WARNING: the tracer discarded"), "{err}");
+        assert!(
+            err.contains("events were DISCARDED (buffers full)"),
+            "{err}"
+        );
+    }
+    let overwrite = trace(
+        &dir.with_file_name("overwrite"),
+        &[&options[..], &["--overwrite"]].concat(),
+        &[app.to_str().unwrap(), "events", "200000"],
+    );
+    assert!(overwrite.status.success(), "{}", text(&overwrite.stderr));
+}
+
 #[test]
 fn sigint_goes_to_cmd_and_the_trace_is_still_written() {
     let dir = scratch("trace-sigint").join("out");
