@@ -51,6 +51,7 @@ pub struct CreateArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct EnableArgs {
+    /// Session name.
     #[arg(value_parser = options::session_name)]
     pub session: String,
     /// Event-name patterns such as `hello:*` (`*` any run, `?` one character).
@@ -66,6 +67,7 @@ pub struct EnableArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct DisableArgs {
+    /// Session name.
     #[arg(value_parser = options::session_name)]
     pub session: String,
     /// Event-name patterns, as given to `ust enable`.
@@ -77,6 +79,7 @@ pub struct DisableArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct SessionArgs {
+    /// Session name.
     #[arg(value_parser = options::session_name)]
     pub session: String,
     #[command(flatten)]
@@ -106,23 +109,8 @@ pub fn fail(f: &Failure) -> ExitCode {
 fn execute(command: Command) -> Result<(), Failure> {
     match command {
         Command::Create(a) => create(a),
-        Command::Enable(a) => {
-            let mut client = Client::connect(a.target.socket.as_deref())?;
-            let what = show::patterns(&a.globs, a.loglevel);
-            client.request(enable_request(&a.session, a.globs, a.loglevel))?;
-            println!("session \"{}\": enabled {what}", a.session);
-            Ok(())
-        }
-        Command::Disable(a) => {
-            let mut client = Client::connect(a.target.socket.as_deref())?;
-            let what = show::patterns(&a.globs, None);
-            client.request(Ctl::Disable {
-                session: a.session.clone(),
-                globs: a.globs,
-            })?;
-            println!("session \"{}\": disabled {what}", a.session);
-            Ok(())
-        }
+        Command::Enable(a) => enable(a),
+        Command::Disable(a) => disable(a),
         Command::Start(a) => simple(a, |session| Ctl::Start { session }, "started"),
         Command::Stop(a) => stop(a),
         Command::Destroy(a) => simple(a, |session| Ctl::Destroy { session }, "destroyed"),
@@ -144,6 +132,25 @@ fn create(a: CreateArgs) -> Result<(), Failure> {
         a.session,
         output.display()
     );
+    Ok(())
+}
+
+fn enable(a: EnableArgs) -> Result<(), Failure> {
+    let mut client = Client::connect(a.target.socket.as_deref())?;
+    let what = show::patterns(&a.globs, a.loglevel);
+    client.request(enable_request(&a.session, a.globs, a.loglevel))?;
+    println!("session \"{}\": enabled {what}", a.session);
+    Ok(())
+}
+
+fn disable(a: DisableArgs) -> Result<(), Failure> {
+    let mut client = Client::connect(a.target.socket.as_deref())?;
+    let what = show::patterns(&a.globs, None);
+    client.request(Ctl::Disable {
+        session: a.session.clone(),
+        globs: a.globs,
+    })?;
+    println!("session \"{}\": disabled {what}", a.session);
     Ok(())
 }
 
