@@ -321,14 +321,17 @@ fn a_program_started_before_the_session_is_listed_and_traced() {
     let since = Instant::now();
     let list = loop {
         let list = d.ok(&["list"]);
-        if list.contains(&format!("  {pid} ctl_app ")) {
+        // Registered, with both events announced.
+        if list.contains(&format!("  {pid} ctl_app ")) && list.contains(": 2 tracepoints\n") {
             break list;
         }
         assert!(since.elapsed() < PATIENCE, "never registered: {list}");
         std::thread::sleep(Duration::from_millis(20));
     };
+    // SAFETY: getuid has no preconditions.
+    let uid = unsafe { libc::getuid() };
     assert!(
-        list.contains(&format!("  {pid} ctl_app (uid ")) && list.contains("): 2 tracepoints\n"),
+        list.contains(&format!("  {pid} ctl_app (uid {uid}): 2 tracepoints\n")),
         "{list}"
     );
     assert!(
@@ -369,5 +372,43 @@ fn a_program_started_before_the_session_is_listed_and_traced() {
     for (line, word) in events.iter().zip(["one", "two", "three"]) {
         assert!(line.contains("ctl_app:info"), "{line}");
         assert!(line.contains(&format!("text = \"{word}\"")), "{line}");
+    }
+}
+
+#[test]
+fn another_user_is_refused_with_one_line() {
+    // SAFETY: getuid has no preconditions.
+    if unsafe { libc::getuid() } != 0 || Command::new("setpriv").arg("--version").output().is_err()
+    {
+        eprintln!("skipped: needs root and setpriv to act as a second user");
+        return;
+    }
+    let dir = scratch("ctl-other-user");
+    let d = Daemon::start(&dir);
+    let exe = dir.join("ust");
+    std::fs::copy(env!("CARGO_BIN_EXE_ust"), &exe).unwrap();
+    let as_nobody = |args: &[&str]| {
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&exe)
+            .args(args)
+            .arg("--socket")
+            .arg(&d.socket)
+            .output()
+            .unwrap()
+    };
+    let socket = d.socket.display();
+    assert_eq!(
+        failed(&as_nobody(&["list"]), 1),
+        format!("ust: permission denied: cannot connect to the daemon at {socket}")
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&d.socket, std::fs::Permissions::from_mode(0o666)).unwrap();
+    for args in [&["list"][..], &["create", "x"], &["status", "x"]] {
+        assert_eq!(
+            failed(&as_nobody(args), 1),
+            format!("ust: permission denied by the daemon at {socket}"),
+            "{args:?}"
+        );
     }
 }
