@@ -386,7 +386,14 @@ fn another_user_is_refused_with_one_line() {
     let dir = scratch("ctl-other-user");
     let d = Daemon::start(&dir);
     let exe = dir.join("ust");
-    std::fs::copy(env!("CARGO_BIN_EXE_ust"), &exe).unwrap();
+    // A copy the other user can execute, written by `cp` so that no descriptor open for
+    // writing leaks into programs other test threads start (exec would fail: ETXTBSY).
+    let copied = Command::new("cp")
+        .arg(env!("CARGO_BIN_EXE_ust"))
+        .arg(&exe)
+        .status()
+        .unwrap();
+    assert!(copied.success());
     let as_nobody = |args: &[&str]| {
         Command::new("setpriv")
             .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
