@@ -361,17 +361,23 @@ fn scribbled_buffers_do_not_hurt_the_daemon() {
         app.emit("fake:e", (v % 2) as usize, v);
     }
     let buffers = app.buffers().expect("attached");
-    let mut seed = 0x2545_f491_4f6c_dd1d;
-    for round in 0..50 {
-        for rb in buffers.iter() {
-            scribble(rb, &mut seed, 20);
+    // Scribble while the daemon drains, answers status (which reads the
+    // trace written from that memory) and stops (final flush and write).
+    let scribbler = std::thread::spawn(move || {
+        let mut seed = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..400 {
+            for rb in buffers.iter() {
+                scribble(rb, &mut seed, 4);
+            }
         }
-        if round % 10 == 0 {
-            ctl.list();
-        }
+    });
+    for _ in 0..20 {
+        ctl.list();
+        ctl.status("s").unwrap();
     }
     d.assert_healthy();
     ctl.stop("s").unwrap();
+    scribbler.join().unwrap();
     ctl.status("s").unwrap();
     ctl.destroy("s").unwrap();
     d.assert_healthy();
@@ -621,4 +627,37 @@ fn real_programs_are_traced_and_a_sigkill_loses_nothing() {
             1000
         );
     }
+}
+
+#[test]
+fn a_restarted_session_keeps_one_trace() {
+    let d = DaemonProc::start("restart");
+    let out = d.dir.join("t");
+    let mut ctl = d.ctl();
+    ctl.create("s", &out).unwrap();
+    ctl.enable("s", &["*"], None).unwrap();
+    let app = FakeApp::register(&d.socket, "again", &[("fake:e", 6)], Behaviour::Good);
+    for (round, n) in [100, 50].into_iter().enumerate() {
+        ctl.start("s").unwrap();
+        for v in 0..n {
+            assert!(app.emit("fake:e", 0, v), "round {round}");
+        }
+        ctl.stop("s").unwrap();
+        assert!(
+            !app.emit("fake:e", 0, 0),
+            "nothing is recorded while stopped"
+        );
+    }
+    assert_eq!(count(&events_by_name(&out), "fake:e"), 150);
+    let pid = std::process::id();
+    assert!(out.join(format!("again-{pid}_0")).exists());
+    assert!(
+        out.join(format!("again-{pid}.1_0")).exists(),
+        "new streams, old ones kept"
+    );
+    if let Some(text) = babeltrace(&out) {
+        assert_eq!(text.lines().count(), 150);
+    }
+    let (sessions, _) = ctl.list();
+    assert_eq!(sessions, ["s"]);
 }

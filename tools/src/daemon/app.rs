@@ -42,9 +42,10 @@ const BURST_GAP: Duration = Duration::from_millis(5);
 const BURST_MAX: Duration = Duration::from_millis(30);
 /// Datagrams queued between the reader and the worker.
 const QUEUE: usize = 64;
-/// Most events, and description bytes, one program may announce.
+/// Most events, and description bytes, one program may announce (all
+/// programs together: see `Registry::reserve_schema_bytes`).
 const MAX_EVENTS: usize = 8192;
-const MAX_SCHEMA_BYTES: usize = 16 << 20;
+const MAX_SCHEMA_BYTES: usize = 4 << 20;
 
 /// What the worker reacts to.
 enum Input {
@@ -104,6 +105,7 @@ struct Binding {
 
 /// The conversation itself: sending commands and waiting for replies.
 struct Link {
+    reg: Arc<Registry>,
     app: Arc<App>,
     conn: Arc<Conn>,
     inbox: Receiver<Input>,
@@ -115,7 +117,6 @@ struct Link {
 }
 
 struct Worker {
-    reg: Arc<Registry>,
     link: Link,
     bound: Option<Binding>,
     /// Sessions whose channel this program could not provide.
@@ -152,8 +153,8 @@ pub fn serve(reg: Arc<Registry>, conn: Arc<Conn>, cred: PeerCred, hello: AppHell
     };
     reg.add_app(app.clone());
     let mut worker = Worker {
-        reg: reg.clone(),
         link: Link {
+            reg: reg.clone(),
             app: app.clone(),
             conn: conn.clone(),
             inbox: rx,
@@ -170,6 +171,7 @@ pub fn serve(reg: Arc<Registry>, conn: Arc<Conn>, cred: PeerCred, hello: AppHell
         b.session.detach(app.key);
     }
     reg.remove_app(app.key);
+    reg.release_schema_bytes(worker.link.schema_bytes);
     if let Gone::Violation = ended {
         let _ = conn.send(0, Error::BadMessage as i32, &Message::Ack, &[]);
     }
@@ -231,10 +233,14 @@ impl Link {
         if events.iter().any(|e| e.name == schema.name) {
             return Ok(());
         }
-        self.schema_bytes += schema_size(&schema);
-        if events.len() >= MAX_EVENTS || self.schema_bytes > MAX_SCHEMA_BYTES {
+        let size = schema_size(&schema);
+        if events.len() >= MAX_EVENTS
+            || self.schema_bytes + size > MAX_SCHEMA_BYTES
+            || !self.reg.reserve_schema_bytes(size)
+        {
             return Err(Gone::Violation);
         }
+        self.schema_bytes += size;
         events.push(schema);
         self.dirty = true;
         Ok(())
@@ -336,7 +342,7 @@ impl Worker {
     /// one of its events.
     fn candidate(&self) -> Option<Arc<Session>> {
         let events = lock(&self.link.app.events).clone();
-        self.reg.sessions().into_iter().find(|s| {
+        self.link.reg.sessions().into_iter().find(|s| {
             s.recording()
                 && s.owner.may_trace(self.link.app.uid)
                 && !self.refused.contains(&s.id)

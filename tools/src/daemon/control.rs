@@ -63,7 +63,7 @@ fn handle(reg: &Registry, who: Identity, ctl: Ctl) -> Result<Message, Error> {
     match ctl {
         Ctl::Create(req) => reg
             .add_session(&req, who)
-            .map(|s| Message::SessionInfo(s.brief())),
+            .map(|s| Message::SessionInfo(s.info())),
         Ctl::Enable {
             session,
             loglevel,
@@ -125,8 +125,11 @@ fn list(reg: &Registry, who: Identity) -> Message {
     let mut room = MAX_MESSAGE - 64;
     let mut sessions = Vec::new();
     for s in reg.sessions() {
-        let info = s.brief();
-        if !who.may_control(&s.owner) || !take_room(&mut room, session_size(&info)) {
+        if !who.may_control(&s.owner) {
+            continue;
+        }
+        let info = s.info();
+        if !take_room(&mut room, session_size(&info)) {
             continue;
         }
         sessions.push(info);

@@ -114,6 +114,7 @@ impl Daemon {
         }
         let _ = std::fs::remove_file(&self.socket);
         let reg = &self.shared.reg;
+        reg.close();
         for s in reg.sessions() {
             let _op = lock(&s.op);
             reg.destroy_session(&s);
@@ -203,7 +204,9 @@ fn spawn_connection(shared: &Arc<Shared>, conn: Conn) {
     let spawned = std::thread::Builder::new()
         .name("ust-conn".into())
         .spawn(move || {
-            serve_connection(&me, conn);
+            if session::guarded(|| serve_connection(&me, conn.clone())).is_none() {
+                app::shutdown(&conn);
+            }
             lock(&me.conns).remove(&key);
         });
     let mut threads = lock(&shared.threads);

@@ -7,13 +7,15 @@ use super::access::{Identity, Policy};
 use super::app::App;
 use super::session::{lock, ClockBase, Session, State};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 use ust::ipc::proto::{CreateSession, Error};
 
 /// Most sessions a daemon holds.
 const MAX_SESSIONS: usize = 256;
+/// Event description bytes all programs together may make the daemon hold.
+const MAX_SCHEMA_BYTES: usize = 256 << 20;
 /// How long a control command waits for programs to follow a change.
 pub const SYNC_WAIT: Duration = Duration::from_millis(2500);
 
@@ -24,6 +26,10 @@ pub struct Registry {
     apps: Mutex<BTreeMap<u64, Arc<App>>>,
     next_session: AtomicU32,
     next_key: AtomicU64,
+    /// Set at shutdown: no new session.
+    closed: AtomicBool,
+    /// Event description bytes held for all programs (see `MAX_SCHEMA_BYTES`).
+    schema_bytes: AtomicUsize,
 }
 
 impl Registry {
@@ -35,6 +41,8 @@ impl Registry {
             apps: Mutex::new(BTreeMap::new()),
             next_session: AtomicU32::new(1),
             next_key: AtomicU64::new(1),
+            closed: AtomicBool::new(false),
+            schema_bytes: AtomicUsize::new(0),
         }
     }
 
@@ -59,6 +67,9 @@ impl Registry {
     /// the trace directories of live sessions.
     pub fn add_session(&self, req: &CreateSession, owner: Identity) -> Result<Arc<Session>, Error> {
         let mut sessions = lock(&self.sessions);
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::WrongState);
+        }
         if sessions.iter().any(|s| s.name == req.name) {
             return Err(Error::SessionExists);
         }
@@ -73,6 +84,27 @@ impl Registry {
         let session = Arc::new(Session::create(id, req, owner, self.clock)?);
         sessions.push(session.clone());
         Ok(session)
+    }
+
+    /// Refuses new sessions from now on (shutdown).
+    pub fn close(&self) {
+        let _sessions = lock(&self.sessions);
+        self.closed.store(true, Ordering::Release);
+    }
+
+    /// Reserves `n` bytes of event descriptions; false when over budget.
+    pub fn reserve_schema_bytes(&self, n: usize) -> bool {
+        let before = self.schema_bytes.fetch_add(n, Ordering::AcqRel);
+        if before + n > MAX_SCHEMA_BYTES {
+            self.schema_bytes.fetch_sub(n, Ordering::AcqRel);
+            return false;
+        }
+        true
+    }
+
+    /// Gives back bytes reserved with `reserve_schema_bytes`.
+    pub fn release_schema_bytes(&self, n: usize) {
+        self.schema_bytes.fetch_sub(n, Ordering::AcqRel);
     }
 
     pub fn remove_session(&self, id: u32) {

@@ -177,6 +177,8 @@ pub struct Session {
     thread: Mutex<Option<JoinHandle<()>>>,
     /// Serialises start, stop and destroy.
     pub op: Mutex<()>,
+    /// (bytes written, events on disk) at the last count.
+    counted: Mutex<(u64, u64)>,
 }
 
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -292,6 +294,7 @@ impl Session {
             detached: Condvar::new(),
             thread: Mutex::new(None),
             op: Mutex::new(()),
+            counted: Mutex::new((0, 0)),
         };
         session
             .write_metadata(&lock(&session.data))
@@ -481,7 +484,8 @@ impl Session {
         }
     }
 
-    /// What `ust status` reports; `events` counts what is on disk.
+    /// What `ust status` and `ust list` report; `events` counts what is on
+    /// disk (read again only when more bytes were written since last time).
     pub fn info(&self) -> SessionInfo {
         let (state, programs, bytes, discarded) = {
             let d = lock(&self.data);
@@ -489,32 +493,26 @@ impl Session {
             (
                 d.state,
                 d.programs,
-                d.done.bytes + live.clone().map(|c| c.bytes).sum::<u64>(),
-                d.done.discarded + live.map(Consumer::discarded).sum::<u64>(),
+                live.clone()
+                    .fold(d.done.bytes, |n, c| n.saturating_add(c.bytes)),
+                live.fold(d.done.discarded, |n, c| n.saturating_add(discarded(c))),
             )
+        };
+        let events = {
+            let mut counted = lock(&self.counted);
+            if counted.0 != bytes {
+                *counted = (bytes, count_events(&self.dir));
+            }
+            counted.1
         };
         SessionInfo {
             name: self.name.clone(),
             output: self.dir.display().to_string(),
             state: state.code(),
             apps: programs,
-            events: count_events(&self.dir),
+            events,
             discarded,
             bytes,
-        }
-    }
-
-    /// `info` without reading the trace (for `ust list`).
-    pub fn brief(&self) -> SessionInfo {
-        let d = lock(&self.data);
-        SessionInfo {
-            name: self.name.clone(),
-            output: self.dir.display().to_string(),
-            state: d.state.code(),
-            apps: d.programs,
-            events: 0,
-            discarded: 0,
-            bytes: 0,
         }
     }
 
@@ -568,20 +566,25 @@ impl Session {
         }
     }
 
-    /// One pass over every consumer; one that fails to write is finished.
+    /// One pass over every consumer; one that fails to write (or trips on
+    /// its program's memory) is finished.
     fn drain_all(&self, d: &mut Data, quiet: bool) -> u64 {
         let mut wrote = 0;
         let mut failed = Vec::new();
         for (key, consumer) in d.consumers.iter_mut() {
-            if quiet {
-                consumer.flush_quiet();
-            }
-            match consumer.drain() {
-                Ok(n) => wrote += n,
-                Err(e) => {
+            let drained = guarded(|| {
+                if quiet {
+                    consumer.flush_quiet();
+                }
+                consumer.drain()
+            });
+            match drained {
+                Some(Ok(n)) => wrote += n,
+                Some(Err(e)) => {
                     eprintln!("ust daemon: writing to {} failed: {e}", self.dir.display());
                     failed.push(*key);
                 }
+                None => failed.push(*key),
             }
         }
         for key in failed {
@@ -593,13 +596,30 @@ impl Session {
     }
 }
 
+/// Runs `f`; a panic (a bug tripped by a hostile program's memory) is
+/// reported and turned into `None`, so it costs one program, not the daemon.
+pub fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
+}
+
+/// Events dropped in a consumer's buffers (counters in shared memory:
+/// untrusted, so summed without overflow).
+fn discarded(c: &Consumer) -> u64 {
+    c.channel()
+        .buffers()
+        .iter()
+        .fold(0u64, |n, rb| n.saturating_add(rb.discarded()))
+}
+
 /// Writes everything a consumer's channel committed and keeps its counts.
 fn finish(d: &mut Data, mut consumer: Consumer) {
-    if let Err(e) = consumer.finish() {
-        eprintln!("ust daemon: final write of a stream failed: {e}");
+    match guarded(|| consumer.finish()) {
+        Some(Ok(())) => {}
+        Some(Err(e)) => eprintln!("ust daemon: final write of a stream failed: {e}"),
+        None => eprintln!("ust daemon: a program's buffers could not be written out"),
     }
-    d.done.bytes += consumer.bytes;
-    d.done.discarded += consumer.discarded();
+    d.done.bytes = d.done.bytes.saturating_add(consumer.bytes);
+    d.done.discarded = d.done.discarded.saturating_add(discarded(&consumer));
 }
 
 /// Events in the trace at `dir` as it is on disk now.
