@@ -8,15 +8,37 @@
 use crate::abi;
 use crate::ringbuf::{Geometry, RingBuffer};
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Once;
 
-/// Set in a child process after `fork()`: its inherited buffers belong to
-/// the parent, so the child records nothing (see README, "fork").
-pub static FORKED: AtomicBool = AtomicBool::new(false);
+/// This process's pid, kept current across `fork()` by an atfork handler.
+static PID: AtomicU32 = AtomicU32::new(0);
 
-/// The per-CPU buffers of one channel.
+/// The process's pid (no system call).
+pub fn current_pid() -> u32 {
+    PID.load(Ordering::Relaxed)
+}
+
+extern "C" fn after_fork_in_child() {
+    // SAFETY: getpid is async-signal-safe and has no preconditions.
+    PID.store(unsafe { libc::getpid() } as u32, Ordering::Relaxed);
+    crate::agent::after_fork_in_child();
+}
+
+fn track_pid() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        PID.store(std::process::id(), Ordering::Relaxed);
+        // SAFETY: registers a plain extern "C" function.
+        unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
+    });
+}
+
+/// The per-CPU buffers of one channel, written by one process: a child
+/// created by `fork()` inherits the mapping but never writes to it.
 pub struct Channel {
     buffers: Box<[RingBuffer]>,
+    owner: u32,
 }
 
 impl Channel {
@@ -25,8 +47,10 @@ impl Channel {
         let buffers = (0..ncpu)
             .map(|cpu| RingBuffer::create(cpu, geo))
             .collect::<io::Result<Vec<_>>>()?;
+        track_pid();
         Ok(Channel {
             buffers: buffers.into_boxed_slice(),
+            owner: current_pid(),
         })
     }
 
@@ -34,7 +58,13 @@ impl Channel {
     pub fn from_buffers(buffers: Vec<RingBuffer>) -> Channel {
         Channel {
             buffers: buffers.into_boxed_slice(),
+            owner: 0,
         }
+    }
+
+    /// Whether this process (not a forked child) writes to the channel.
+    pub fn owned_here(&self) -> bool {
+        self.owner == current_pid()
     }
 
     /// All buffers, by CPU.
@@ -85,12 +115,12 @@ unsafe extern "C" fn reserve(
     len: usize,
     r: *mut abi::Reservation,
 ) -> *mut u8 {
-    if FORKED.load(Ordering::Relaxed) {
-        return std::ptr::null_mut();
-    }
     // SAFETY: every `ust_event_handle` libust hands out is the first field
     // of a `Handle` (repr(C)), leaked and therefore alive.
     let h = unsafe { &*h.cast::<Handle>() };
+    if !h.channel.owned_here() {
+        return std::ptr::null_mut();
+    }
     let cpu = crate::clock::current_cpu();
     match h.channel.buffer_for(cpu).reserve(h.public.event_id, len) {
         Some(res) => {

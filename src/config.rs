@@ -113,11 +113,18 @@ pub fn parse_geometry(
         Some("1") => true,
         Some(o) => return Err(format!("UST_OVERWRITE: {o:?} must be 0 or 1")),
     };
-    Ok(Geometry {
-        subbuf_size: power_of_two_in(subbuf_size, 4096, 1 << 28, "UST_SUBBUF_SIZE")?,
-        num_subbuf: power_of_two_in(num_subbuf, 2, 1024, "UST_NUM_SUBBUF")?,
+    check_geometry(Geometry {
+        subbuf_size,
+        num_subbuf,
         overwrite,
     })
+}
+
+/// Checks sub-buffer size and count against the supported ranges.
+pub fn check_geometry(g: Geometry) -> Result<Geometry, String> {
+    power_of_two_in(g.subbuf_size, 4096, 1 << 28, "UST_SUBBUF_SIZE")?;
+    power_of_two_in(g.num_subbuf, 2, 1024, "UST_NUM_SUBBUF")?;
+    Ok(g)
 }
 
 /// Parses `UST_EVENTS`: comma-separated globs.

@@ -12,6 +12,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod abi;
+pub mod agent;
 pub mod channel;
 pub mod clock;
 pub mod config;
@@ -28,3 +29,4 @@ pub mod schema;
 pub mod session;
 pub mod shm;
 pub mod sysinfo;
+pub mod threads;

@@ -8,6 +8,7 @@
 //! lock, never on the hot path.
 
 use crate::abi;
+use crate::agent;
 use crate::channel::Handle;
 use crate::config;
 use crate::descriptor;
@@ -51,19 +52,39 @@ struct Registry {
 unsafe impl Send for Registry {}
 
 static REGISTRY: Lazy<Mutex<Registry>> = Lazy::new(|| Mutex::new(Registry::default()));
-static SESSION: OnceCell<Option<&'static Session>> = OnceCell::new();
+static MODE: OnceCell<Mode> = OnceCell::new();
 
-/// The daemonless session, started on first use if `UST_TRACE` is set.
-fn session() -> Option<&'static Session> {
-    *SESSION.get_or_init(|| {
-        match config::from_env().and_then(|c| c.map(Session::start).transpose()) {
-            Ok(s) => s,
-            Err(msg) => {
-                eprintln!("ust: {msg}; tracing disabled");
-                None
-            }
-        }
+/// How this process is traced, decided on first use.
+enum Mode {
+    /// `UST_TRACE=DIR`: the process writes its own trace.
+    Daemonless(&'static Session),
+    /// No `UST_TRACE`: a daemon may enable events (see `agent`).
+    Daemon,
+    /// A bad `UST_*` setting: not traced.
+    Off,
+}
+
+fn mode() -> &'static Mode {
+    MODE.get_or_init(|| match config::from_env() {
+        Ok(None) => Mode::Daemon,
+        Ok(Some(c)) => match Session::start(c) {
+            Ok(s) => Mode::Daemonless(s),
+            Err(msg) => off(&msg),
+        },
+        Err(msg) => off(&msg),
     })
+}
+
+fn off(msg: &str) -> Mode {
+    eprintln!("ust: {msg}; tracing disabled");
+    Mode::Off
+}
+
+fn daemonless_session() -> Option<&'static Session> {
+    match mode() {
+        Mode::Daemonless(s) => Some(s),
+        _ => None,
+    }
 }
 
 fn lock() -> std::sync::MutexGuard<'static, Registry> {
@@ -154,7 +175,7 @@ impl Registry {
     }
 
     fn add_provider(&mut self, desc: *const abi::ProviderDesc, schemas: Vec<EventSchema>) {
-        let session = session();
+        let session = daemonless_session();
         let mut indices = Vec::new();
         for schema in schemas {
             let i = match self.events.iter().position(|e| e.schema == schema) {
@@ -215,7 +236,11 @@ impl Registry {
 pub unsafe fn register_provider(desc: *const abi::ProviderDesc) -> Result<(), String> {
     // SAFETY: per the caller's contract.
     let schemas = unsafe { descriptor::read_provider(desc) }?;
+    let announce = matches!(mode(), Mode::Daemon).then(|| schemas.clone());
     lock().add_provider(desc, schemas);
+    if let Some(schemas) = announce {
+        agent::provider_registered(schemas);
+    }
     Ok(())
 }
 
@@ -233,7 +258,7 @@ pub unsafe fn register_tracepoints(tps: *const *mut abi::Tracepoint, count: usiz
     // SAFETY: per the caller's contract.
     let list = unsafe { std::slice::from_raw_parts(tps, count) };
     let list: Vec<_> = list.iter().copied().filter(|tp| !tp.is_null()).collect();
-    session();
+    mode();
     lock().add_module(list);
 }
 
@@ -261,9 +286,43 @@ pub unsafe fn unregister_tracepoints(tps: *const *mut abi::Tracepoint) {
     }
 }
 
-/// Writes out the session's trace at process exit.
+/// Writes out the daemonless session's trace at process exit.
 pub fn shutdown() {
-    if let Some(Some(session)) = SESSION.get() {
+    if let Some(Mode::Daemonless(session)) = MODE.get() {
         session.finish();
+    }
+}
+
+/// The events of the registered providers (what a daemon may enable).
+pub fn live_schemas() -> Vec<EventSchema> {
+    lock()
+        .events
+        .iter()
+        .filter(|e| e.live > 0)
+        .map(|e| e.schema.clone())
+        .collect()
+}
+
+/// Records event `name` with `handle` (or stops recording it with `None`);
+/// `false` if no registered provider describes it.
+pub fn set_handle(name: &str, handle: Option<&'static Handle>) -> bool {
+    let mut reg = lock();
+    let found: Vec<usize> = (0..reg.events.len())
+        .filter(|&i| reg.events[i].live > 0 && reg.events[i].schema.name == name)
+        .collect();
+    for &i in &found {
+        reg.events[i].handle = handle;
+        reg.connect(&reg.events[i].schema, handle);
+    }
+    !found.is_empty()
+}
+
+/// Stops recording every event (the daemon went away or released us).
+pub fn clear_handles() {
+    let mut reg = lock();
+    for i in 0..reg.events.len() {
+        if reg.events[i].handle.take().is_some() {
+            reg.connect(&reg.events[i].schema, None);
+        }
     }
 }

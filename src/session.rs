@@ -2,13 +2,14 @@
 //! lock, the channel, the metadata file, and the consumer thread that
 //! drains buffers to disk while the program runs and once more at exit.
 
-use crate::channel::{self, Channel};
+use crate::channel::Channel;
 use crate::clock::{self, Pair, Source};
 use crate::config::Config;
 use crate::consumer::{Consumer, StreamNaming};
 use crate::ctf::metadata::{self, TraceInfo};
 use crate::schema::EventSchema;
 use crate::sysinfo;
+use crate::threads;
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
@@ -80,10 +81,7 @@ impl Session {
             _lock: lock,
         }));
         session.write_metadata().map_err(what)?;
-        install_fork_handler();
-        let thread = std::thread::Builder::new()
-            .name("ust-consumer".into())
-            .spawn(move || session.consume())
+        let thread = threads::spawn("ust-consumer", move || session.consume())
             .map_err(|e| format!("cannot start the consumer thread: {e}"))?;
         *session.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(thread);
         Ok(session)
@@ -121,7 +119,6 @@ impl Session {
 
     /// The consumer thread's loop, until `finish`.
     fn consume(&self) {
-        block_all_signals();
         let began = Instant::now();
         let (mut idle, mut last_quiet) = (POLL_MIN, Instant::now());
         let mut next_refresh = began + FIRST_METADATA_REFRESH;
@@ -165,7 +162,7 @@ impl Session {
 
     /// Stops the consumer thread and writes everything committed.
     pub fn finish(&self) {
-        if channel::FORKED.load(Ordering::Relaxed) || self.finished.swap(true, Ordering::AcqRel) {
+        if !self.channel.owned_here() || self.finished.swap(true, Ordering::AcqRel) {
             return;
         }
         self.stop.store(true, Ordering::Release);
@@ -211,24 +208,4 @@ fn prepare_dir(dir: &Path) -> io::Result<File> {
         }
     }
     Ok(lock)
-}
-
-extern "C" fn in_forked_child() {
-    channel::FORKED.store(true, Ordering::Relaxed);
-}
-
-fn install_fork_handler() {
-    // SAFETY: registers a plain extern "C" function that only stores to an atomic.
-    unsafe { libc::pthread_atfork(None, None, Some(in_forked_child)) };
-}
-
-/// The consumer thread must never receive the program's signals.
-fn block_all_signals() {
-    // SAFETY: `set` is initialised by sigfillset before use; pthread_sigmask
-    // only changes this thread's mask.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut set);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-    }
 }

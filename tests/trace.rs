@@ -315,8 +315,15 @@ fn unwritable_trace_directory_is_reported_and_the_program_runs() {
 fn without_ust_trace_nothing_happens() {
     let dir = scratch("untraced");
     let exe = build_test_program("untraced", &dir);
-    let out = run_ok(Command::new(&exe).current_dir(&dir).env_remove("UST_TRACE"));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "threads=1\n");
+    let nobody = dir.join("no-daemon.sock");
+    let out = run_ok(
+        Command::new(&exe)
+            .current_dir(&dir)
+            .env_remove("UST_TRACE")
+            .env("UST_DAEMON_SOCKET", &nobody),
+    );
+    // The one thread UST adds is the listener waiting (in inotify) for a daemon.
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "threads=2\n");
     assert!(out.stderr.is_empty());
     let files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()

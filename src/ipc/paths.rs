@@ -11,9 +11,10 @@ pub const SYSTEM_SOCKET: &str = "/run/ust/daemon.sock";
 pub fn user_socket() -> PathBuf {
     match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
         Some(dir) => PathBuf::from(dir).join("ust").join("daemon.sock"),
-        // SAFETY: getuid has no preconditions.
         None => {
-            PathBuf::from(format!("/tmp/ust-{}", unsafe { libc::getuid() })).join("daemon.sock")
+            // SAFETY: getuid has no preconditions.
+            let uid = unsafe { libc::getuid() };
+            PathBuf::from(format!("/tmp/ust-{uid}")).join("daemon.sock")
         }
     }
 }

@@ -94,9 +94,8 @@ impl Listener {
             )
         })?;
         // SAFETY: a fresh descriptor from accept4.
-        Ok(Conn {
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
-        })
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        Ok(Conn { fd })
     }
 
     /// The listening descriptor (for poll).

@@ -1,0 +1,221 @@
+//! The program side of daemon tracing, tested against a minimal daemon
+//! written here with `ust::ipc`: a real C program started with
+//! `UST_DAEMON_SOCKET` registers, announces its events, creates per-CPU
+//! buffers on request and passes their memfds, records once enabled, and
+//! keeps what it committed even when killed; the "daemon" writes a trace
+//! that babeltrace2 reads. Also: no daemon means no delay and no error.
+
+mod common;
+
+use common::*;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+use ust::channel::Channel;
+use ust::consumer::{Consumer, StreamNaming};
+use ust::ctf::header::AppContext;
+use ust::ctf::metadata::{self, TraceInfo};
+use ust::ipc::proto::{ChannelSpec, Message};
+use ust::ipc::wire::{Conn, Listener};
+use ust::ringbuf::{Geometry, RingBuffer};
+use ust::schema::EventSchema;
+
+const T: Option<Duration> = Some(Duration::from_secs(10));
+
+fn build_hello(dir: &Path) -> PathBuf {
+    let exe = dir.join("hello");
+    let src = example("hello");
+    compile(
+        &[src.join("hello.c"), src.join("hello-tp.c")],
+        &exe,
+        &["-I", src.to_str().unwrap()],
+    );
+    exe
+}
+
+/// Accepts the program and reads its hello and event announcements, up to
+/// the one named `wanted`.
+fn accept_program(listener: &Listener, wanted: &str) -> (Conn, u32, Vec<EventSchema>) {
+    let conn = listener.accept().unwrap();
+    let (hello, _) = conn.recv(T).unwrap();
+    let Message::AppHello(h) = hello.message else {
+        panic!("first message: {hello:?}")
+    };
+    let mut events = Vec::new();
+    while !events.iter().any(|e: &EventSchema| e.name == wanted) {
+        match conn.recv(T).unwrap().0.message {
+            Message::AppEvent(e) => events.push(e),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    (conn, h.ncpu, events)
+}
+
+/// Asks for buffers and enables `event` with id 0; returns the mapped channel.
+fn set_up(conn: &Conn, ncpu: u32, event: &str) -> Arc<Channel> {
+    let geo = Geometry {
+        subbuf_size: 4096,
+        num_subbuf: 4,
+        overwrite: false,
+    };
+    let spec = ChannelSpec {
+        session: 1,
+        subbuf_size: 4096,
+        num_subbuf: 4,
+        overwrite: false,
+        clock: 1,
+    };
+    let (reply, fds) = conn.call(1, &Message::Channel(spec), T).unwrap();
+    assert_eq!(reply.status, 0);
+    assert_eq!(fds.len(), ncpu as usize);
+    let buffers = fds
+        .into_iter()
+        .enumerate()
+        .map(|(cpu, fd): (usize, OwnedFd)| RingBuffer::open(fd, cpu as u32, geo).unwrap())
+        .collect();
+    let enable = Message::Enable {
+        session: 1,
+        event_id: 0,
+        name: event.into(),
+    };
+    assert_eq!(conn.call(2, &enable, T).unwrap().0.status, 0);
+    conn.send(3, 0, &Message::Ready, &[]).unwrap();
+    Arc::new(Channel::from_buffers(buffers))
+}
+
+/// Writes the trace of one program: metadata and its streams.
+fn write_trace(dir: &Path, channel: Arc<Channel>, schema: &EventSchema, pid: u32) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut info = ust::sysinfo::trace_info(dir);
+    info.process = None;
+    let naming = StreamNaming {
+        prefix: format!("hello-{pid}"),
+        instance_base: 0,
+        app: Some(AppContext {
+            vpid: pid,
+            procname: "hello".into(),
+        }),
+    };
+    let mut consumer = Consumer::create(channel, dir, info.uuid, naming).unwrap();
+    consumer.finish().unwrap();
+    let start = ust::clock::sample_pair();
+    let clock = ust::clock::ctf_clock(
+        ust::clock::Source::Monotonic,
+        start,
+        start,
+        ust::clock::realtime_offset_ns(),
+    );
+    let text =
+        metadata::preamble(&TraceInfo { ..info }, &clock, true) + &metadata::event(0, schema);
+    std::fs::write(dir.join("metadata"), text).unwrap();
+}
+
+fn spawn(exe: &Path, socket: &Path, args: &[&str]) -> Child {
+    Command::new(exe)
+        .args(args)
+        .env("UST_DAEMON_SOCKET", socket)
+        .env("UST_REGISTER_TIMEOUT", "10000")
+        .env_remove("UST_TRACE")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn a_program_registers_and_records_for_the_daemon() {
+    let dir = scratch("agent-register");
+    let exe = build_hello(&dir);
+    let socket = dir.join("d.sock");
+    let listener = Listener::bind(&socket).unwrap();
+    let mut child = spawn(&exe, &socket, &["4", "daemon"]);
+    let (conn, ncpu, events) = accept_program(&listener, "hello:greeting");
+    assert_eq!(
+        events.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+        ["hello:greeting"]
+    );
+    let channel = set_up(&conn, ncpu, "hello:greeting");
+    let pid = child.id();
+    assert!(child.wait().unwrap().success());
+    // The program exited without a Flush: the daemon closes the open sub-buffers itself.
+    channel.buffers().iter().for_each(|rb| rb.flush());
+    let trace = dir.join("trace");
+    write_trace(&trace, channel, &events[0], pid);
+    let (got, _) = babeltrace(&trace);
+    let payloads: Vec<_> = got.iter().map(|e| e.payload.clone()).collect();
+    let want: Vec<_> = (0..4)
+        .map(|i| format!("{{ count = {i}, who = \"daemon\" }}"))
+        .collect();
+    assert_eq!(payloads, want);
+    assert!(
+        got[0].line.contains(&format!("vpid = {pid}")),
+        "{}",
+        got[0].line
+    );
+}
+
+#[test]
+fn events_committed_before_sigkill_are_kept() {
+    let dir = scratch("agent-kill");
+    let c = test_c("");
+    let exe = dir.join("signals");
+    compile(
+        &[test_c("signals.c"), test_c("probe-tp.c")],
+        &exe,
+        &["-I", c.to_str().unwrap()],
+    );
+    let socket = dir.join("d.sock");
+    let listener = Listener::bind(&socket).unwrap();
+    let mut child = spawn(&exe, &socket, &[]);
+    let (conn, ncpu, events) = accept_program(&listener, "probe:mark");
+    let channel = set_up(&conn, ncpu, "probe:mark");
+    std::thread::sleep(Duration::from_millis(100));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    channel.buffers().iter().for_each(|rb| rb.flush());
+    let trace = dir.join("trace");
+    write_trace(&trace, channel, &events[0], 0);
+    let (got, _) = babeltrace(&trace);
+    assert!(
+        !got.is_empty(),
+        "events committed before the kill are in the trace"
+    );
+    let mains: Vec<u64> = got
+        .iter()
+        .filter(|e| e.payload.contains("\"main\""))
+        .map(|e| {
+            e.payload
+                .split("n = ")
+                .nth(1)
+                .unwrap()
+                .trim_end_matches(" }")
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        mains.windows(2).all(|w| w[1] == w[0] + 1),
+        "no hole among kept events"
+    );
+}
+
+#[test]
+fn without_a_daemon_the_program_starts_at_once_and_says_nothing() {
+    let dir = scratch("agent-none");
+    let exe = build_hello(&dir);
+    let started = std::time::Instant::now();
+    let out = run_ok(
+        Command::new(&exe)
+            .env("UST_DAEMON_SOCKET", dir.join("nobody.sock"))
+            .env("UST_REGISTER_TIMEOUT", "30000")
+            .env_remove("UST_TRACE"),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "hello, world (3 events)\n"
+    );
+    assert!(out.stderr.is_empty());
+    // Not a timing threshold: without a socket, the 30 s registration wait must not apply at all.
+    assert!(started.elapsed() < Duration::from_secs(25));
+}
