@@ -357,6 +357,16 @@ fn errors_and_usage() {
             full.display()
         )
     );
+    let under_a_file = full.join("file").join("trace");
+    let out = trace(&under_a_file, &[], &["true"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "ust: cannot write a trace in {} (session \"trace\" not created)\n",
+            under_a_file.display()
+        )
+    );
     for args in [
         vec!["trace"],
         vec!["trace", "--events", "", "--", "true"],

@@ -110,6 +110,10 @@ impl Client {
             Error::PermissionDenied => {
                 format!("permission denied by the daemon at {}", self.path.display())
             }
+            Error::Io if matches!(ctl, Ctl::Create(_)) => format!(
+                "cannot write a trace in {} (session \"{session}\" not created)",
+                output_of(ctl)
+            ),
             Error::UnsupportedVersion => format!(
                 "the daemon at {} speaks another protocol version (upgrade `ust`?)",
                 self.path.display()
@@ -156,6 +160,14 @@ fn session_of(ctl: &Ctl) -> &str {
     }
 }
 
+/// The trace directory of a `create` request.
+fn output_of(ctl: &Ctl) -> &str {
+    match ctl {
+        Ctl::Create(c) => &c.output,
+        _ => "",
+    }
+}
+
 /// What the request does, for "cannot … session".
 fn verb(ctl: &Ctl) -> &'static str {
     match ctl {
@@ -197,6 +209,17 @@ mod tests {
         assert_eq!(
             line(&Ctl::List, Error::PermissionDenied),
             "permission denied by the daemon at /run/x.sock"
+        );
+        let create = Ctl::Create(ust::ipc::proto::CreateSession {
+            name: "s2".into(),
+            output: "/ro/t".into(),
+            subbuf_size: 4096,
+            num_subbuf: 2,
+            overwrite: false,
+        });
+        assert_eq!(
+            line(&create, Error::Io),
+            "cannot write a trace in /ro/t (session \"s2\" not created)"
         );
         assert_eq!(
             client.refusal(&Ctl::List, 999).0,
