@@ -219,3 +219,38 @@ fn without_a_daemon_the_program_starts_at_once_and_says_nothing() {
     // Not a timing threshold: without a socket, the 30 s registration wait must not apply at all.
     assert!(started.elapsed() < Duration::from_secs(25));
 }
+
+#[test]
+fn a_forked_child_registers_as_itself() {
+    let dir = scratch("agent-fork");
+    let c = test_c("");
+    let exe = dir.join("forking");
+    compile(
+        &[test_c("forking.c"), test_c("probe-tp.c")],
+        &exe,
+        &["-I", c.to_str().unwrap()],
+    );
+    let socket = dir.join("d.sock");
+    let listener = Listener::bind(&socket).unwrap();
+    let mut parent = spawn(&exe, &socket, &[]);
+    let (conn, ncpu, events) = accept_program(&listener, "probe:mark");
+    let parent_channel = set_up(&conn, ncpu, "probe:mark");
+    // The child connects on its own, announcing its own pid.
+    let child_conn = listener.accept().unwrap();
+    let (hello, _) = child_conn.recv(T).unwrap();
+    let Message::AppHello(h) = hello.message else {
+        panic!("{hello:?}")
+    };
+    assert_ne!(h.pid, parent.id(), "the child registers as itself");
+    assert!(parent.wait().unwrap().success());
+    parent_channel.buffers().iter().for_each(|rb| rb.flush());
+    let trace = dir.join("trace");
+    write_trace(&trace, parent_channel, &events[0], 0);
+    let (got, _) = babeltrace(&trace);
+    let whos: Vec<_> = got.iter().map(|e| e.payload.clone()).collect();
+    assert!(
+        whos.iter().all(|p| p.contains("\"parent\"")),
+        "the parent's buffers hold only its events: {whos:?}"
+    );
+    assert_eq!(whos.len(), 4);
+}
