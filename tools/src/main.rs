@@ -6,8 +6,8 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-mod daemon;
 mod ctl;
+mod daemon;
 mod localtime;
 mod timespec;
 mod trace;
