@@ -304,30 +304,75 @@ fn ctl_app(dir: &Path) -> PathBuf {
     exe
 }
 
+/// A `ctl_app lines` program registering with the daemon at `socket`.
+struct LineApp {
+    child: Child,
+    stdin: std::process::ChildStdin,
+    stdout: BufReader<std::process::ChildStdout>,
+}
+
+impl LineApp {
+    fn start(exe: &Path, socket: &Path) -> LineApp {
+        let mut child = Command::new(exe)
+            .arg("lines")
+            .env("UST_DAEMON_SOCKET", socket)
+            .env_remove("UST_TRACE")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        LineApp {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    /// Has the program record `word`, once it answered.
+    fn say(&mut self, word: &str) {
+        writeln!(self.stdin, "{word}").unwrap();
+        let mut answer = String::new();
+        self.stdout.read_line(&mut answer).unwrap();
+        assert_eq!(answer, "ok\n");
+    }
+
+    fn finish(self) {
+        let LineApp {
+            mut child, stdin, ..
+        } = self;
+        drop(stdin);
+        assert!(child.wait().unwrap().success());
+    }
+}
+
+/// Waits until `ust list` shows the program `pid` with its two tracepoints.
+fn wait_registered(d: &Daemon, pid: u32) {
+    let since = Instant::now();
+    loop {
+        let list = d.ok(&["list"]);
+        let line = format!("  {pid} ctl_app ");
+        if list
+            .lines()
+            .any(|l| l.starts_with(&line) && l.ends_with(": 2 tracepoints"))
+        {
+            return;
+        }
+        assert!(since.elapsed() < PATIENCE, "{pid} never registered: {list}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn a_program_started_before_the_session_is_listed_and_traced() {
     let dir = scratch("ctl-program");
     let d = Daemon::start(&dir);
     let exe = ctl_app(&dir);
-    let mut app = Command::new(&exe)
-        .arg("lines")
-        .env("UST_DAEMON_SOCKET", &d.socket)
-        .env_remove("UST_TRACE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = app.id();
-    let since = Instant::now();
-    let list = loop {
-        let list = d.ok(&["list"]);
-        // Registered, with both events announced.
-        if list.contains(&format!("  {pid} ctl_app ")) && list.contains(": 2 tracepoints\n") {
-            break list;
-        }
-        assert!(since.elapsed() < PATIENCE, "never registered: {list}");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let mut app = LineApp::start(&exe, &d.socket);
+    let pid = app.child.id();
+    wait_registered(&d, pid);
+    let list = d.ok(&["list"]);
     // SAFETY: getuid has no preconditions.
     let uid = unsafe { libc::getuid() };
     assert!(
@@ -344,13 +389,8 @@ fn a_program_started_before_the_session_is_listed_and_traced() {
     d.ok(&["create", "p", "-o", out.to_str().unwrap()]);
     d.ok(&["enable", "p", "ctl_app:info"]);
     d.ok(&["start", "p"]);
-    let mut stdin = app.stdin.take().unwrap();
-    let mut stdout = BufReader::new(app.stdout.take().unwrap());
     for word in ["one", "two", "three"] {
-        writeln!(stdin, "{word}").unwrap();
-        let mut answer = String::new();
-        stdout.read_line(&mut answer).unwrap();
-        assert_eq!(answer, "ok\n");
+        app.say(word);
     }
     let stopped = d.ok(&["stop", "p"]);
     assert!(
@@ -359,8 +399,7 @@ fn a_program_started_before_the_session_is_listed_and_traced() {
     );
     let status = d.ok(&["status", "p"]);
     assert!(status.contains("  programs:   1\n"), "{status}");
-    drop(stdin);
-    assert!(app.wait().unwrap().success());
+    app.finish();
     d.ok(&["destroy", "p"]);
 
     let Some(bt) = babeltrace(&[&out]) else {
@@ -418,4 +457,47 @@ fn another_user_is_refused_with_one_line() {
             "{args:?}"
         );
     }
+}
+
+#[test]
+fn programs_started_before_the_daemon_and_after_the_session_share_one_trace() {
+    let dir = scratch("ctl-two-programs");
+    let exe = ctl_app(&dir);
+    let socket = dir.join("d.sock");
+    let mut early = LineApp::start(&exe, &socket);
+    early.say("untraced");
+    let d = Daemon::start(&dir);
+    assert_eq!(d.socket, socket);
+    wait_registered(&d, early.child.id());
+    let out = dir.join("trace");
+    d.ok(&["create", "both", "-o", out.to_str().unwrap()]);
+    d.ok(&["enable", "both", "ctl_app:info"]);
+    d.ok(&["start", "both"]);
+    let mut late = LineApp::start(&exe, &socket);
+    wait_registered(&d, late.child.id());
+    early.say("early");
+    late.say("late");
+    let stopped = d.ok(&["stop", "both"]);
+    assert!(stopped.contains(": 2 events, 0 discarded"), "{stopped}");
+    assert!(d.ok(&["status", "both"]).contains("  programs:   2\n"));
+    let pids = [early.child.id(), late.child.id()];
+    early.finish();
+    late.finish();
+    d.ok(&["destroy", "both"]);
+    let mut streams: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter_map(|n| Some(n.rsplit_once('_')?.0.to_string()))
+        .collect();
+    streams.sort();
+    streams.dedup();
+    let mut expected: Vec<String> = pids.iter().map(|p| format!("ctl_app-{p}")).collect();
+    expected.sort();
+    assert_eq!(streams, expected);
+    let Some(bt) = babeltrace(&[&out]) else {
+        return;
+    };
+    let lines = text(&bt.stdout);
+    assert_eq!(lines.lines().count(), 2, "{lines}");
+    assert!(lines.contains("text = \"early\"") && lines.contains("text = \"late\""));
 }
