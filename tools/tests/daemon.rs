@@ -573,6 +573,11 @@ fn a_second_daemon_on_the_same_socket_is_refused() {
     d.assert_healthy();
 }
 
+/// Real programs wait this long for the daemon's `Ready` (ms): the default
+/// bound is tight for a loaded test machine, and these tests are about what
+/// the daemon records, not about start-up time.
+const REGISTER_WAIT_MS: &str = "10000";
+
 #[test]
 fn real_programs_are_traced_and_a_sigkill_loses_nothing() {
     let d = DaemonProc::start("real");
@@ -590,6 +595,7 @@ fn real_programs_are_traced_and_a_sigkill_loses_nothing() {
     let run = Command::new(&hello)
         .args(["1000", "daemon"])
         .env("UST_DAEMON_SOCKET", &d.socket)
+        .env("UST_REGISTER_TIMEOUT", REGISTER_WAIT_MS)
         .env_remove("UST_TRACE")
         .output()
         .unwrap();
@@ -597,6 +603,7 @@ fn real_programs_are_traced_and_a_sigkill_loses_nothing() {
     let mut victim = Command::new(&paused)
         .args(["pause", "500"])
         .env("UST_DAEMON_SOCKET", &d.socket)
+        .env("UST_REGISTER_TIMEOUT", REGISTER_WAIT_MS)
         .env_remove("UST_TRACE")
         .stdout(std::process::Stdio::piped())
         .spawn()

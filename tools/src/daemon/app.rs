@@ -3,7 +3,8 @@
 //! Two threads per program: a reader that turns every datagram into an
 //! `Input` (bounded queue, so a flooding program is slowed down, not
 //! buffered), and a worker that owns the conversation. The worker collects
-//! the initial `AppEvent`s (until the program pauses), attaches the program
+//! the initial `AppEvent`s (until the program sends `Ready` to say they are
+//! all there, or pauses, or a bound passes), attaches the program
 //! to the first started session that may trace it and enables some of its
 //! events, sends `Ready`, then follows every change ("pokes" from control
 //! commands, new `AppEvent`s) the same way.
@@ -36,8 +37,9 @@ use ust::schema::{EventSchema, FieldType};
 
 /// How long a program may take to answer a command.
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(1);
-/// The initial announcement ends when the program pauses this long...
-const BURST_GAP: Duration = Duration::from_millis(5);
+/// The initial announcement ends when the program sends `Ready` itself,
+/// or (programs that do not) pauses this long ...
+const BURST_GAP: Duration = Duration::from_millis(10);
 /// ... or after this long, so `Ready` comes well within the program's wait.
 const BURST_MAX: Duration = Duration::from_millis(30);
 /// Datagrams queued between the reader and the worker.
@@ -114,6 +116,8 @@ struct Link {
     schema_bytes: usize,
     /// New events arrived since the last reconciliation.
     dirty: bool,
+    /// The program said its first announcements are complete (`Ready`).
+    announced: bool,
 }
 
 struct Worker {
@@ -162,6 +166,7 @@ pub fn serve(reg: Arc<Registry>, conn: Arc<Conn>, cred: PeerCred, hello: AppHell
             ncpu: hello.ncpu,
             schema_bytes: 0,
             dirty: false,
+            announced: false,
         },
         bound: None,
         refused: HashSet::new(),
@@ -226,8 +231,13 @@ impl Link {
 
     /// A message the program sent on its own: only `AppEvent` is allowed.
     fn unsolicited(&mut self, frame: Frame) -> Result<(), Gone> {
-        let Message::AppEvent(schema) = frame.message else {
-            return Err(Gone::Violation);
+        let schema = match frame.message {
+            Message::AppEvent(schema) => schema,
+            Message::Ready => {
+                self.announced = true;
+                return Ok(());
+            }
+            _ => return Err(Gone::Violation),
         };
         let mut events = lock(&self.app.events);
         if events.iter().any(|e| e.name == schema.name) {
@@ -275,7 +285,7 @@ impl Link {
     /// Takes in the program's first announcements, until it pauses.
     fn initial_burst(&mut self) -> Result<(), Gone> {
         let end = Instant::now() + BURST_MAX;
-        loop {
+        while !self.announced {
             let left = end.saturating_duration_since(Instant::now()).min(BURST_GAP);
             match self.inbox.recv_timeout(left) {
                 Ok(input) => self.take(input)?,
@@ -283,6 +293,7 @@ impl Link {
                 Err(RecvTimeoutError::Disconnected) => return Err(Gone::Dead),
             }
         }
+        Ok(())
     }
 }
 

@@ -288,6 +288,8 @@ impl FakeApp {
             conn.send(0, 0, &Message::AppEvent(schema(name, *level)), &[])
                 .unwrap();
         }
+        // "All announced": the daemon need not wait for a pause.
+        conn.send(0, 0, &Message::Ready, &[]).unwrap();
         let state: Arc<(Mutex<FakeState>, Condvar)> = Arc::default();
         let (c, s) = (conn.clone(), state.clone());
         let listener = std::thread::spawn(move || listen(&c, &s, ncpu, behaviour));
