@@ -22,7 +22,7 @@
 //! itself and writes what they hold (`Session::detach`).
 
 use super::registry::Registry;
-use super::session::{lock, Attached, Session};
+use super::session::{guarded, lock, Attached, Session};
 use std::collections::{HashMap, HashSet};
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -129,12 +129,8 @@ struct Worker {
 
 /// Serves a program that sent `hello`, until it goes away.
 pub fn serve(reg: Arc<Registry>, conn: Arc<Conn>, cred: PeerCred, hello: AppHello, seq: u32) {
-    if hello.ncpu == 0 || hello.ncpu as usize > MAX_CPUS {
-        let _ = conn.send(seq, Error::BadArgument as i32, &Message::Ack, &[]);
-        return;
-    }
-    if u32::from(hello.abi_major) != ust::abi::ABI_MAJOR {
-        let _ = conn.send(seq, Error::UnsupportedVersion as i32, &Message::Ack, &[]);
+    if let Err(e) = check_hello(&hello) {
+        let _ = conn.send(seq, e as i32, &Message::Ack, &[]);
         return;
     }
     let (tx, rx) = mpsc::sync_channel(QUEUE);
@@ -159,7 +155,7 @@ pub fn serve(reg: Arc<Registry>, conn: Arc<Conn>, cred: PeerCred, hello: AppHell
     let mut worker = Worker {
         link: Link {
             reg: reg.clone(),
-            app: app.clone(),
+            app,
             conn: conn.clone(),
             inbox: rx,
             seq: 0,
@@ -171,18 +167,21 @@ pub fn serve(reg: Arc<Registry>, conn: Arc<Conn>, cred: PeerCred, hello: AppHell
         bound: None,
         refused: HashSet::new(),
     };
-    let ended = worker.run();
-    if let Some(b) = worker.bound.take() {
-        b.session.detach(app.key);
-    }
-    reg.remove_app(app.key);
-    reg.release_schema_bytes(worker.link.schema_bytes);
-    if let Gone::Violation = ended {
-        let _ = conn.send(0, Error::BadMessage as i32, &Message::Ack, &[]);
-    }
-    shutdown(&conn);
+    let ended = guarded(|| worker.run()).unwrap_or(Gone::Dead);
+    worker.farewell(ended);
     drop(worker);
     let _ = reader.join();
+}
+
+/// What the daemon can serve: 1..=MAX_CPUS buffers, this ABI.
+fn check_hello(hello: &AppHello) -> Result<(), Error> {
+    if hello.ncpu == 0 || hello.ncpu as usize > MAX_CPUS {
+        return Err(Error::BadArgument);
+    }
+    if u32::from(hello.abi_major) != ust::abi::ABI_MAJOR {
+        return Err(Error::UnsupportedVersion);
+    }
+    Ok(())
 }
 
 /// Ends a connection at once (unblocks its reader).
@@ -298,6 +297,25 @@ impl Link {
 }
 
 impl Worker {
+    /// Undoes the registration however the conversation ended: what the
+    /// program committed is written out, it leaves the list, the
+    /// connection closes (after a `BadMessage` for a protocol breach).
+    fn farewell(&mut self, ended: Gone) {
+        let reg = &self.link.reg;
+        if let Some(b) = self.bound.take() {
+            b.session.detach(self.link.app.key);
+        }
+        reg.remove_app(self.link.app.key);
+        reg.release_schema_bytes(self.link.schema_bytes);
+        if let Gone::Violation = ended {
+            let _ = self
+                .link
+                .conn
+                .send(0, Error::BadMessage as i32, &Message::Ack, &[]);
+        }
+        shutdown(&self.link.conn);
+    }
+
     fn run(&mut self) -> Gone {
         let result = self.converse();
         match result {

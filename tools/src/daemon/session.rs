@@ -501,7 +501,7 @@ impl Session {
         let events = {
             let mut counted = lock(&self.counted);
             if counted.0 != bytes {
-                *counted = (bytes, count_events(&self.dir));
+                *counted = (bytes, guarded(|| count_events(&self.dir)).unwrap_or(0));
             }
             counted.1
         };
