@@ -350,7 +350,8 @@ impl Worker {
         self.link.app.poked.store(false, Ordering::Release);
         let pokes = std::mem::take(&mut *lock(&self.link.app.pokes));
         self.link.dirty = false;
-        if self.bound.as_ref().is_some_and(|b| !b.session.recording()) {
+        let key = self.link.app.key;
+        if self.bound.as_ref().is_some_and(|b| !b.session.holds(key)) {
             self.detach()?;
         }
         if self.bound.is_none() {

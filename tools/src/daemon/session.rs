@@ -311,6 +311,13 @@ impl Session {
         self.state() == State::Started
     }
 
+    /// Whether the program `key` records into this session now (started,
+    /// and its consumer not finished by a stop or a write error).
+    pub fn holds(&self, key: u64) -> bool {
+        let d = lock(&self.data);
+        d.state == State::Started && d.consumers.contains_key(&key)
+    }
+
     /// Whether the session records `schema`.
     pub fn selects(&self, schema: &EventSchema) -> bool {
         lock(&self.data)
