@@ -1,8 +1,9 @@
 //! Read-only memory maps of trace files: the only `unsafe` of the reader.
 //!
-//! A stream file is mapped whole and decoded in place, so memory use does not grow with the
-//! trace (the kernel pages it in and out). Files still being written (`--follow`) are mapped
-//! again when they grow.
+//! A stream file is mapped whole and decoded in place. Pages mapped in count as resident, so
+//! the reader hands back, in chunks, the part of the file it has gone past (`release_before`):
+//! resident memory stays flat however large the file. Files still being written (`--follow`)
+//! are mapped again when they grow.
 
 use std::fs::File;
 use std::io;
@@ -12,7 +13,12 @@ use std::path::Path;
 pub struct Mmap {
     ptr: *mut libc::c_void,
     len: usize,
+    /// Bytes before this offset were handed back to the kernel (a multiple of the page size).
+    released: usize,
 }
+
+/// Pages are handed back once at least this much of the file lies behind the reader.
+const RELEASE_CHUNK: usize = 2 << 20;
 
 // SAFETY: the mapping is read-only and owned by the value; moving or sharing it across
 // threads cannot race with anything.
@@ -30,6 +36,7 @@ impl Mmap {
             return Ok(Mmap {
                 ptr: std::ptr::null_mut(),
                 len: 0,
+                released: 0,
             });
         }
         use std::os::unix::io::AsRawFd;
@@ -48,7 +55,28 @@ impl Mmap {
         if ptr == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        Ok(Mmap { ptr, len })
+        advise(ptr, len, libc::MADV_SEQUENTIAL);
+        Ok(Mmap {
+            ptr,
+            len,
+            released: 0,
+        })
+    }
+
+    /// Tells the kernel the bytes before `offset` will not be read again, so their pages
+    /// stop counting as this process's memory. Works in chunks of `RELEASE_CHUNK`; a later
+    /// read of a released byte would still see the file's contents (it faults them back in).
+    pub fn release_before(&mut self, offset: usize) {
+        let offset = offset.min(self.len);
+        if offset < self.released + RELEASE_CHUNK {
+            return;
+        }
+        let end = offset & !(page_size() - 1);
+        // SAFETY: `released..end` lies inside the mapping (end <= offset <= len) and both
+        // ends are page aligned, as the mapping itself is.
+        let start = unsafe { self.ptr.cast::<u8>().add(self.released) };
+        advise(start.cast(), end - self.released, libc::MADV_DONTNEED);
+        self.released = end;
     }
 
     pub fn bytes(&self) -> &[u8] {
@@ -60,6 +88,22 @@ impl Mmap {
         // process could make pages fault (SIGBUS); trace writers only ever append.
         unsafe { std::slice::from_raw_parts(self.ptr as *const u8, self.len) }
     }
+}
+
+/// `madvise` on part of a mapping; advice is only a hint, so a failure changes nothing.
+fn advise(ptr: *mut libc::c_void, len: usize, advice: libc::c_int) {
+    // SAFETY: callers pass a page-aligned range inside a live private read-only mapping;
+    // MADV_SEQUENTIAL only tunes read-ahead and MADV_DONTNEED on such a mapping only drops
+    // pages, which are read from the file again if touched.
+    unsafe {
+        libc::madvise(ptr, len, advice);
+    }
+}
+
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(n).unwrap_or(4096).max(1)
 }
 
 impl Drop for Mmap {

@@ -150,6 +150,7 @@ impl StreamCursor {
             if self.in_packet {
                 self.in_packet = false;
                 self.packet.offset += self.packet.size;
+                self.map.release_before(self.packet.offset);
             }
             if self.packet.offset >= self.map.bytes().len() && !self.next_file()? {
                 return Ok(Step::End);
