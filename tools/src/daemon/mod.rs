@@ -67,8 +67,9 @@ impl Daemon {
     /// threads. Refuses a socket another daemon listens on.
     pub fn start(opts: Options) -> io::Result<Daemon> {
         let policy = if opts.system {
+            let policy = Policy::system()?;
             access::drop_supplementary_groups()?;
-            Policy::system()?
+            policy
         } else {
             Policy::per_user()
         };
@@ -105,13 +106,19 @@ impl Daemon {
     }
 
     /// Stops and destroys every session (all committed events on disk),
-    /// closes every connection and removes the socket.
-    pub fn shutdown(mut self) {
+    /// closes every connection and removes the socket. Dropping the daemon
+    /// does the same.
+    pub fn shutdown(self) {
+        drop(self);
+    }
+
+    fn stop(&mut self) {
+        let Some(acceptor) = self.acceptor.take() else {
+            return;
+        };
         self.shared.stopping.store(true, Ordering::Release);
         let _ = self.wake.write_all(b"x");
-        if let Some(t) = self.acceptor.take() {
-            let _ = t.join();
-        }
+        let _ = acceptor.join();
         let _ = std::fs::remove_file(&self.socket);
         let reg = &self.shared.reg;
         reg.close();
@@ -131,6 +138,12 @@ impl Daemon {
                 let _ = t.join();
             });
         }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
