@@ -668,3 +668,106 @@ fn a_restarted_session_keeps_one_trace() {
     let (sessions, _) = ctl.list();
     assert_eq!(sessions, ["s"]);
 }
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        eprintln!("skipped: needs root to act as a second user");
+    }
+    root
+}
+
+#[test]
+fn another_uid_is_refused_by_the_daemon_itself() {
+    if !is_root() {
+        return;
+    }
+    let mut d = DaemonProc::start("peercred");
+    open_up(&d.dir, &d.socket);
+    let socket = d.socket.clone();
+    let (ctl_status, program_end) = as_nobody(move || {
+        let ctl = CtlClient::connect(&socket);
+        let list = Message::Ctl(ust::ipc::proto::Ctl::List);
+        let status = ctl.conn.call(1, &list, Some(PATIENCE)).unwrap().0.status;
+        let program = ust::ipc::wire::Conn::connect(&socket).unwrap();
+        let hello = ust::ipc::proto::AppHello {
+            pid: 0,
+            ppid: 0,
+            abi_major: ust::abi::ABI_MAJOR as u16,
+            abi_minor: 0,
+            ncpu: 1,
+            procname: "intruder".into(),
+        };
+        program.send(0, 0, &Message::AppHello(hello), &[]).unwrap();
+        let end = program.recv(Some(PATIENCE)).map(|_| ()).unwrap_err().kind();
+        (status, end)
+    });
+    assert_eq!(ctl_status, code(Error::PermissionDenied));
+    assert_eq!(
+        program_end,
+        std::io::ErrorKind::UnexpectedEof,
+        "closed, no Ready"
+    );
+    assert!(d.ctl().list().1.is_empty());
+    d.assert_healthy();
+}
+
+#[test]
+fn users_control_their_sessions_and_trace_their_programs_only() {
+    if !is_root() {
+        return;
+    }
+    let mut d = DaemonProc::start_as_nobody("owners");
+    let mut root = d.ctl();
+    root.create("root-s", &d.dir.join("root-trace")).unwrap();
+    let root_program = FakeApp::register(&d.socket, "rootapp", &[("fake:e", 6)], Behaviour::Good);
+    let (socket, mine) = (d.socket.clone(), d.dir.join("mine"));
+    let (nobody_program, refused, seen) = as_nobody(move || {
+        let program = FakeApp::register(&socket, "nobodyapp", &[("fake:e", 6)], Behaviour::Good);
+        let mut ctl = CtlClient::connect(&socket);
+        let refused = ctl.status("root-s");
+        let seen = ctl.list();
+        ctl.create("mine", &mine).unwrap();
+        ctl.enable("mine", &["*"], None).unwrap();
+        ctl.start("mine").unwrap();
+        (program, refused, seen)
+    });
+    assert_eq!(refused, Err(code(Error::PermissionDenied)));
+    assert!(seen.0.is_empty(), "another user's sessions are not listed");
+    let names: Vec<&str> = seen.1.iter().map(|a| a.procname.as_str()).collect();
+    assert_eq!(names, ["nobodyapp"], "nor their programs");
+    assert!(
+        nobody_program.is_enabled("fake:e"),
+        "a user's session traces their program"
+    );
+    assert!(!root_program.has_channel(), "but not root's");
+    match root.status("mine") {
+        Ok(Message::SessionInfo(info)) => assert_eq!(info.apps, 1),
+        other => panic!("root may read every session: {other:?}"),
+    }
+    assert_eq!(root.list().0, ["root-s", "mine"]);
+    d.assert_healthy();
+}
+
+#[test]
+fn the_system_daemon_needs_the_tracing_group() {
+    let has_group = std::fs::read_to_string("/etc/group")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.starts_with("tracing:"));
+    if has_group {
+        eprintln!("skipped: group `tracing` exists here");
+        return;
+    }
+    let dir = scratch("system");
+    let out = Command::new(env!("CARGO_BIN_EXE_ust"))
+        .args(["daemon", "--system", "--socket"])
+        .arg(dir.join("d.sock"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("group `tracing` does not exist"), "{err}");
+    assert!(!dir.join("d.sock").exists());
+}

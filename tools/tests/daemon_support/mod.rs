@@ -50,8 +50,25 @@ pub struct DaemonProc {
 impl DaemonProc {
     pub fn start(name: &str) -> DaemonProc {
         let dir = scratch(name);
+        DaemonProc::spawn(dir, Command::new(env!("CARGO_BIN_EXE_ust")))
+    }
+
+    /// A daemon run by `NOBODY` (needs root), in a scratch directory anyone
+    /// may write to.
+    pub fn start_as_nobody(name: &str) -> DaemonProc {
+        let dir = scratch(name);
+        open_up(&dir, &dir);
+        let mut cmd = Command::new("setpriv");
+        cmd.arg(format!("--reuid={NOBODY}"))
+            .arg(format!("--regid={NOBODY}"))
+            .arg("--clear-groups")
+            .arg(env!("CARGO_BIN_EXE_ust"));
+        DaemonProc::spawn(dir, cmd)
+    }
+
+    fn spawn(dir: PathBuf, mut cmd: Command) -> DaemonProc {
         let socket = dir.join("run").join("daemon.sock");
-        let child = Command::new(env!("CARGO_BIN_EXE_ust"))
+        let child = cmd
             .args(["daemon", "--socket"])
             .arg(&socket)
             .stdin(Stdio::null())
@@ -64,7 +81,7 @@ impl DaemonProc {
             socket,
         };
         wait_for("the daemon's socket", || {
-            assert!(d.alive(), "the daemon exited at start-up");
+            assert!(d.alive(), "the daemon exited at start-up: {}", d.log());
             Conn::connect(&d.socket).is_ok()
         });
         d
@@ -609,4 +626,48 @@ pub fn c_program(dir: &Path, name: &str, sources: &[&str]) -> PathBuf {
     let sources: Vec<PathBuf> = sources.iter().map(|s| root.join(s)).collect();
     compile_c(&sources, &exe);
     exe
+}
+
+/// The uid (and gid) of the second user of the security tests.
+pub const NOBODY: u32 = 65534;
+
+/// Runs `f` on a thread whose credentials are `NOBODY`'s (needs root).
+/// Linux credentials belong to each thread (the raw system calls, unlike
+/// glibc's wrappers, change only the caller), so the rest of the test
+/// process stays root; sockets the thread connects carry its identity.
+pub fn as_nobody<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::spawn(move || {
+        // SAFETY: raw credential system calls on this thread only, with
+        // plain integer arguments (and no group list).
+        unsafe {
+            assert_eq!(
+                libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<u32>()),
+                0
+            );
+            assert_eq!(
+                libc::syscall(libc::SYS_setresgid, NOBODY, NOBODY, NOBODY),
+                0
+            );
+            assert_eq!(
+                libc::syscall(libc::SYS_setresuid, NOBODY, NOBODY, NOBODY),
+                0
+            );
+        }
+        f()
+    })
+    .join()
+    .expect("the thread as nobody")
+}
+
+/// Makes `path` and the directories above it up to `top` reachable by anyone.
+pub fn open_up(top: &Path, path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut p = path.to_path_buf();
+    loop {
+        let mode = if p.is_dir() { 0o777 } else { 0o666 };
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        if p == top || !p.pop() {
+            break;
+        }
+    }
 }
