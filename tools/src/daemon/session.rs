@@ -30,7 +30,7 @@ use ust::schema::EventSchema;
 
 /// Consumer polling: fastest when data flows, slowest when idle.
 const POLL_MIN: Duration = Duration::from_millis(1);
-const POLL_MAX: Duration = Duration::from_millis(20);
+const POLL_MAX: Duration = Duration::from_millis(2);
 /// A buffer with no new event for this long gets its sub-buffer closed.
 const QUIET_FLUSH: Duration = Duration::from_millis(200);
 /// First metadata refresh (the clock calibration improves as time passes).
