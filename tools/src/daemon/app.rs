@@ -333,13 +333,15 @@ impl Worker {
             .send(self.link.seq, 0, &Message::Ready, &[])
             .map_err(|_| Gone::Dead)?;
         loop {
+            // Changes seen while a command waited for its reply count too.
+            if self.link.dirty || self.link.app.poked.load(Ordering::Acquire) {
+                self.reconcile()?;
+                continue;
+            }
             let input = self.link.inbox.recv().map_err(|_| Gone::Dead)?;
             self.link.take(input)?;
             while let Ok(input) = self.link.inbox.try_recv() {
                 self.link.take(input)?;
-            }
-            if self.link.dirty || self.link.app.poked.load(Ordering::Acquire) {
-                self.reconcile()?;
             }
         }
     }
