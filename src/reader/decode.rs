@@ -36,7 +36,18 @@ pub struct DecodeError {
     pub msg: String,
 }
 
-pub type Result<T> = std::result::Result<T, DecodeError>;
+impl DecodeError {
+    /// A boxed error: keeps `Result`s of the hot decoding functions register-sized.
+    #[cold]
+    pub fn boxed(bit: u64, msg: impl Into<String>) -> Box<DecodeError> {
+        Box::new(DecodeError {
+            bit,
+            msg: msg.into(),
+        })
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Box<DecodeError>>;
 
 /// Values with a special meaning seen while decoding headers and contexts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -76,10 +87,7 @@ impl<'a> Decoder<'a> {
     #[cold]
     #[inline(never)]
     fn fail<T>(&self, msg: impl Into<String>) -> Result<T> {
-        Err(DecodeError {
-            bit: self.pos,
-            msg: msg.into(),
-        })
+        Err(DecodeError::boxed(self.pos, msg))
     }
 
     #[inline]
@@ -111,14 +119,7 @@ impl<'a> Decoder<'a> {
         let byte = (self.pos / 8) as usize;
         let shift = (self.pos % 8) as u32;
         let v = if shift == 0 && size % 8 == 0 {
-            let n = (size / 8) as usize;
-            let mut word = [0u8; 8];
-            word[..n].copy_from_slice(&self.buf[byte..byte + n]);
-            if big_endian {
-                u64::from_be_bytes(word) >> (64 - size)
-            } else {
-                u64::from_le_bytes(word)
-            }
+            aligned_bits(self.buf, byte, size, big_endian)
         } else {
             unaligned_bits(self.buf, byte, shift, size, big_endian)
         };
@@ -347,6 +348,28 @@ impl<'a> Decoder<'a> {
         }
         sink.end_variant();
         Ok(())
+    }
+}
+
+/// `size` (8, 16, …, 64) bits starting at byte `byte`; one 8-byte load when the buffer
+/// has 8 bytes there, which it has everywhere but in a packet's last 7 bytes.
+#[inline]
+fn aligned_bits(buf: &[u8], byte: usize, size: u32, big_endian: bool) -> u64 {
+    let word: [u8; 8] = match buf.get(byte..byte + 8) {
+        Some(b) => b.try_into().unwrap_or_default(),
+        None => {
+            let mut w = [0u8; 8];
+            let n = (size / 8) as usize;
+            w[..n].copy_from_slice(&buf[byte..byte + n]);
+            w
+        }
+    };
+    if big_endian {
+        u64::from_be_bytes(word) >> (64 - size)
+    } else if size == 64 {
+        u64::from_le_bytes(word)
+    } else {
+        u64::from_le_bytes(word) & ((1u64 << size) - 1)
     }
 }
 

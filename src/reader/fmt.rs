@@ -51,7 +51,36 @@ pub fn push_i64(out: &mut Vec<u8>, v: i64) {
 }
 
 /// Zero-padded decimal of at least `width` digits (at most 20).
-pub fn push_padded(out: &mut Vec<u8>, mut v: u64, width: usize) {
+pub fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
+    match (width, v) {
+        (2, 0..=99) => push_pair(out, v),
+        (9, 0..=999_999_999) => push_nine(out, v),
+        _ => push_padded_slow(out, v, width),
+    }
+}
+
+/// Two digits of `v` < 100.
+#[inline]
+fn push_pair(out: &mut Vec<u8>, v: u64) {
+    let i = v as usize * 2;
+    out.extend_from_slice(&PAIRS[i..i + 2]);
+}
+
+/// Nine digits of `v` < 10⁹ (the nanoseconds of a timestamp), two at a time.
+#[inline]
+fn push_nine(out: &mut Vec<u8>, v: u64) {
+    let mut buf = [0u8; 9];
+    let (high, low) = ((v / 10_000) as usize, (v % 10_000) as usize);
+    buf[0] = b'0' + (high / 10_000) as u8;
+    let h = high % 10_000;
+    buf[1..3].copy_from_slice(&PAIRS[h / 100 * 2..h / 100 * 2 + 2]);
+    buf[3..5].copy_from_slice(&PAIRS[h % 100 * 2..h % 100 * 2 + 2]);
+    buf[5..7].copy_from_slice(&PAIRS[low / 100 * 2..low / 100 * 2 + 2]);
+    buf[7..9].copy_from_slice(&PAIRS[low % 100 * 2..low % 100 * 2 + 2]);
+    out.extend_from_slice(&buf);
+}
+
+fn push_padded_slow(out: &mut Vec<u8>, mut v: u64, width: usize) {
     let mut buf = [b'0'; 20];
     let mut i = buf.len();
     while v > 0 {
@@ -251,6 +280,17 @@ mod tests {
         assert_eq!(g(0.0001), "0.0001");
         assert_eq!(g(0.00001234), "1.234e-05");
         assert_eq!(g(f64::NAN.copysign(-1.0)), "-nan");
+    }
+
+    #[test]
+    fn padded_digits() {
+        let mut out = Vec::new();
+        for (v, width) in [(7, 2), (42, 2), (123, 2), (0, 9), (5, 9), (123_456_789, 9)] {
+            push_padded(&mut out, v, width);
+            out.push(b' ');
+        }
+        push_padded(&mut out, 1_000_000_000, 9);
+        assert_eq!(out, b"07 42 123 000000000 000000005 123456789 1000000000");
     }
 
     #[test]

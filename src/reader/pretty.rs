@@ -19,6 +19,8 @@ pub struct Pretty {
     scratch: State,
     /// (stream, packet serial) → formatted packet-context group.
     packet_cache: Option<((usize, u64), Vec<u8>)>,
+    /// [stream][event class] → `host:procname:(vpid) name: `, built on first use.
+    prefixes: Vec<Vec<Vec<u8>>>,
     labels: Vec<usize>,
     /// Reused nesting stack of the text sink.
     counts: Vec<u64>,
@@ -32,6 +34,7 @@ impl Pretty {
             last_ns: None,
             scratch: State::default(),
             packet_cache: None,
+            prefixes: Vec::new(),
             labels: Vec::new(),
             counts: Vec::new(),
         }
@@ -42,9 +45,7 @@ impl Pretty {
         if ev.has_clock() {
             self.timestamp(ev.ns, out);
         }
-        host(ev.meta(), out);
-        push_bytes(out, ev.class().name.as_bytes());
-        out.extend_from_slice(b": ");
+        self.prefix(ev, out);
         let mut first = true;
         self.packet_context(ev, out, &mut first)?;
         for part in [Part::StreamContext, Part::Context, Part::Payload] {
@@ -65,6 +66,18 @@ impl Pretty {
         }
         out.push(b'\n');
         Ok(())
+    }
+
+    /// `host:procname:(vpid) name: `, formatted once per stream and event class.
+    fn prefix(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
+        let per_stream = slot(&mut self.prefixes, ev.stream);
+        let prefix = slot(per_stream, ev.cursor.event.class);
+        if prefix.is_empty() {
+            host(ev.meta(), prefix);
+            push_bytes(prefix, ev.class().name.as_bytes());
+            prefix.extend_from_slice(b": ");
+        }
+        out.extend_from_slice(prefix);
     }
 
     fn timestamp(&mut self, ns: i64, out: &mut Vec<u8>) {
@@ -141,6 +154,14 @@ impl Pretty {
             String::from_utf8_lossy(&range)
         )
     }
+}
+
+/// `v[i]`, growing `v` with defaults as needed.
+fn slot<T: Default>(v: &mut Vec<T>, i: usize) -> &mut T {
+    if v.len() <= i {
+        v.resize_with(i + 1, T::default);
+    }
+    &mut v[i]
 }
 
 /// `host:procname:(vpid) ` from the trace environment, as far as it has them.

@@ -5,7 +5,7 @@
 //! and the discarded-events / discarded-packets bookkeeping. Only positions are kept for the
 //! current event; printers decode its fields again from the mapped bytes when they need them.
 
-use super::decode::{DecodeError, Decoder, Sink, Skip, State};
+use super::decode::{self, DecodeError, Decoder, Sink, Skip, State};
 use super::error::ReadError;
 use super::mmap::Mmap;
 use super::types::{EventClass, Field, Metadata, StreamClass};
@@ -195,7 +195,7 @@ impl StreamCursor {
         ReadError::at(self.path(), byte, msg)
     }
 
-    fn decode_error(&self, e: DecodeError) -> ReadError {
+    fn decode_error(&self, e: Box<DecodeError>) -> ReadError {
         self.error(self.packet.offset as u64 + e.bit / 8, e.msg)
     }
 
@@ -395,7 +395,7 @@ pub fn identify(path: &Path, meta: &Metadata) -> Result<Option<StreamIdentity>, 
 fn frame_packet(
     d: &mut Decoder<'_>,
     meta: &Metadata,
-) -> Result<(u64, Option<u64>, usize), DecodeError> {
+) -> decode::Result<(u64, Option<u64>, usize)> {
     if let Some(h) = &meta.packet_header {
         d.value(&h.ty, &mut Skip)?;
     }
@@ -405,10 +405,7 @@ fn frame_packet(
         .stream_class
         .unwrap_or(meta.streams.first().map_or(0, |s| s.id));
     let Some(index) = meta.streams.iter().position(|s| s.id == id) else {
-        return Err(DecodeError {
-            bit: 0,
-            msg: format!("packet header names unknown stream class {id}"),
-        });
+        return Err(DecodeError::boxed(0, format!("packet header names unknown stream class {id}")));
     };
     let mut context_bit = None;
     if let Some(c) = &meta.streams[index].packet_context {
@@ -420,7 +417,7 @@ fn frame_packet(
 }
 
 /// Decodes an event's header and skips its contexts and payload, recording where each starts.
-fn frame_event(d: &mut Decoder<'_>, sc: &StreamClass) -> Result<EventPos, DecodeError> {
+fn frame_event(d: &mut Decoder<'_>, sc: &StreamClass) -> decode::Result<EventPos> {
     let start = d.pos;
     d.state.specials.event_id = None;
     skip(d, sc.event_header.as_ref())?;
@@ -429,10 +426,7 @@ fn frame_event(d: &mut Decoder<'_>, sc: &StreamClass) -> Result<EventPos, Decode
         Some(c) => c,
         None if sc.events.len() == 1 && d.state.specials.event_id.is_none() => 0,
         None => {
-            return Err(DecodeError {
-                bit: start,
-                msg: format!("event id {id} is not declared in the metadata"),
-            })
+            return Err(DecodeError::boxed(start, format!("event id {id} is not declared in the metadata")))
         }
     };
     let stream_context = start_of(d, sc.event_context.as_ref())?;
@@ -452,14 +446,14 @@ fn frame_event(d: &mut Decoder<'_>, sc: &StreamClass) -> Result<EventPos, Decode
     })
 }
 
-fn start_of(d: &mut Decoder<'_>, field: Option<&Field>) -> Result<u64, DecodeError> {
+fn start_of(d: &mut Decoder<'_>, field: Option<&Field>) -> decode::Result<u64> {
     if let Some(f) = field {
         d.align(f.ty.align())?;
     }
     Ok(d.pos)
 }
 
-fn skip(d: &mut Decoder<'_>, field: Option<&Field>) -> Result<(), DecodeError> {
+fn skip(d: &mut Decoder<'_>, field: Option<&Field>) -> decode::Result<()> {
     match field {
         Some(f) => d.skip(&f.ty),
         None => Ok(()),
