@@ -771,3 +771,30 @@ fn the_system_daemon_needs_the_tracing_group() {
     assert!(err.contains("group `tracing` does not exist"), "{err}");
     assert!(!dir.join("d.sock").exists());
 }
+
+#[test]
+fn a_socket_directory_others_control_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("squat");
+    let squatted = dir.join("ust");
+    std::fs::create_dir(&squatted).unwrap();
+    let refused = |why: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ust"))
+            .args(["daemon", "--socket"])
+            .arg(squatted.join("daemon.sock"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{why}");
+        assert!(err.contains("not be writable by others"), "{why}: {err}");
+    };
+    std::fs::set_permissions(&squatted, std::fs::Permissions::from_mode(0o777)).unwrap();
+    refused("writable by everyone");
+    if is_root() {
+        std::fs::set_permissions(&squatted, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let path = std::ffi::CString::new(squatted.to_str().unwrap()).unwrap();
+        // SAFETY: chown with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::chown(path.as_ptr(), NOBODY, NOBODY) }, 0);
+        refused("owned by another user");
+    }
+}

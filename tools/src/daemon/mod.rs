@@ -148,7 +148,8 @@ impl Drop for Daemon {
 }
 
 /// Creates the socket's directory if needed (never changing an existing
-/// one) and binds the socket with the policy's owner, group and mode.
+/// one, but refusing an unsafe one) and binds the socket with the policy's
+/// owner, group and mode.
 fn bind(socket: &Path, policy: &Policy) -> io::Result<Listener> {
     let dir = socket
         .parent()
@@ -165,12 +166,34 @@ fn bind(socket: &Path, policy: &Policy) -> io::Result<Listener> {
             .mode(mode)
             .create(dir)?;
     }
+    check_socket_dir(dir)?;
     let listener = Listener::bind(socket)?;
     match policy.tracing_gid() {
         Some(gid) => wire::chown_group(socket, gid, 0o660)?,
         None => std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o600))?,
     }
     Ok(listener)
+}
+
+/// Refuses a socket directory someone else could tamper with (replace the
+/// socket and receive programs' buffers): it must belong to this user or
+/// root, and be writable by nobody else unless sticky (like /tmp).
+fn check_socket_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(dir)?;
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    let open_to_others = meta.mode() & 0o022 != 0 && meta.mode() & 0o1000 == 0;
+    if (meta.uid() != me && meta.uid() != 0) || open_to_others {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "{} must belong to you or root and not be writable by others",
+                dir.display()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Waits for connections (or the wake-up of `shutdown`).
