@@ -798,3 +798,51 @@ fn a_socket_directory_others_control_is_refused() {
         refused("owned by another user");
     }
 }
+
+/// Open descriptors, threads and memory mappings of process `pid`.
+fn resources(pid: u32) -> (usize, usize, usize) {
+    let entries = |what: &str| {
+        std::fs::read_dir(format!("/proc/{pid}/{what}"))
+            .unwrap()
+            .count()
+    };
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps"))
+        .unwrap()
+        .lines()
+        .count();
+    (entries("fd"), entries("task"), maps)
+}
+
+#[test]
+fn programs_that_come_and_go_leave_nothing_behind() {
+    let mut d = DaemonProc::start("leaks");
+    let mut ctl = d.ctl();
+    ctl.create("s", &d.dir.join("t")).unwrap();
+    ctl.enable("s", &["*"], None).unwrap();
+    ctl.start("s").unwrap();
+    let come_and_go = |ctl: &mut CtlClient, rounds: u64| {
+        for round in 0..rounds {
+            let app = FakeApp::register(&d.socket, "brief", &[("fake:e", 6)], Behaviour::Good);
+            assert!(app.emit("fake:e", 0, round));
+            if round % 2 == 0 {
+                app.kill();
+            } else {
+                drop(app);
+            }
+            wait_for("the program to leave", || ctl.list().1.is_empty());
+        }
+    };
+    // The first rounds warm up what the C library keeps for reuse (thread
+    // stacks, allocation arenas); after them nothing may grow.
+    come_and_go(&mut ctl, 10);
+    let before = resources(d.pid());
+    come_and_go(&mut ctl, 20);
+    assert_eq!(
+        resources(d.pid()),
+        before,
+        "(descriptors, threads, mappings)"
+    );
+    ctl.stop("s").unwrap();
+    assert_eq!(count(&events_by_name(&d.dir.join("t")), "fake:e"), 30);
+    d.assert_healthy();
+}
