@@ -10,8 +10,9 @@
 #   with-daemon   linked with libust, registering with a running `ust daemon` (no session)
 #   daemonless    linked with libust, UST_TRACE=DIR (in-process tracing, for reference)
 # hello exits within a millisecond, often before the library's background listener has set up
-# its wait for a daemon to appear; so a second pair, linger-plain and linger-no-daemon, times
-# a program that lives 20 ms, where whatever that wait costs (at exit too) shows.
+# its wait for a daemon to appear; so a second set of variants times
+# a program that lives 20 ms, where whatever that wait costs (at exit too) shows:
+# linger-plain, linger-no-daemon and linger-nonexistent.
 # Prints mean, spread, median and minimum of each, and the time added over the plain build.
 # Figures are from one run on this machine: a benchmark, not a test.
 set -euo pipefail
@@ -73,6 +74,7 @@ bench with-daemon "$work/hello-ust 5" UST_DAEMON_SOCKET="$work/d.sock"
 bench daemonless "$work/hello-ust 5" UST_TRACE="$work/trace"
 bench linger-plain "$work/linger-plain"
 bench linger-no-daemon "$work/linger-ust"
+bench linger-nonexistent "$work/linger-ust" UST_DAEMON_SOCKET=/nonexistent
 
 python3 - "$work" <<'EOF'
 import json, sys
@@ -80,11 +82,11 @@ def load(name):
     r = json.load(open(f"{sys.argv[1]}/{name}.json"))["results"][0]
     return {k: r[k] * 1e6 for k in ("mean", "stddev", "median", "min")}
 print("\n== time added over the plain build (microseconds)")
-print(f"{'variant':16} {'mean':>8} {'stddev':>8} {'median':>8} {'min':>8}   added: median      min")
+print(f"{'variant':18} {'mean':>8} {'stddev':>8} {'median':>8} {'min':>8}   added: median      min")
 names = ["plain", "no-daemon", "nonexistent", "with-daemon", "daemonless",
-         "linger-plain", "linger-no-daemon"]
+         "linger-plain", "linger-no-daemon", "linger-nonexistent"]
 for name in names:
     r, base = load(name), load("linger-plain" if name.startswith("linger") else "plain")
-    print(f"{name:16} {r['mean']:8.0f} {r['stddev']:8.0f} {r['median']:8.0f} {r['min']:8.0f}"
+    print(f"{name:18} {r['mean']:8.0f} {r['stddev']:8.0f} {r['median']:8.0f} {r['min']:8.0f}"
           f"   {r['median'] - base['median']:+14.0f} {r['min'] - base['min']:+8.0f}")
 EOF
