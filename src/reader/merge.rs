@@ -15,8 +15,12 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::path::PathBuf;
 
-/// Ordering key of the current event of a stream.
-type Key = (i64, (bool, [u8; 16]), u64, u64, usize);
+/// How babeltrace2 orders streams whose events have the same time: trace UUID (traces
+/// without one last), stream class id, stream id.
+type Tie = ((bool, [u8; 16]), u64, u64);
+
+/// Ordering key of the current event of a stream: time, tie-breaker, stream index.
+type Key = (i64, Tie, usize);
 
 struct Entry {
     trace: usize,
@@ -24,6 +28,11 @@ struct Entry {
     /// babeltrace2's stream id: the stream instance id, else a per-trace counter.
     stream_id: u64,
     live: bool,
+    /// Time of the current event, in nanoseconds from the clock origin.
+    ns: i64,
+    /// Tie-breaker of the current packet, and the packet serial it was computed for.
+    tie: Tie,
+    tie_serial: u64,
 }
 
 /// A loss reported by a stream, with where it happened.
@@ -168,6 +177,9 @@ impl Merger {
                     cursor,
                     stream_id: auto,
                     live: false,
+                    ns: 0,
+                    tie: Default::default(),
+                    tie_serial: 0,
                 });
                 self.step_and_queue(self.entries.len() - 1);
             }
@@ -186,11 +198,19 @@ impl Merger {
         }
         match step {
             Ok(Step::Event) => {
-                if let Some(inst) = e.cursor.packet.instance {
-                    e.stream_id = inst;
+                if e.tie_serial != e.cursor.packet.serial {
+                    e.tie_serial = e.cursor.packet.serial;
+                    if let Some(inst) = e.cursor.packet.instance {
+                        e.stream_id = inst;
+                    }
+                    e.tie = tie(meta, e);
                 }
+                e.ns = meta
+                    .clock
+                    .as_ref()
+                    .map_or(0, |c| c.ns_from_origin(e.cursor.event.clock));
                 e.live = true;
-                self.ordered.then(|| self.key(i))
+                self.ordered.then(|| (e.ns, e.tie, i))
             }
             Ok(Step::End) => {
                 e.live = false;
@@ -214,27 +234,12 @@ impl Merger {
     /// advanced: it is compared with the heap's top before touching the heap at all.
     fn earliest_stream(&mut self, stepped: Option<Key>) -> Option<usize> {
         let Some(key) = stepped else {
-            return Some(self.heap.pop()?.0 .4);
+            return Some(self.heap.pop()?.0 .2);
         };
         match self.heap.peek_mut() {
-            Some(mut top) if top.0 < key => Some(std::mem::replace(&mut *top, Reverse(key)).0 .4),
-            _ => Some(key.4),
+            Some(mut top) if top.0 < key => Some(std::mem::replace(&mut *top, Reverse(key)).0 .2),
+            _ => Some(key.2),
         }
-    }
-
-    fn key(&self, i: usize) -> Key {
-        let e = &self.entries[i];
-        let meta = &self.traces[e.trace].meta;
-        let ns = meta
-            .clock
-            .as_ref()
-            .map_or(0, |c| c.ns_from_origin(e.cursor.event.clock));
-        let uuid = (meta.uuid.is_none(), meta.uuid.unwrap_or_default());
-        let class = meta
-            .streams
-            .get(e.cursor.packet.stream_class)
-            .map_or(0, |s| s.id);
-        (ns, uuid, class, e.stream_id, i)
     }
 
     /// The next event, or None when every stream has ended (for now, with `follow`).
@@ -247,16 +252,10 @@ impl Merger {
         };
         self.current = Some(i);
         let e = &self.entries[i];
-        let trace = &self.traces[e.trace];
-        let ns = trace
-            .meta
-            .clock
-            .as_ref()
-            .map_or(0, |c| c.ns_from_origin(e.cursor.event.clock));
         Some(Event {
-            trace,
+            trace: &self.traces[e.trace],
             cursor: &e.cursor,
-            ns,
+            ns: e.ns,
             stream: i,
         })
     }
@@ -268,7 +267,7 @@ impl Merger {
             .iter()
             .enumerate()
             .filter(|(i, e)| e.live && Some(*i) != self.current);
-        live.map(|(i, _)| self.key(i).0).min()
+        live.map(|(_, e)| e.ns).min()
     }
 
     /// Losses reported since the last call, oldest first.
@@ -354,6 +353,16 @@ impl Merger {
             }
         }
     }
+}
+
+/// The tie-breaker of the packet `e` is in.
+fn tie(meta: &Metadata, e: &Entry) -> Tie {
+    let uuid = (meta.uuid.is_none(), meta.uuid.unwrap_or_default());
+    let class = meta
+        .streams
+        .get(e.cursor.packet.stream_class)
+        .map_or(0, |s| s.id);
+    (uuid, class, e.stream_id)
 }
 
 fn file_len(path: &std::path::Path) -> u64 {

@@ -17,8 +17,9 @@ pub struct Pretty {
     clock: fmt::Clock,
     last_ns: Option<i64>,
     scratch: State,
-    /// (stream, packet serial) → formatted packet-context group.
-    packet_cache: Option<((usize, u64), Vec<u8>)>,
+    /// [stream] → (packet serial, its formatted packet-context group); serials start at 1,
+    /// so the default (0) means nothing formatted yet.
+    packets: Vec<(u64, Vec<u8>)>,
     /// [stream][event class] → `host:procname:(vpid) name: `, built on first use.
     prefixes: Vec<Vec<Vec<u8>>>,
     labels: Vec<usize>,
@@ -33,7 +34,7 @@ impl Pretty {
             clock: fmt::Clock::new(calendar),
             last_ns: None,
             scratch: State::default(),
-            packet_cache: None,
+            packets: Vec::new(),
             prefixes: Vec::new(),
             labels: Vec::new(),
             counts: Vec::new(),
@@ -104,22 +105,21 @@ impl Pretty {
         out: &mut Vec<u8>,
         first: &mut bool,
     ) -> Result<(), ReadError> {
-        let key = (ev.stream, ev.cursor.packet.serial);
-        if self.packet_cache.as_ref().map(|c| c.0) != Some(key) {
-            let mut text = Vec::new();
+        let (serial, text) = slot(&mut self.packets, ev.stream);
+        if *serial != ev.cursor.packet.serial {
+            text.clear();
+            *serial = 0;
             let mut sink = Text {
-                out: &mut text,
+                out: text,
                 labels: &mut self.labels,
                 counts: &mut self.counts,
             };
             ev.decode(Part::PacketContext, &mut self.scratch, &mut sink)?;
-            self.packet_cache = Some((key, text));
+            *serial = ev.cursor.packet.serial;
         }
-        if let Some((_, text)) = &self.packet_cache {
-            if !text.is_empty() {
-                out.extend_from_slice(text);
-                *first = false;
-            }
+        if !text.is_empty() {
+            out.extend_from_slice(text);
+            *first = false;
         }
         Ok(())
     }
