@@ -846,3 +846,41 @@ fn programs_that_come_and_go_leave_nothing_behind() {
     assert_eq!(count(&events_by_name(&d.dir.join("t")), "fake:e"), 30);
     d.assert_healthy();
 }
+
+#[test]
+fn chaotic_programs_cost_nothing_to_good_ones() {
+    let mut d = DaemonProc::start("chaos");
+    let out = d.dir.join("t");
+    let mut ctl = d.ctl();
+    ctl.create("s", &out).unwrap();
+    ctl.enable("s", &["*"], None).unwrap();
+    ctl.start("s").unwrap();
+    let good = FakeApp::register(&d.socket, "good", &[("fake:e", 6)], Behaviour::Good);
+    let mut recorded = 0;
+    for seed in 1..=60u64 {
+        let chaotic = FakeApp::register(
+            &d.socket,
+            "chaotic",
+            &[("fake:e", 6), ("fake:f", 6)],
+            Behaviour::Chaotic(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+        );
+        wait_for("the chaotic program to be served or dropped", || {
+            chaotic.settled()
+        });
+        for cpu in 0..2 {
+            chaotic.emit("fake:e", cpu, seed);
+        }
+        drop(chaotic);
+        recorded += good.emit("fake:e", 1, seed) as u64;
+        ctl.list();
+    }
+    assert_eq!(recorded, 60);
+    ctl.stop("s").unwrap();
+    let counts = events_by_name(&out);
+    assert!(count(&counts, "fake:e") >= 60, "{counts:?}");
+    if let Some(text) = babeltrace(&out) {
+        let good_lines = text.lines().filter(|l| l.contains("procname = \"good\""));
+        assert_eq!(good_lines.count(), 60);
+    }
+    d.assert_healthy();
+}

@@ -261,6 +261,10 @@ pub enum Behaviour {
     Silent,
     /// Answers `Channel` with descriptors of plain files, not sealed memfds.
     Unsealed,
+    /// Answers every command, but often wrongly (seeded choices: wrong
+    /// sequence number, error status, garbage, too few descriptors, extra
+    /// messages, a control request).
+    Chaotic(u64),
 }
 
 #[derive(Default)]
@@ -271,6 +275,8 @@ struct FakeState {
     ready: bool,
     /// Commands received, by kind ("Channel", "Enable", ...).
     log: Vec<String>,
+    /// The connection ended.
+    closed: bool,
 }
 
 /// A fake instrumented program in this process.
@@ -316,7 +322,7 @@ impl FakeApp {
             listener: Some(listener),
             ncpu,
         };
-        if behaviour != Behaviour::Silent {
+        if matches!(behaviour, Behaviour::Good | Behaviour::Unsealed) {
             app.wait("Ready", |s| s.ready);
         }
         app
@@ -354,6 +360,12 @@ impl FakeApp {
     /// The buffers the daemon consumes (to scribble on).
     pub fn buffers(&self) -> Option<Arc<Vec<RingBuffer>>> {
         self.state.0.lock().unwrap().buffers.clone()
+    }
+
+    /// Whether the daemon got `Ready` to it or closed the connection.
+    pub fn settled(&self) -> bool {
+        let st = self.state.0.lock().unwrap();
+        st.ready || st.closed
     }
 
     /// Records `name` with `value` on `cpu`'s buffer if it is enabled.
@@ -395,6 +407,17 @@ impl Drop for FakeApp {
 
 /// The fake program's listener thread.
 fn listen(conn: &Conn, state: &(Mutex<FakeState>, Condvar), ncpu: u32, behaviour: Behaviour) {
+    answer_commands(conn, state, ncpu, behaviour);
+    state.0.lock().unwrap().closed = true;
+    state.1.notify_all();
+}
+
+fn answer_commands(
+    conn: &Conn,
+    state: &(Mutex<FakeState>, Condvar),
+    ncpu: u32,
+    mut behaviour: Behaviour,
+) {
     while let Ok((frame, _)) = conn.recv(None) {
         let mut st = state.0.lock().unwrap();
         st.log.push(kind(&frame.message).into());
@@ -462,9 +485,35 @@ fn listen(conn: &Conn, state: &(Mutex<FakeState>, Condvar), ncpu: u32, behaviour
             _ => Error::NoSuchSession as i32,
         };
         state.1.notify_all();
-        if conn.send(frame.seq, status, &Message::Ack, &fds).is_err() {
+        let sent = match &mut behaviour {
+            Behaviour::Chaotic(seed) => chaos(conn, seed, frame.seq, status, &fds),
+            _ => conn.send(frame.seq, status, &Message::Ack, &fds),
+        };
+        if sent.is_err() {
             return;
         }
+    }
+}
+
+/// One reply of a chaotic program: right or wrong, by the seed.
+fn chaos(conn: &Conn, seed: &mut u64, seq: u32, status: i32, fds: &[RawFd]) -> std::io::Result<()> {
+    match xorshift(seed) % 8 {
+        0 => conn.send(seq.wrapping_add(1), status, &Message::Ack, fds),
+        1 => conn.send(seq, xorshift(seed) as i32, &Message::Ack, fds),
+        2 => {
+            let junk = xorshift(seed).to_le_bytes();
+            // SAFETY: sends 8 bytes from a live array on our own socket.
+            unsafe { libc::send(conn.raw_fd(), junk.as_ptr().cast(), 8, libc::MSG_NOSIGNAL) };
+            Ok(())
+        }
+        3 => conn.send(seq, status, &Message::Ack, &fds[..fds.len().min(1)]),
+        4 => {
+            let name = format!("chaos:{}", xorshift(seed) % 1000);
+            conn.send(0, 0, &Message::AppEvent(schema(&name, 3)), &[])?;
+            conn.send(seq, status, &Message::Ack, fds)
+        }
+        5 => conn.send(seq, 0, &Message::Ctl(Ctl::List), &[]),
+        _ => conn.send(seq, status, &Message::Ack, fds),
     }
 }
 
