@@ -7,7 +7,8 @@
 //! register instead of tracing by themselves), then, once CMD exits, the session stopped
 //! (every committed event on disk) and destroyed and the daemon shut down. The exit code is
 //! CMD's (128 + signal number if a signal killed it; 127 if it could not be started).
-//! SIGINT and SIGTERM sent to `ust` are passed on to CMD, and the trace is still written.
+//! SIGINT and SIGTERM sent to `ust` are passed on to CMD, and the trace is still written: they
+//! do not end `ust` until the session is stopped (SIGQUIT, Ctrl-\, still does).
 
 use crate::ctl::client::{Client, Failure};
 use crate::ctl::options::{self, Buffers};
@@ -147,8 +148,11 @@ fn trace(daemon: &Daemon, args: &Args, output: &Path) -> Result<Outcome, Stop> {
     };
     client.request(ctl::enable_request(SESSION, globs, args.loglevel))?;
     client.request(Ctl::Start { session: session() })?;
-    let ran = run_program(&args.command, daemon.socket());
+    // Signals are held from before CMD starts until its trace is on disk.
+    let forwarding = Forwarding::install();
+    let ran = run_program(&args.command, daemon.socket(), &forwarding);
     client.request(Ctl::Stop { session: session() })?;
+    drop(forwarding);
     let info = ctl::status(&mut client, SESSION)?;
     client.request(Ctl::Destroy { session: session() })?;
     let (status, duration) = ran?;
@@ -160,7 +164,11 @@ fn trace(daemon: &Daemon, args: &Args, output: &Path) -> Result<Outcome, Stop> {
 }
 
 /// Runs CMD registered with the daemon at `socket`, passing on SIGINT and SIGTERM.
-fn run_program(command: &[OsString], socket: &Path) -> Result<(ExitStatus, Duration), Stop> {
+fn run_program(
+    command: &[OsString],
+    socket: &Path,
+    forwarding: &Forwarding,
+) -> Result<(ExitStatus, Duration), Stop> {
     let mut cmd = Command::new(&command[0]);
     cmd.args(&command[1..])
         .env("UST_DAEMON_SOCKET", socket)
@@ -168,7 +176,6 @@ fn run_program(command: &[OsString], socket: &Path) -> Result<(ExitStatus, Durat
     if std::env::var_os("UST_REGISTER_TIMEOUT").is_none() {
         cmd.env("UST_REGISTER_TIMEOUT", REGISTER_WAIT_MS);
     }
-    let forwarding = Forwarding::install();
     let started = Instant::now();
     let mut child = cmd.spawn().map_err(|e| {
         Stop::NotStarted(format!(
@@ -180,7 +187,7 @@ fn run_program(command: &[OsString], socket: &Path) -> Result<(ExitStatus, Durat
     forwarding.to(child.id() as i32);
     let status = child.wait();
     let duration = started.elapsed();
-    drop(forwarding);
+    forwarding.to(0);
     let status = status.map_err(|e| Failure(format!("cannot wait for the program: {e}")))?;
     Ok((status, duration))
 }
@@ -362,10 +369,12 @@ impl Forwarding {
         Forwarding { previous }
     }
 
-    /// From now on signals go to `pid`; one that came earlier is sent now.
+    /// From now on signals go to `pid` (0: nowhere, once the child is gone); one that came
+    /// earlier is sent now.
     fn to(&self, pid: i32) {
         CHILD.store(pid, SeqCst);
         match EARLY.swap(0, SeqCst) {
+            _ if pid == 0 => {}
             0 => {}
             // SAFETY: sending a signal to our own child.
             sig => unsafe {
