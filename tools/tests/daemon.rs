@@ -230,6 +230,7 @@ fn sigterm_writes_every_session_out() {
     assert!(!socket.exists(), "the socket is removed");
     assert_eq!(count(&events_by_name(&out), "fake:e"), 200);
     assert!(app.log().contains(&"Flush".to_string()));
+    std::fs::remove_dir_all(out.parent().unwrap()).unwrap();
 }
 
 /// Sends raw datagrams on a fresh connection, then (with `hang_up`) shuts
@@ -770,6 +771,7 @@ fn the_system_daemon_needs_the_tracing_group() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("group `tracing` does not exist"), "{err}");
     assert!(!dir.join("d.sock").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -797,6 +799,7 @@ fn a_socket_directory_others_control_is_refused() {
         assert_eq!(unsafe { libc::chown(path.as_ptr(), NOBODY, NOBODY) }, 0);
         refused("owned by another user");
     }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Open descriptors, threads and memory mappings of process `pid`.

@@ -120,11 +120,17 @@ impl DaemonProc {
     }
 }
 
+/// Kills a daemon still running; after a passing test, also removes its
+/// scratch directory (a failing one keeps it for inspection, and so does
+/// `terminate`, whose caller reads the trace afterwards).
 impl Drop for DaemonProc {
     fn drop(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
+            if !std::thread::panicking() {
+                let _ = std::fs::remove_dir_all(&self.dir);
+            }
         }
     }
 }
