@@ -373,7 +373,25 @@ fn aligned_bits(buf: &[u8], byte: usize, size: u32, big_endian: bool) -> u64 {
     }
 }
 
+/// `size` bits starting `shift` bits into byte `byte`, for bit-packed fields.
+#[inline]
 fn unaligned_bits(buf: &[u8], byte: usize, shift: u32, size: u32, big_endian: bool) -> u64 {
+    match buf.get(byte..byte + 8) {
+        Some(b) if shift + size <= 64 => {
+            let word: [u8; 8] = b.try_into().unwrap_or_default();
+            let mask = u64::MAX >> (64 - size);
+            if big_endian {
+                (u64::from_be_bytes(word) >> (64 - shift - size)) & mask
+            } else {
+                (u64::from_le_bytes(word) >> shift) & mask
+            }
+        }
+        _ => straddling_bits(buf, byte, shift, size, big_endian),
+    }
+}
+
+/// `unaligned_bits` byte by byte: near a packet's end, or for a field spanning 9 bytes.
+fn straddling_bits(buf: &[u8], byte: usize, shift: u32, size: u32, big_endian: bool) -> u64 {
     let nbytes = ((shift + size) as usize).div_ceil(8);
     let chunk = &buf[byte..byte + nbytes];
     let mask = if size == 64 {
@@ -412,6 +430,36 @@ mod tests {
             clock: false,
             meaning: Meaning::None,
             reg: None,
+        }
+    }
+
+    #[test]
+    fn word_loads_agree_with_byte_by_byte_reads() {
+        let buf: Vec<u8> = (0..24u32).map(|i| (i * 37 + 11) as u8).collect();
+        for byte in 0..8 {
+            for shift in 0..8 {
+                for size in 1..=64 - shift {
+                    for be in [false, true] {
+                        assert_eq!(
+                            unaligned_bits(&buf, byte, shift, size, be),
+                            straddling_bits(&buf, byte, shift, size, be),
+                            "byte {byte} shift {shift} size {size} be {be}"
+                        );
+                    }
+                }
+            }
+            for size in [8, 16, 24, 32, 40, 48, 56, 64] {
+                for be in [false, true] {
+                    assert_eq!(
+                        aligned_bits(&buf, byte, size, be),
+                        straddling_bits(&buf, byte, 0, size, be)
+                    );
+                    assert_eq!(
+                        aligned_bits(&buf[..byte + 8], byte, size, be),
+                        aligned_bits(&buf[..byte + (size / 8) as usize], byte, size, be)
+                    );
+                }
+            }
         }
     }
 
