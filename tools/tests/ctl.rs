@@ -136,7 +136,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn without_a_daemon_every_command_fails_with_one_line() {
-    let dir = scratch("ctl-nodaemon");
+    let dir = Scratch::new("ctl-nodaemon");
     let socket = dir.join("none.sock");
     let expected = format!(
         "ust: no daemon at {} (start one with `ust daemon`)",
@@ -161,7 +161,7 @@ fn without_a_daemon_every_command_fails_with_one_line() {
 
 #[test]
 fn a_session_from_create_to_destroy() {
-    let dir = scratch("ctl-lifecycle");
+    let dir = Scratch::new("ctl-lifecycle");
     let d = Daemon::start(&dir);
     let out = dir.join("trace");
     let o = out.to_str().unwrap();
@@ -220,7 +220,7 @@ fn a_session_from_create_to_destroy() {
 
 #[test]
 fn unknown_sessions_are_one_line_errors() {
-    let dir = scratch("ctl-unknown");
+    let dir = Scratch::new("ctl-unknown");
     let d = Daemon::start(&dir);
     for args in [
         vec!["enable", "nosuch", "*"],
@@ -240,7 +240,7 @@ fn unknown_sessions_are_one_line_errors() {
 
 #[test]
 fn the_default_output_is_a_dated_directory_under_the_current_one() {
-    let dir = scratch("ctl-default-output");
+    let dir = Scratch::new("ctl-default-output");
     let d = Daemon::start(&dir);
     let out = ust()
         .current_dir(&dir)
@@ -261,47 +261,99 @@ fn the_default_output_is_a_dated_directory_under_the_current_one() {
     assert!(status.contains(&format!("trace:      {}/dated-", dir.display())));
 }
 
-/// The directory holding this build's libust.so (beside the test binary, in deps/) and its
-/// libust.so.1 link.
+/// A scratch directory for one test, removed when the test passes (kept to look at when it
+/// fails).
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        Scratch(scratch(name))
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// Where programs built for these tests go (cargo's scratch space for integration tests);
+/// each file is written under a temporary name and renamed, so test binaries running at
+/// the same time never see half a file.
+fn build_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ust-cli-tests");
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    dir
+}
+
+/// The directory holding this build's libust.so (from beside the test binary, in deps/) and
+/// its libust.so.1 link.
 fn lib_dir() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let deps = std::env::current_exe()
-            .unwrap()
-            .parent()
-            .unwrap()
-            .to_path_buf();
-        let built = deps.join("libust.so");
-        assert!(built.exists(), "libust.so not built in {}", deps.display());
-        let dir = scratch("ctl-lib");
-        std::fs::copy(&built, dir.join("libust.so")).unwrap();
-        std::os::unix::fs::symlink("libust.so", dir.join("libust.so.1")).unwrap();
-        dir
+        let exe = std::env::current_exe().unwrap();
+        let built = exe.parent().unwrap().join("libust.so");
+        assert!(built.exists(), "libust.so not built: {}", built.display());
+        let dir = build_dir().join("lib");
+        let tmp = dir.join(format!(".libust.so.{}", std::process::id()));
+        std::fs::copy(&built, &tmp).unwrap();
+        std::fs::rename(&tmp, dir.join("libust.so")).unwrap();
+        match std::os::unix::fs::symlink("libust.so", dir.join("libust.so.1")) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => panic!("{e}"),
+            _ => dir,
+        }
     })
     .clone()
 }
 
-/// Builds tests/c/ctl_app against include/ and libust.
-fn ctl_app(dir: &Path) -> PathBuf {
+/// Compiles C sources (with `include` as an extra include directory) against include/ and
+/// libust into the build directory; returns the program's path.
+fn compile(sources: &[PathBuf], include: &Path, name: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c");
     let lib = lib_dir();
-    let exe = dir.join("ctl_app");
+    let exe = build_dir().join(name);
+    let tmp = build_dir().join(format!(".{name}.{}", std::process::id()));
     let out = Command::new("cc")
         .args(["-O2", "-g", "-Wall", "-Wextra", "-Werror", "-I"])
         .arg(root.join("include"))
         .arg("-I")
-        .arg(&src)
-        .arg(src.join("ctl_app.c"))
+        .arg(include)
+        .args(sources)
         .arg("-o")
-        .arg(&exe)
+        .arg(&tmp)
         .arg(format!("-L{}", lib.display()))
         .arg(format!("-Wl,-rpath,{}", lib.display()))
         .arg("-lust")
         .output()
         .unwrap();
     assert!(out.status.success(), "cc: {}", text(&out.stderr));
+    std::fs::rename(&tmp, &exe).unwrap();
     exe
+}
+
+/// tests/c/ctl_app, built once.
+fn ctl_app() -> PathBuf {
+    static EXE: OnceLock<PathBuf> = OnceLock::new();
+    EXE.get_or_init(|| {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c");
+        compile(&[src.join("ctl_app.c")], &src, "ctl_app")
+    })
+    .clone()
 }
 
 /// A `ctl_app lines` program registering with the daemon at `socket`.
@@ -366,9 +418,9 @@ fn wait_registered(d: &Daemon, pid: u32) {
 
 #[test]
 fn a_program_started_before_the_session_is_listed_and_traced() {
-    let dir = scratch("ctl-program");
+    let dir = Scratch::new("ctl-program");
     let d = Daemon::start(&dir);
-    let exe = ctl_app(&dir);
+    let exe = ctl_app();
     let mut app = LineApp::start(&exe, &d.socket);
     let pid = app.child.id();
     wait_registered(&d, pid);
@@ -422,7 +474,7 @@ fn another_user_is_refused_with_one_line() {
         eprintln!("skipped: needs root and setpriv to act as a second user");
         return;
     }
-    let dir = scratch("ctl-other-user");
+    let dir = Scratch::new("ctl-other-user");
     let d = Daemon::start(&dir);
     let exe = dir.join("ust");
     // A copy the other user can execute, written by `cp` so that no descriptor open for
@@ -461,8 +513,8 @@ fn another_user_is_refused_with_one_line() {
 
 #[test]
 fn programs_started_before_the_daemon_and_after_the_session_share_one_trace() {
-    let dir = scratch("ctl-two-programs");
-    let exe = ctl_app(&dir);
+    let dir = Scratch::new("ctl-two-programs");
+    let exe = ctl_app();
     let socket = dir.join("d.sock");
     let mut early = LineApp::start(&exe, &socket);
     early.say("untraced");

@@ -10,30 +10,73 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-/// The directory holding this build's libust.so (beside the test binary, in deps/) and its
-/// libust.so.1 link.
+/// A scratch directory for one test, removed when the test passes (kept to look at when it
+/// fails).
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        Scratch(scratch(name))
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// Where programs built for these tests go (cargo's scratch space for integration tests);
+/// each file is written under a temporary name and renamed, so test binaries running at
+/// the same time never see half a file.
+fn build_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ust-cli-tests");
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    dir
+}
+
+/// The directory holding this build's libust.so (from beside the test binary, in deps/) and
+/// its libust.so.1 link.
 fn lib_dir() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let deps = std::env::current_exe()
-            .unwrap()
-            .parent()
-            .unwrap()
-            .to_path_buf();
-        let built = deps.join("libust.so");
-        assert!(built.exists(), "libust.so not built in {}", deps.display());
-        let dir = scratch("trace-lib");
-        std::fs::copy(&built, dir.join("libust.so")).unwrap();
-        std::os::unix::fs::symlink("libust.so", dir.join("libust.so.1")).unwrap();
-        dir
+        let exe = std::env::current_exe().unwrap();
+        let built = exe.parent().unwrap().join("libust.so");
+        assert!(built.exists(), "libust.so not built: {}", built.display());
+        let dir = build_dir().join("lib");
+        let tmp = dir.join(format!(".libust.so.{}", std::process::id()));
+        std::fs::copy(&built, &tmp).unwrap();
+        std::fs::rename(&tmp, dir.join("libust.so")).unwrap();
+        match std::os::unix::fs::symlink("libust.so", dir.join("libust.so.1")) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => panic!("{e}"),
+            _ => dir,
+        }
     })
     .clone()
 }
 
-/// Compiles C sources (with `include` as an extra include directory) against libust.
-fn compile(sources: &[PathBuf], include: &Path, exe: &Path) {
+/// Compiles C sources (with `include` as an extra include directory) against include/ and
+/// libust into the build directory; returns the program's path.
+fn compile(sources: &[PathBuf], include: &Path, name: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let lib = lib_dir();
+    let exe = build_dir().join(name);
+    let tmp = build_dir().join(format!(".{name}.{}", std::process::id()));
     let out = Command::new("cc")
         .args(["-O2", "-g", "-Wall", "-Wextra", "-Werror", "-I"])
         .arg(root.join("include"))
@@ -41,13 +84,25 @@ fn compile(sources: &[PathBuf], include: &Path, exe: &Path) {
         .arg(include)
         .args(sources)
         .arg("-o")
-        .arg(exe)
+        .arg(&tmp)
         .arg(format!("-L{}", lib.display()))
         .arg(format!("-Wl,-rpath,{}", lib.display()))
         .arg("-lust")
         .output()
         .unwrap();
     assert!(out.status.success(), "cc: {}", text(&out.stderr));
+    std::fs::rename(&tmp, &exe).unwrap();
+    exe
+}
+
+/// tests/c/ctl_app, built once.
+fn ctl_app() -> PathBuf {
+    static EXE: OnceLock<PathBuf> = OnceLock::new();
+    EXE.get_or_init(|| {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c");
+        compile(&[src.join("ctl_app.c")], &src, "ctl_app")
+    })
+    .clone()
 }
 
 /// c-examples/hello, built once.
@@ -58,21 +113,11 @@ fn hello() -> PathBuf {
             .parent()
             .unwrap()
             .join("c-examples/hello");
-        let exe = scratch("trace-hello").join("hello");
-        compile(&[src.join("hello.c"), src.join("hello-tp.c")], &src, &exe);
-        exe
-    })
-    .clone()
-}
-
-/// tests/c/ctl_app, built once.
-fn ctl_app() -> PathBuf {
-    static EXE: OnceLock<PathBuf> = OnceLock::new();
-    EXE.get_or_init(|| {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c");
-        let exe = scratch("trace-ctl-app").join("ctl_app");
-        compile(&[src.join("ctl_app.c")], &src, &exe);
-        exe
+        compile(
+            &[src.join("hello.c"), src.join("hello-tp.c")],
+            &src,
+            "hello",
+        )
     })
     .clone()
 }
@@ -116,7 +161,8 @@ fn summary_has(stderr: &str, name: &str, n: usize) -> bool {
 
 #[test]
 fn hello_is_traced_summarized_and_readable() {
-    let dir = scratch("trace-hello-run").join("out");
+    let base = Scratch::new("trace-hello-run");
+    let dir = base.join("out");
     let exe = hello();
     let out = trace(&dir, &[], &[exe.to_str().unwrap(), "5"]);
     let err = text(&out.stderr);
@@ -143,7 +189,8 @@ fn hello_is_traced_summarized_and_readable() {
 
 #[test]
 fn programs_forked_and_executed_by_cmd_are_in_the_one_trace() {
-    let dir = scratch("trace-spawn").join("out");
+    let base = Scratch::new("trace-spawn");
+    let dir = base.join("out");
     let (app, hello) = (ctl_app(), hello());
     let out = trace(
         &dir,
@@ -183,7 +230,7 @@ fn programs_forked_and_executed_by_cmd_are_in_the_one_trace() {
 
 #[test]
 fn the_exit_status_of_cmd_is_passed_through() {
-    let base = scratch("trace-status");
+    let base = Scratch::new("trace-status");
     let app = ctl_app();
     let out = trace(
         &base.join("seven"),
@@ -199,7 +246,7 @@ fn the_exit_status_of_cmd_is_passed_through() {
 
 #[test]
 fn a_command_that_cannot_start_exits_127() {
-    let base = scratch("trace-missing");
+    let base = Scratch::new("trace-missing");
     let dir = base.join("out");
     let out = trace(&dir, &[], &["/nonexistent/program", "x"]);
     assert_eq!(out.status.code(), Some(127));
@@ -212,7 +259,7 @@ fn a_command_that_cannot_start_exits_127() {
 
 #[test]
 fn events_and_loglevel_select_what_is_recorded() {
-    let base = scratch("trace-select");
+    let base = Scratch::new("trace-select");
     let app = ctl_app();
     let run = |name: &str, options: &[&str]| {
         let dir = base.join(name);
@@ -261,7 +308,8 @@ fn discarded(stderr: &str) -> u64 {
 
 #[test]
 fn with_tiny_buffers_every_event_is_recorded_or_reported_discarded() {
-    let dir = scratch("trace-tiny").join("out");
+    let base = Scratch::new("trace-tiny");
+    let dir = base.join("out");
     let app = ctl_app();
     let options = ["--subbuf-size", "4k", "--num-subbuf", "2"];
     let out = trace(&dir, &options, &[app.to_str().unwrap(), "events", "200000"]);
@@ -287,7 +335,8 @@ fn with_tiny_buffers_every_event_is_recorded_or_reported_discarded() {
 
 #[test]
 fn sigint_goes_to_cmd_and_the_trace_is_still_written() {
-    let dir = scratch("trace-sigint").join("out");
+    let base = Scratch::new("trace-sigint");
+    let dir = base.join("out");
     let app = ctl_app();
     let mut child = ust()
         .arg("trace")
@@ -317,7 +366,7 @@ fn sigint_goes_to_cmd_and_the_trace_is_still_written() {
 
 #[test]
 fn cmd_registers_with_the_private_daemon_even_if_ust_trace_is_set() {
-    let base = scratch("trace-env");
+    let base = Scratch::new("trace-env");
     let dir = base.join("out");
     let elsewhere = base.join("daemonless");
     let out = ust()
@@ -337,7 +386,7 @@ fn cmd_registers_with_the_private_daemon_even_if_ust_trace_is_set() {
 
 #[test]
 fn the_default_output_is_a_dated_directory_named_after_the_program() {
-    let cwd = scratch("trace-default-dir");
+    let cwd = Scratch::new("trace-default-dir");
     let out = ust()
         .current_dir(&cwd)
         .args(["trace", hello().to_str().unwrap(), "1"])
@@ -356,7 +405,7 @@ fn the_default_output_is_a_dated_directory_named_after_the_program() {
 
 #[test]
 fn errors_and_usage() {
-    let base = scratch("trace-errors");
+    let base = Scratch::new("trace-errors");
     let full = base.join("full");
     std::fs::create_dir_all(&full).unwrap();
     std::fs::write(full.join("file"), "x").unwrap();
