@@ -887,3 +887,25 @@ fn chaotic_programs_cost_nothing_to_good_ones() {
     }
     d.assert_healthy();
 }
+
+#[test]
+fn one_user_cannot_take_every_connection() {
+    let mut d = DaemonProc::start("crowd");
+    let list = [
+        encoded(&Message::CtlHello),
+        encoded(&Message::Ctl(ust::ipc::proto::Ctl::List)),
+    ];
+    let idle: Vec<ust::ipc::wire::Conn> = (0..256)
+        .map(|_| ust::ipc::wire::Conn::connect(&d.socket).unwrap())
+        .collect();
+    assert_eq!(
+        raw_conversation(&d.socket, &list, false),
+        Vec::<i32>::new(),
+        "the 257th connection of a user is closed unanswered"
+    );
+    drop(idle);
+    wait_for("a connection to be served again", || {
+        raw_conversation(&d.socket, &list, true) == [0]
+    });
+    d.assert_healthy();
+}

@@ -4,6 +4,10 @@
 //!
 //! Replies: `Create` and `Status` answer `SessionInfo`, `List` answers
 //! `List`, the others `Ack`; a refusal is an `Ack` with an `Error` status.
+//! `Start`, `Enable` and `Disable` answer once the programs followed (or a
+//! bounded wait passed); `Stop` once every committed event is on disk.
+//! The event counts of `Status` and `List` are read from the trace on disk
+//! (again only when more was written since).
 
 use super::access::Identity;
 use super::registry::{Registry, SYNC_WAIT};

@@ -35,8 +35,10 @@ use ust::ipc::wire::{self, Conn, Listener};
 
 /// How long a new connection may take to say who it is.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
-/// Most connections served at once.
+/// Most connections served at once, and per user (so that one user of the
+/// system daemon cannot take every place).
 const MAX_CONNECTIONS: usize = 1024;
+const MAX_CONNECTIONS_PER_USER: usize = 256;
 
 /// Where and how to serve.
 pub struct Options {
@@ -48,7 +50,8 @@ pub struct Options {
 /// State shared by the acceptor and connection threads.
 struct Shared {
     reg: Arc<Registry>,
-    conns: Mutex<HashMap<u64, Arc<Conn>>>,
+    /// Live connections, with their peer's uid.
+    conns: Mutex<HashMap<u64, (Arc<Conn>, u32)>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     stopping: AtomicBool,
 }
@@ -126,7 +129,7 @@ impl Daemon {
             let _op = lock(&s.op);
             reg.destroy_session(&s);
         }
-        for conn in lock(&self.shared.conns).values() {
+        for (conn, _) in lock(&self.shared.conns).values() {
             app::shutdown(conn);
         }
         loop {
@@ -228,13 +231,17 @@ fn accept_loop(shared: &Arc<Shared>, listener: &Listener, wake: &UnixStream) {
 }
 
 fn spawn_connection(shared: &Arc<Shared>, conn: Conn) {
+    let Ok(cred) = conn.peer_cred() else {
+        return;
+    };
     let mut conns = lock(&shared.conns);
-    if conns.len() >= MAX_CONNECTIONS {
+    let theirs = conns.values().filter(|(_, uid)| *uid == cred.uid).count();
+    if conns.len() >= MAX_CONNECTIONS || theirs >= MAX_CONNECTIONS_PER_USER {
         return;
     }
     let key = shared.reg.new_key();
     let conn = Arc::new(conn);
-    conns.insert(key, conn.clone());
+    conns.insert(key, (conn.clone(), cred.uid));
     drop(conns);
     let me = shared.clone();
     let spawned = std::thread::Builder::new()
