@@ -3,7 +3,7 @@
 
 use super::client::Failure;
 use std::path::{Path, PathBuf};
-use ust::config::{parse_size, DEFAULT_NUM_SUBBUF, DEFAULT_SUBBUF_SIZE};
+use ust::config::{parse_size, DEFAULT_NUM_SUBBUF};
 use ust::ipc::proto::MAX_STRING;
 
 /// Which daemon to talk to.
@@ -15,6 +15,9 @@ pub struct Target {
     pub socket: Option<PathBuf>,
 }
 
+/// The default sub-buffer size, as shown in `--help` (`ust::config::DEFAULT_SUBBUF_SIZE`).
+const DEFAULT_SUBBUF: &str = "512k";
+
 /// Ring-buffer settings of a session.
 #[derive(clap::Args, Debug)]
 pub struct Buffers {
@@ -25,7 +28,7 @@ pub struct Buffers {
     /// Size of each sub-buffer (packet), per CPU: a power of two from 4k to 256M, with an
     /// optional k/M/G suffix.
     #[arg(long, value_name = "SIZE", value_parser = subbuf_size,
-          default_value_t = DEFAULT_SUBBUF_SIZE)]
+          default_value = DEFAULT_SUBBUF)]
     pub subbuf_size: u64,
     /// Sub-buffers per CPU: a power of two from 2 to 1024.
     #[arg(long, value_name = "N", value_parser = num_subbuf,
@@ -120,9 +123,11 @@ fn timestamp() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ust::config::DEFAULT_SUBBUF_SIZE;
 
     #[test]
     fn sizes_and_counts() {
+        assert_eq!(subbuf_size(DEFAULT_SUBBUF), Ok(DEFAULT_SUBBUF_SIZE));
         assert_eq!(subbuf_size("64k"), Ok(65536));
         assert_eq!(subbuf_size("1M"), Ok(1 << 20));
         assert!(subbuf_size("1000").is_err());
