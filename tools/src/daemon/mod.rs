@@ -37,8 +37,8 @@ use ust::ipc::wire::{self, Conn, Listener};
 const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most connections served at once, and per user (so that one user of the
 /// system daemon cannot take every place).
-const MAX_CONNECTIONS: usize = 1024;
-const MAX_CONNECTIONS_PER_USER: usize = 256;
+const MAX_CONNECTIONS: usize = 4096;
+const MAX_CONNECTIONS_PER_USER: usize = 1024;
 
 /// Where and how to serve.
 pub struct Options {
@@ -82,6 +82,7 @@ impl Daemon {
                 "another daemon listens there",
             ));
         }
+        raise_descriptor_limit();
         let listener = bind(&opts.socket, &policy)?;
         let reg = Arc::new(Registry::new(policy, ClockBase::select()));
         let shared = Arc::new(Shared {
@@ -176,6 +177,22 @@ fn bind(socket: &Path, policy: &Policy) -> io::Result<Listener> {
         None => std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o600))?,
     }
     Ok(listener)
+}
+
+/// Every attached program costs a descriptor per CPU buffer: allow as many
+/// descriptors as the hard limit does.
+fn raise_descriptor_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit read and write one valid rlimit.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
 }
 
 /// Refuses a socket directory someone else could tamper with (replace the
