@@ -218,6 +218,21 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
+    /// Decodes an event header through its quick form; false (position unchanged) when the
+    /// id selects an option other than the compact one, for the general path to decode.
+    #[inline]
+    pub fn quick_header(&mut self, q: &QuickHeader) -> Result<bool> {
+        let start = self.pos;
+        self.align(q.align)?;
+        if self.int(&q.id)? > q.compact_max {
+            self.pos = start;
+            return Ok(false);
+        }
+        self.align(q.option_align)?;
+        self.int(&q.timestamp)?;
+        Ok(true)
+    }
+
     /// Moves past a value of type `ty`; reads only what has side effects (clock, registers,
     /// special meanings) or decides the layout.
     pub fn skip(&mut self, ty: &Type) -> Result<()> {

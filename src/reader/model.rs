@@ -154,6 +154,7 @@ fn attach_events(meta: &mut Metadata, events: Vec<(Option<u64>, EventClass)>) ->
             events: Vec::new(),
             by_id: HashMap::new(),
             dense: Vec::new(),
+            quick_header: None,
         });
     }
     let single = meta.streams.len() == 1;
@@ -365,6 +366,7 @@ impl Builder {
             events: Vec::new(),
             by_id: HashMap::new(),
             dense: Vec::new(),
+            quick_header: None,
         };
         for stmt in body {
             match stmt {
@@ -384,6 +386,7 @@ impl Builder {
         }
         if let Some(h) = sc.event_header.as_mut() {
             h.visible = false;
+            sc.quick_header = QuickHeader::of(h);
         }
         Ok(sc)
     }
@@ -951,6 +954,38 @@ event { name = "p:e"; id = 3; stream_id = 0;
 
     fn meta() -> Metadata {
         build(&parse(META).expect("parses")).expect("builds")
+    }
+
+    #[test]
+    fn lttng_shaped_headers_get_a_quick_form() {
+        assert_eq!(
+            meta().streams[0].quick_header,
+            None,
+            "compact option without a clock"
+        );
+        let ts = "integer { size = 27; align = 1; signed = false; map = clock.monotonic.value; }";
+        let lttng = META.replace(
+            "struct { uint32_t x; } compact;",
+            &format!("struct {{ {ts} timestamp; }} compact;"),
+        );
+        let m = build(&parse(&lttng).expect("parses")).expect("builds");
+        let q = m.streams[0].quick_header.as_ref().expect("quick form");
+        assert_eq!((q.compact_max, q.id.size, q.timestamp.size), (30, 5, 27));
+        let overlapped = lttng.replace("extended = 31", "extended = 20 ... 31");
+        let m = build(&parse(&overlapped).expect("parses")).expect("builds");
+        assert_eq!(
+            m.streams[0].quick_header.as_ref().map(|q| q.compact_max),
+            Some(30)
+        );
+        let shadowed = lttng.replace(
+            "{ compact = 0 ... 30, extended = 31 }",
+            "{ extended = 20 ... 31, compact = 0 ... 30 }",
+        );
+        let m = build(&parse(&shadowed).expect("parses")).expect("builds");
+        assert_eq!(
+            m.streams[0].quick_header, None,
+            "ids 20..30 select `extended`"
+        );
     }
 
     #[test]

@@ -392,10 +392,7 @@ pub fn identify(path: &Path, meta: &Metadata) -> Result<Option<StreamIdentity>, 
 
 /// Decodes a packet header and context; returns the bit where events start, where the
 /// context started, and the stream class index.
-fn frame_packet(
-    d: &mut Decoder<'_>,
-    meta: &Metadata,
-) -> decode::Result<(u64, Option<u64>, usize)> {
+fn frame_packet(d: &mut Decoder<'_>, meta: &Metadata) -> decode::Result<(u64, Option<u64>, usize)> {
     if let Some(h) = &meta.packet_header {
         d.value(&h.ty, &mut Skip)?;
     }
@@ -405,7 +402,10 @@ fn frame_packet(
         .stream_class
         .unwrap_or(meta.streams.first().map_or(0, |s| s.id));
     let Some(index) = meta.streams.iter().position(|s| s.id == id) else {
-        return Err(DecodeError::boxed(0, format!("packet header names unknown stream class {id}")));
+        return Err(DecodeError::boxed(
+            0,
+            format!("packet header names unknown stream class {id}"),
+        ));
     };
     let mut context_bit = None;
     if let Some(c) = &meta.streams[index].packet_context {
@@ -420,13 +420,22 @@ fn frame_packet(
 fn frame_event(d: &mut Decoder<'_>, sc: &StreamClass) -> decode::Result<EventPos> {
     let start = d.pos;
     d.state.specials.event_id = None;
-    skip(d, sc.event_header.as_ref())?;
+    let quick = match &sc.quick_header {
+        Some(q) => d.quick_header(q)?,
+        None => false,
+    };
+    if !quick {
+        skip(d, sc.event_header.as_ref())?;
+    }
     let id = d.state.specials.event_id.unwrap_or(0);
     let class = match sc.class_index(id) {
         Some(c) => c,
         None if sc.events.len() == 1 && d.state.specials.event_id.is_none() => 0,
         None => {
-            return Err(DecodeError::boxed(start, format!("event id {id} is not declared in the metadata")))
+            return Err(DecodeError::boxed(
+                start,
+                format!("event id {id} is not declared in the metadata"),
+            ))
         }
     };
     let stream_context = start_of(d, sc.event_context.as_ref())?;

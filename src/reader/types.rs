@@ -235,6 +235,68 @@ pub struct StreamClass {
     pub by_id: HashMap<u64, usize>,
     /// The same for small ids, without hashing: `dense[id]`.
     pub dense: Vec<Option<u32>>,
+    /// The event header's common case, when it has LTTng's shape.
+    pub quick_header: Option<QuickHeader>,
+}
+
+/// The compact case of an LTTng-shaped event header, decoded without walking its type:
+/// `struct { enum : integer {…} id; variant <id> { struct { timestamp } compact; …; } v; }`
+/// where id values `0..=compact_max` select an option holding only a clock-mapped integer.
+/// Other id values (the extended header) take the general path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuickHeader {
+    pub align: u32,
+    pub id: Int,
+    pub compact_max: u64,
+    /// Alignment of the compact option's struct.
+    pub option_align: u32,
+    pub timestamp: Int,
+}
+
+impl QuickHeader {
+    /// The quick form of `header`, if it has the shape above.
+    pub fn of(header: &Field) -> Option<QuickHeader> {
+        let Type::Struct(s) = &header.ty else {
+            return None;
+        };
+        let [tag, variant] = s.fields.as_slice() else {
+            return None;
+        };
+        let (Type::Enum(id), Type::Variant(v)) = (&tag.ty, &variant.ty) else {
+            return None;
+        };
+        if id.int.clock || id.int.signed || id.int.reg != Some(v.tag) {
+            return None;
+        }
+        let first = v
+            .select
+            .iter()
+            .position(|&(lo, hi, _)| lo <= 0 && 0 <= hi)?;
+        let (_, hi, option) = v.select[first];
+        let shadowed = v.select[..first]
+            .iter()
+            .any(|&(lo, h, _)| lo <= hi && h >= 0);
+        let Type::Struct(compact) = &v.options.get(option)?.ty else {
+            return None;
+        };
+        let [ts] = compact.fields.as_slice() else {
+            return None;
+        };
+        let Type::Int(timestamp) = &ts.ty else {
+            return None;
+        };
+        let plain_clock = timestamp.clock && timestamp.reg.is_none();
+        if shadowed || !plain_clock || timestamp.meaning != Meaning::None || timestamp.signed {
+            return None;
+        }
+        Some(QuickHeader {
+            align: s.align,
+            id: id.int.clone(),
+            compact_max: u64::try_from(hi.min(i128::from(u64::MAX))).ok()?,
+            option_align: compact.align,
+            timestamp: timestamp.clone(),
+        })
+    }
 }
 
 impl StreamClass {
