@@ -36,9 +36,9 @@ impl Json {
         out.push(b'{');
         if ev.has_clock() {
             out.extend_from_slice(b"\"ns\":");
-            push_i64(out, ev.ns);
+            push_i64(out, ev.ns());
             out.extend_from_slice(b",\"time\":\"");
-            self.clock.push(out, ev.ns, true);
+            self.clock.push(out, ev.ns(), true);
             out.extend_from_slice(b"\",");
         }
         out.extend_from_slice(b"\"trace\":");

@@ -28,7 +28,7 @@ struct Entry {
     /// babeltrace2's stream id: the stream instance id, else a per-trace counter.
     stream_id: u64,
     live: bool,
-    /// Time of the current event, in nanoseconds from the clock origin.
+    /// Time of the current event, in nanoseconds from the clock origin (merging by time).
     ns: i64,
     /// Tie-breaker of the current packet, and the packet serial it was computed for.
     tie: Tie,
@@ -61,8 +61,8 @@ pub struct Merger {
 pub struct Event<'a> {
     pub trace: &'a Trace,
     pub cursor: &'a StreamCursor,
-    /// Nanoseconds from the clock's origin (0 without a clock).
-    pub ns: i64,
+    /// Nanoseconds from the clock's origin, when the merger computed them (merging by time).
+    ns: Option<i64>,
     /// Index of the stream among all the merger's streams.
     pub stream: usize,
 }
@@ -74,6 +74,12 @@ impl<'a> Event<'a> {
 
     pub fn class(&self) -> &'a EventClass {
         self.cursor.event_class(&self.trace.meta)
+    }
+
+    /// Nanoseconds from the clock's origin (0 without a clock).
+    pub fn ns(&self) -> i64 {
+        self.ns
+            .unwrap_or_else(|| ns_of(&self.trace.meta, self.cursor))
     }
 
     pub fn has_clock(&self) -> bool {
@@ -205,12 +211,12 @@ impl Merger {
                     }
                     e.tie = tie(meta, e);
                 }
-                e.ns = meta
-                    .clock
-                    .as_ref()
-                    .map_or(0, |c| c.ns_from_origin(e.cursor.event.clock));
                 e.live = true;
-                self.ordered.then(|| (e.ns, e.tie, i))
+                if !self.ordered {
+                    return None;
+                }
+                e.ns = ns_of(meta, &e.cursor);
+                Some((e.ns, e.tie, i))
             }
             Ok(Step::End) => {
                 e.live = false;
@@ -255,7 +261,7 @@ impl Merger {
         Some(Event {
             trace: &self.traces[e.trace],
             cursor: &e.cursor,
-            ns: e.ns,
+            ns: self.ordered.then_some(e.ns),
             stream: i,
         })
     }
@@ -267,7 +273,8 @@ impl Merger {
             .iter()
             .enumerate()
             .filter(|(i, e)| e.live && Some(*i) != self.current);
-        live.map(|(_, e)| e.ns).min()
+        live.map(|(_, e)| ns_of(&self.traces[e.trace].meta, &e.cursor))
+            .min()
     }
 
     /// Losses reported since the last call, oldest first.
@@ -353,6 +360,13 @@ impl Merger {
             }
         }
     }
+}
+
+/// Nanoseconds from the clock origin of the event `cursor` is at (0 without a clock).
+fn ns_of(meta: &Metadata, cursor: &StreamCursor) -> i64 {
+    meta.clock
+        .as_ref()
+        .map_or(0, |c| c.ns_from_origin(cursor.event.clock))
 }
 
 /// The tie-breaker of the packet `e` is in.

@@ -44,7 +44,7 @@ impl Pretty {
     /// Appends the line of `ev` (with its newline) to `out`.
     pub fn event(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) -> Result<(), ReadError> {
         if ev.has_clock() {
-            self.timestamp(ev.ns, out);
+            self.timestamp(ev.ns(), out);
         }
         self.prefix(ev, out);
         let mut first = true;

@@ -1,12 +1,13 @@
 //! Per-event-name and per-stream statistics of a trace: counts, time span, rate, and losses.
 //!
-//! Counting is indexed by (stream, event class) so adding an event costs no hashing; names
-//! are only joined when the report is rendered.
+//! Counting is indexed by (stream, event class) so adding an event costs no hashing, and
+//! keeps raw clock values; names are joined and times converted when the report is rendered.
 
 use super::fmt;
 use super::merge::{Event, LossReport};
 use super::stream::Loss;
 use super::time::Calendar;
+use super::types::Clock;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -18,15 +19,6 @@ struct Counter {
 }
 
 impl Counter {
-    fn add(&mut self, ns: i64) {
-        if self.count == 0 {
-            self.first = ns;
-        }
-        self.first = self.first.min(ns);
-        self.last = self.last.max(ns);
-        self.count += 1;
-    }
-
     fn merge(&mut self, o: &Counter) {
         if o.count == 0 {
             return;
@@ -48,11 +40,43 @@ struct StreamLosses {
     packets: u64,
 }
 
+/// Events of one class in one stream, with times as raw clock values: converting them to
+/// nanoseconds waits for the report (the conversion keeps their order).
+#[derive(Debug, Clone, Default)]
+struct Seen {
+    count: u64,
+    first: u64,
+    last: u64,
+    name: String,
+}
+
+/// What was seen in one stream, and its trace's clock.
+#[derive(Debug, Clone, Default)]
+struct StreamSeen {
+    clock: Option<Clock>,
+    classes: Vec<Seen>,
+}
+
+impl StreamSeen {
+    /// Counters of the classes seen, with times in nanoseconds from the clock origin.
+    fn counters(&self) -> impl Iterator<Item = (&str, Counter)> + '_ {
+        let ns = |raw: u64| self.clock.as_ref().map_or(0, |c| c.ns_from_origin(raw));
+        self.classes.iter().filter(|s| s.count > 0).map(move |s| {
+            let counter = Counter {
+                count: s.count,
+                first: ns(s.first),
+                last: ns(s.last),
+            };
+            (s.name.as_str(), counter)
+        })
+    }
+}
+
 /// Statistics gathered event by event.
 #[derive(Default)]
 pub struct Summary {
-    /// [stream][event class] → counter, with the class name kept beside it.
-    counters: Vec<Vec<(Counter, String)>>,
+    /// [stream] → per event class counts.
+    streams: Vec<StreamSeen>,
     losses: Vec<StreamLosses>,
 }
 
@@ -62,19 +86,25 @@ impl Summary {
     }
 
     pub fn add_event(&mut self, ev: &Event<'_>) {
-        if self.counters.len() <= ev.stream {
-            self.counters.resize_with(ev.stream + 1, Vec::new);
+        if self.streams.len() <= ev.stream {
+            self.streams.resize_with(ev.stream + 1, StreamSeen::default);
         }
-        let per_class = &mut self.counters[ev.stream];
+        let stream = &mut self.streams[ev.stream];
         let class = ev.cursor.event.class;
-        if per_class.len() <= class {
-            per_class.resize_with(class + 1, Default::default);
+        if stream.classes.len() <= class {
+            stream.clock.clone_from(&ev.meta().clock);
+            stream.classes.resize_with(class + 1, Seen::default);
         }
-        let slot = &mut per_class[class];
-        if slot.0.count == 0 {
-            slot.1.clone_from(&ev.class().name);
+        let seen = &mut stream.classes[class];
+        let raw = ev.cursor.event.clock;
+        if seen.count == 0 {
+            seen.name.clone_from(&ev.class().name);
+            seen.first = raw;
+            seen.last = raw;
         }
-        slot.0.add(ev.ns);
+        seen.count += 1;
+        seen.first = seen.first.min(raw);
+        seen.last = seen.last.max(raw);
     }
 
     pub fn add_loss(&mut self, report: &LossReport<'_>) {
@@ -109,10 +139,8 @@ impl Summary {
     pub fn render(&self, calendar: Calendar) -> String {
         let mut clock = fmt::Clock::new(calendar);
         let mut by_name: BTreeMap<&str, Counter> = BTreeMap::new();
-        for (c, name) in self.counters.iter().flatten() {
-            if c.count > 0 {
-                by_name.entry(name.as_str()).or_default().merge(c);
-            }
+        for (name, c) in self.streams.iter().flat_map(StreamSeen::counters) {
+            by_name.entry(name).or_default().merge(&c);
         }
         let mut total = Counter::default();
         by_name.values().for_each(|c| total.merge(c));

@@ -117,8 +117,11 @@ impl Filter {
     }
 
     fn accepts(&mut self, ev: &Event<'_>) -> bool {
-        if ev.ns < self.begin || ev.ns > self.end {
-            return false;
+        if self.begin != i64::MIN || self.end != i64::MAX {
+            let ns = ev.ns();
+            if ns < self.begin || ns > self.end {
+                return false;
+            }
         }
         if !self.pids.is_empty() && !ev.vpid().is_some_and(|p| self.pids.contains(&p)) {
             return false;
@@ -151,7 +154,7 @@ fn print_events(mut merger: Merger, filter: &mut Filter, args: &Args) -> io::Res
     let mut ok = true;
     loop {
         while let Some(ev) = merger.next_event() {
-            if ev.ns > filter.end && !args.follow {
+            if ev.ns() > filter.end && !args.follow {
                 break;
             }
             if filter.accepts(&ev) {
