@@ -155,6 +155,7 @@ impl<'a> Decoder<'a> {
         Ok(v)
     }
 
+    #[inline]
     fn update_clock(&mut self, value: u64, size: u32) {
         if size >= 64 {
             self.state.clock = value;
@@ -224,12 +225,24 @@ impl<'a> Decoder<'a> {
     pub fn quick_header(&mut self, q: &QuickHeader) -> Result<bool> {
         let start = self.pos;
         self.align(q.align)?;
-        if self.int(&q.id)? > q.compact_max {
+        self.align(q.id.align)?;
+        let id = self.bits(q.id.size, q.id.big_endian)?;
+        if id > q.compact_max {
             self.pos = start;
             return Ok(false);
         }
-        self.align(q.option_align)?;
-        self.int(&q.timestamp)?;
+        if let Some(slot) =
+            q.id.reg
+                .and_then(|r| self.state.regs.get_mut(usize::from(r)))
+        {
+            *slot = i128::from(id);
+        }
+        if q.id.meaning != Meaning::None {
+            self.special(q.id.meaning, id);
+        }
+        self.align(q.option_align.max(q.timestamp.align))?;
+        let ts = self.bits(q.timestamp.size, q.timestamp.big_endian)?;
+        self.update_clock(ts, q.timestamp.size);
         Ok(true)
     }
 

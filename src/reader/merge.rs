@@ -199,8 +199,9 @@ impl Merger {
         let e = &mut self.entries[i];
         let meta = &self.traces[e.trace].meta;
         let step = e.cursor.advance(meta);
-        for loss in e.cursor.losses.drain(..) {
-            self.losses.push((i, loss));
+        if !e.cursor.losses.is_empty() {
+            self.losses
+                .extend(e.cursor.losses.drain(..).map(|loss| (i, loss)));
         }
         match step {
             Ok(Step::Event) => {
@@ -275,6 +276,12 @@ impl Merger {
             .filter(|(i, e)| e.live && Some(*i) != self.current);
         live.map(|(_, e)| ns_of(&self.traces[e.trace].meta, &e.cursor))
             .min()
+    }
+
+    /// True when losses or errors wait to be taken.
+    #[inline]
+    pub fn has_reports(&self) -> bool {
+        !self.losses.is_empty() || !self.errors.is_empty()
     }
 
     /// Losses reported since the last call, oldest first.

@@ -171,7 +171,9 @@ fn print_events(mut merger: Merger, filter: &mut Filter, args: &Args) -> io::Res
                     buf.clear();
                 }
             }
-            ok &= report(&mut merger, &mut pretty, &mut out, &mut buf)?;
+            if merger.has_reports() {
+                ok &= report(&mut merger, &mut pretty, &mut out, &mut buf)?;
+            }
         }
         out.write_all(&buf)?;
         buf.clear();
@@ -228,6 +230,9 @@ fn summarize(mut merger: Merger, filter: &mut Filter) -> io::Result<bool> {
     while let Some(ev) = merger.next_event() {
         if filter.accepts(&ev) {
             summary.add_event(&ev);
+        }
+        if !merger.has_reports() {
+            continue;
         }
         for l in merger.take_losses() {
             summary.add_loss(&l);
