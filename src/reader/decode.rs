@@ -187,6 +187,17 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    /// Reads a 32- or 64-bit float.
+    pub fn float(&mut self, f: &Float) -> Result<f64> {
+        self.align(f.align)?;
+        let raw = self.bits(f.size, f.big_endian)?;
+        Ok(if f.size == 32 {
+            f64::from(f32::from_bits(raw as u32))
+        } else {
+            f64::from_bits(raw)
+        })
+    }
+
     /// Decodes one value of type `ty`, handing it to `sink`.
     pub fn value<S: Sink>(&mut self, ty: &Type, sink: &mut S) -> Result<()> {
         match ty {
@@ -199,13 +210,7 @@ impl<'a> Decoder<'a> {
                 sink.enumeration(e, v);
             }
             Type::Float(f) => {
-                self.align(f.align)?;
-                let raw = self.bits(f.size, f.big_endian)?;
-                let v = if f.size == 32 {
-                    f64::from(f32::from_bits(raw as u32))
-                } else {
-                    f64::from_bits(raw)
-                };
+                let v = self.float(f)?;
                 sink.float(v);
             }
             Type::String => {
@@ -289,7 +294,8 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
-    fn string(&mut self) -> Result<&'a [u8]> {
+    /// Reads a NUL-terminated string (without its NUL).
+    pub fn string(&mut self) -> Result<&'a [u8]> {
         self.align(8)?;
         let start = (self.pos / 8) as usize;
         let limit = ((self.end / 8) as usize).min(self.buf.len());

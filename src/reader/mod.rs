@@ -21,6 +21,7 @@
 
 pub mod decode;
 pub mod error;
+pub mod flat;
 pub mod fmt;
 pub mod json;
 pub mod merge;

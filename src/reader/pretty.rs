@@ -6,11 +6,26 @@
 
 use super::decode::{Sink, State};
 use super::error::ReadError;
+use super::flat::Flat;
 use super::fmt::{self, push_bytes, push_escaped, push_g, push_int, push_padded, push_u64};
 use super::merge::Event;
 use super::stream::{Loss, Part};
 use super::time::Calendar;
 use super::types::{Enum, Int, Metadata};
+
+/// The parts of an event after the packet context, in the order they are printed.
+const EVENT_PARTS: [Part; 3] = [Part::StreamContext, Part::Context, Part::Payload];
+
+/// How a part of an event class is printed: found out on first use.
+#[derive(Default)]
+enum Shape {
+    #[default]
+    Unknown,
+    /// In one pass (`flat`).
+    Flat(Flat),
+    /// Through the decoder and the `Text` sink.
+    General,
+}
 
 /// Writes events as text lines.
 pub struct Pretty {
@@ -20,6 +35,8 @@ pub struct Pretty {
     /// [stream] → (packet serial, its formatted packet-context group); serials start at 1,
     /// so the default (0) means nothing formatted yet.
     packets: Vec<(u64, Vec<u8>)>,
+    /// [stream][event class][stream context, context, payload] → how to print that part.
+    shapes: Vec<Vec<[Shape; 3]>>,
     /// [stream][event class] → `host:procname:(vpid) name: `, built on first use.
     prefixes: Vec<Vec<Vec<u8>>>,
     labels: Vec<usize>,
@@ -36,6 +53,7 @@ impl Pretty {
             scratch: State::default(),
             packets: Vec::new(),
             prefixes: Vec::new(),
+            shapes: Vec::new(),
             labels: Vec::new(),
             counts: Vec::new(),
         }
@@ -49,20 +67,34 @@ impl Pretty {
         self.prefix(ev, out);
         let mut first = true;
         self.packet_context(ev, out, &mut first)?;
-        for part in [Part::StreamContext, Part::Context, Part::Payload] {
-            let mark = out.len();
+        for (k, part) in EVENT_PARTS.into_iter().enumerate() {
+            let Some((field, pos)) = ev.cursor.part(ev.meta(), part) else {
+                continue;
+            };
             if !first {
                 out.extend_from_slice(b", ");
             }
-            let mut sink = Text {
-                out,
-                labels: &mut self.labels,
-                counts: &mut self.counts,
-            };
-            if ev.decode(part, &mut self.scratch, &mut sink)? {
-                first = false;
-            } else {
-                out.truncate(mark);
+            first = false;
+            let shapes = slot(slot(&mut self.shapes, ev.stream), ev.cursor.event.class);
+            let shape = &mut shapes[k];
+            if let Shape::Unknown = shape {
+                *shape = Flat::of(field).map_or(Shape::General, Shape::Flat);
+            }
+            match shape {
+                Shape::Flat(flat) => {
+                    // Flat parts read no registers: the scratch state needs no copy of them.
+                    let mut d = ev.cursor.decoder(pos, &mut self.scratch);
+                    flat.print(&mut d, out)
+                        .map_err(|e| ev.cursor.decode_error(e))?;
+                }
+                _ => {
+                    let mut sink = Text {
+                        out: &mut *out,
+                        labels: &mut self.labels,
+                        counts: &mut self.counts,
+                    };
+                    ev.decode(part, &mut self.scratch, &mut sink)?;
+                }
             }
         }
         out.push(b'\n');

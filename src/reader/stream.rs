@@ -195,7 +195,8 @@ impl StreamCursor {
         ReadError::at(self.path(), byte, msg)
     }
 
-    fn decode_error(&self, e: Box<DecodeError>) -> ReadError {
+    /// A decoding error in the current packet, as a read error naming the file and offset.
+    pub fn decode_error(&self, e: Box<DecodeError>) -> ReadError {
         self.error(self.packet.offset as u64 + e.bit / 8, e.msg)
     }
 
@@ -332,29 +333,46 @@ impl StreamCursor {
         scratch: &mut State,
         sink: &mut S,
     ) -> Result<bool, ReadError> {
+        let Some((field, pos)) = self.part(meta, part) else {
+            return Ok(false);
+        };
+        scratch.regs.clone_from(&self.state.regs);
+        let mut d = self.decoder(pos, scratch);
+        d.value(&field.ty, sink).map_err(|e| self.decode_error(e))?;
+        Ok(true)
+    }
+
+    /// The type of a part of the current event (or of its packet's context) and the bit it
+    /// starts at; None when there is no such part or babeltrace2 would not show it.
+    #[inline]
+    pub fn part<'m>(&self, meta: &'m Metadata, part: Part) -> Option<(&'m Field, u64)> {
         let sc = &meta.streams[self.packet.stream_class];
-        let ec = &sc.events[self.event.class];
         let (field, pos) = match part {
             Part::PacketContext => (
                 sc.packet_context.as_ref(),
                 self.packet.context_bit.unwrap_or(0),
             ),
             Part::StreamContext => (sc.event_context.as_ref(), self.event.stream_context),
-            Part::Context => (ec.context.as_ref(), self.event.context),
-            Part::Payload => (ec.payload.as_ref(), self.event.payload),
+            Part::Context => (
+                sc.events[self.event.class].context.as_ref(),
+                self.event.context,
+            ),
+            Part::Payload => (
+                sc.events[self.event.class].payload.as_ref(),
+                self.event.payload,
+            ),
         };
-        let Some(field) = field.filter(|f| f.visible) else {
-            return Ok(false);
-        };
-        scratch.regs.clone_from(&self.state.regs);
-        let mut d = Decoder {
+        Some((field.filter(|f| f.visible)?, pos))
+    }
+
+    /// A decoder over the current packet's content, at bit `pos`, with `state`.
+    pub fn decoder<'a>(&'a self, pos: u64, state: &'a mut State) -> Decoder<'a> {
+        Decoder {
             buf: self.packet_bytes(),
             pos,
             end: self.packet.content_bits,
-            state: scratch,
-        };
-        d.value(&field.ty, sink).map_err(|e| self.decode_error(e))?;
-        Ok(true)
+            state,
+        }
     }
 
     /// The class of the current event.

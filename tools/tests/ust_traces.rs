@@ -185,16 +185,17 @@ fn hello_and_fields_print_exactly_like_babeltrace2() {
 #[test]
 fn threads_merge_like_babeltrace2_and_summary_counts_every_event() {
     let (threads, per_thread) = (8u64, 20_000u64);
+    // Buffers large enough that nothing is discarded (16 MiB per CPU for 2.6 MB of events).
     let trace = record(
         "ust-threads",
         "threads",
         &[&threads.to_string(), &per_thread.to_string()],
-        &[],
+        &[("UST_SUBBUF_SIZE", "1M"), ("UST_NUM_SUBBUF", "16")],
     );
-    let Some((out, _, _)) = compare(&[&trace]) else {
+    let Some((out, stderr, _)) = compare(&[&trace]) else {
         return;
     };
-    assert_eq!(out.lines().count() as u64, threads * per_thread);
+    assert_eq!(out.lines().count() as u64, threads * per_thread, "{stderr}");
     let summary = text(&view(&["--summary", trace.to_str().unwrap()]).stdout);
     assert_eq!(
         summary_count(&summary, "threads:tick"),
