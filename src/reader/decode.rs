@@ -294,6 +294,18 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
+    /// Reads `len` bytes of an (aligned) text array or sequence: the text is what comes
+    /// before the first NUL, if any.
+    pub fn text(&mut self, len: u64) -> Result<&'a [u8]> {
+        let bits = len.saturating_mul(8);
+        self.need(bits)?;
+        let start = (self.pos / 8) as usize;
+        let buf: &'a [u8] = self.buf;
+        let all = &buf[start..start + len as usize];
+        self.pos += bits;
+        Ok(all.iter().position(|&c| c == 0).map_or(all, |n| &all[..n]))
+    }
+
     /// Reads a NUL-terminated string (without its NUL).
     pub fn string(&mut self) -> Result<&'a [u8]> {
         self.align(8)?;
@@ -336,12 +348,7 @@ impl<'a> Decoder<'a> {
         };
         self.align(a.elem.align())?;
         if a.text {
-            let bytes = len.saturating_mul(8);
-            self.need(bytes)?;
-            let start = (self.pos / 8) as usize;
-            let all = &self.buf[start..start + len as usize];
-            let text = all.iter().position(|&c| c == 0).map_or(all, |n| &all[..n]);
-            self.pos += bytes;
+            let text = self.text(len)?;
             sink.string(text);
             return Ok(());
         }

@@ -1,17 +1,22 @@
 //! Flat structs printed in one pass: babeltrace2's text for a struct whose members are all
-//! shown plain integers, floats and strings (what most payloads and contexts are), decoded
-//! and formatted from a list built once per event class, without walking the type through
-//! a `Sink`. Anything else (enums, arrays, sequences, variants, nested structs, hidden or
-//! special members) is left to the general path.
+//! shown plain integers, floats, strings and fixed-size text arrays (what most payloads and
+//! contexts are), decoded and formatted from a list built once per event class, without
+//! walking the type through a `Sink`. Anything else (enums, other arrays, sequences,
+//! variants, nested structs, hidden or special members) is left to the general path.
 
 use super::decode::{self, Decoder};
 use super::fmt::{push_escaped, push_g, push_int};
-use super::types::{Field, Float, Int, Type};
+use super::types::{Array, Field, Float, Int, Len, Type};
 
 enum Member {
     Int(Int),
     Float(Float),
     String,
+    /// A text array of this many bytes, aligned to `align` bits.
+    Text {
+        len: u64,
+        align: u32,
+    },
 }
 
 /// A struct's members with their labels (`" name = "` for the first, `", name = "` after).
@@ -33,6 +38,14 @@ impl Flat {
                 Type::Int(int) if int.is_plain() => Member::Int(int.clone()),
                 Type::Float(float) => Member::Float(float.clone()),
                 Type::String => Member::String,
+                Type::Array(Array {
+                    len: Len::Fixed(len),
+                    text: true,
+                    elem,
+                }) => Member::Text {
+                    len: *len,
+                    align: elem.align(),
+                },
                 _ => return None,
             };
             let mut label = if members.is_empty() {
@@ -63,6 +76,10 @@ impl Flat {
                 }
                 Member::Float(float) => push_g(out, d.float(float)?),
                 Member::String => push_escaped(out, d.string()?),
+                Member::Text { len, align } => {
+                    d.align(*align)?;
+                    push_escaped(out, d.text(*len)?);
+                }
             }
         }
         out.extend_from_slice(b" }");
