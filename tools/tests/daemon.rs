@@ -923,3 +923,52 @@ fn one_user_cannot_take_every_connection() {
     });
     d.assert_healthy();
 }
+
+#[test]
+fn a_program_started_before_the_daemon_is_traced_once_it_comes() {
+    use std::io::{BufRead, Write};
+    let dir = scratch("before");
+    let socket = DaemonProc::socket_in(&dir);
+    let exe = c_program(&dir, "ctl_app", &["tools/tests/c/ctl_app.c"]);
+    let mut program = Command::new(&exe)
+        .arg("lines")
+        .env("UST_DAEMON_SOCKET", &socket)
+        .env_remove("UST_TRACE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = program.stdin.take().unwrap();
+    let mut output = std::io::BufReader::new(program.stdout.take().unwrap());
+    let mut say = move |word: &str| {
+        writeln!(input, "{word}").unwrap();
+        let mut answer = String::new();
+        output.read_line(&mut answer).unwrap();
+        assert_eq!(answer, "ok\n");
+    };
+    say("untraced");
+    let d = DaemonProc::start_in(dir);
+    let out = d.dir.join("t");
+    let mut ctl = d.ctl();
+    ctl.create("s", &out).unwrap();
+    ctl.enable("s", &["ctl_app:*"], None).unwrap();
+    ctl.start("s").unwrap();
+    let pid = program.id();
+    wait_for("the program to register", || {
+        ctl.list()
+            .1
+            .iter()
+            .any(|a| a.pid == pid && a.events.len() == 2)
+    });
+    // Answered once every program followed: the events are enabled now.
+    ctl.enable("s", &["ctl_app:*"], None).unwrap();
+    for word in ["one", "two", "three"] {
+        say(word);
+    }
+    ctl.stop("s").unwrap();
+    let counts = events_by_name(&out);
+    assert_eq!(count(&counts, "ctl_app:info"), 3, "{counts:?}");
+    assert_eq!(count(&counts, "ctl_app:debug"), 3, "{counts:?}");
+    drop(say);
+    assert!(program.wait().unwrap().success());
+}

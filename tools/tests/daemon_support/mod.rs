@@ -49,7 +49,16 @@ pub struct DaemonProc {
 
 impl DaemonProc {
     pub fn start(name: &str) -> DaemonProc {
-        let dir = scratch(name);
+        DaemonProc::start_in(scratch(name))
+    }
+
+    /// Where a daemon started by `start_in(dir)` listens.
+    pub fn socket_in(dir: &Path) -> PathBuf {
+        dir.join("run").join("daemon.sock")
+    }
+
+    /// A daemon in an existing scratch directory.
+    pub fn start_in(dir: PathBuf) -> DaemonProc {
         DaemonProc::spawn(dir, Command::new(env!("CARGO_BIN_EXE_ust")))
     }
 
@@ -67,7 +76,7 @@ impl DaemonProc {
     }
 
     fn spawn(dir: PathBuf, mut cmd: Command) -> DaemonProc {
-        let socket = dir.join("run").join("daemon.sock");
+        let socket = DaemonProc::socket_in(&dir);
         let child = cmd
             .args(["daemon", "--socket"])
             .arg(&socket)
