@@ -972,3 +972,52 @@ fn a_program_started_before_the_daemon_is_traced_once_it_comes() {
     drop(say);
     assert!(program.wait().unwrap().success());
 }
+
+#[test]
+fn a_program_outlives_a_killed_daemon_and_registers_with_the_next() {
+    use std::io::{BufRead, Write};
+    let d = DaemonProc::start("rebirth");
+    let exe = c_program(&d.dir, "ctl_app", &["tools/tests/c/ctl_app.c"]);
+    let mut program = Command::new(&exe)
+        .arg("lines")
+        .env("UST_DAEMON_SOCKET", &d.socket)
+        .env("UST_REGISTER_TIMEOUT", REGISTER_WAIT_MS)
+        .env_remove("UST_TRACE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = program.stdin.take().unwrap();
+    let mut output = std::io::BufReader::new(program.stdout.take().unwrap());
+    let mut say = move |word: &str| {
+        writeln!(input, "{word}").unwrap();
+        let mut answer = String::new();
+        output.read_line(&mut answer).unwrap();
+        assert_eq!(answer, "ok\n");
+    };
+    say("first");
+    let dir = d.kill();
+    say("orphan");
+    let d = DaemonProc::start_in(dir);
+    let out = d.dir.join("t");
+    let mut ctl = d.ctl();
+    ctl.create("s", &out).unwrap();
+    ctl.enable("s", &["ctl_app:info"], None).unwrap();
+    ctl.start("s").unwrap();
+    let pid = program.id();
+    wait_for("the program to register again", || {
+        ctl.list()
+            .1
+            .iter()
+            .any(|a| a.pid == pid && a.events.len() == 2)
+    });
+    ctl.enable("s", &["ctl_app:info"], None).unwrap();
+    say("reborn");
+    ctl.stop("s").unwrap();
+    assert_eq!(count(&events_by_name(&out), "ctl_app:info"), 1);
+    if let Some(text) = babeltrace(&out) {
+        assert!(text.contains("\"reborn\""), "{text}");
+    }
+    drop(say);
+    assert!(program.wait().unwrap().success());
+}

@@ -120,6 +120,14 @@ impl DaemonProc {
         self.child.as_ref().unwrap().id()
     }
 
+    /// SIGKILL; returns the scratch directory (kept).
+    pub fn kill(mut self) -> PathBuf {
+        let mut child = self.child.take().unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        self.dir.clone()
+    }
+
     /// SIGTERM, then the exit status.
     pub fn terminate(mut self) -> ExitStatus {
         let mut child = self.child.take().unwrap();
