@@ -52,7 +52,11 @@ pub struct Merger {
     follow: bool,
     /// Entry whose event was handed out last, to advance before the next one.
     current: Option<usize>,
+    /// Losses ready to be taken, in time order.
     losses: Vec<(usize, Loss)>,
+    /// Losses found ahead of the merge (merging by time): released once the events reach
+    /// their beginning time, where babeltrace2's muxer reports them.
+    waiting: Vec<(i64, Tie, usize, Loss)>,
     errors: Vec<ReadError>,
     metadata_len: Vec<u64>,
 }
@@ -162,6 +166,7 @@ impl Merger {
             follow,
             current: None,
             losses: Vec::new(),
+            waiting: Vec::new(),
             errors: Vec::new(),
             metadata_len,
         };
@@ -199,9 +204,17 @@ impl Merger {
         let e = &mut self.entries[i];
         let meta = &self.traces[e.trace].meta;
         let step = e.cursor.advance(meta);
-        if !e.cursor.losses.is_empty() {
-            self.losses
-                .extend(e.cursor.losses.drain(..).map(|loss| (i, loss)));
+        for loss in std::mem::take(&mut e.cursor.losses) {
+            let from = match &loss {
+                Loss::Events { from, .. } | Loss::Packets { from, .. } => *from,
+            };
+            match (self.ordered, from, meta.clock.as_ref()) {
+                (true, Some(from), Some(c)) => {
+                    self.waiting
+                        .push((c.ns_from_origin(from), tie(meta, e), i, loss));
+                }
+                _ => self.losses.push((i, loss)),
+            }
         }
         match step {
             Ok(Step::Event) => {
@@ -252,11 +265,15 @@ impl Merger {
     /// The next event, or None when every stream has ended (for now, with `follow`).
     pub fn next_event(&mut self) -> Option<Event<'_>> {
         let stepped = self.current.take().and_then(|i| self.step(i));
-        let i = if self.ordered {
-            self.earliest_stream(stepped)?
+        let next = if self.ordered {
+            self.earliest_stream(stepped)
         } else {
-            self.entries.iter().position(|e| e.live)?
+            self.entries.iter().position(|e| e.live)
         };
+        if !self.waiting.is_empty() {
+            self.release_losses(next.map(|i| self.entries[i].ns));
+        }
+        let i = next?;
         self.current = Some(i);
         let e = &self.entries[i];
         Some(Event {
@@ -265,6 +282,20 @@ impl Merger {
             ns: self.ordered.then_some(e.ns),
             stream: i,
         })
+    }
+
+    /// Makes the waiting losses that begin at or before `upto` (all of them without it)
+    /// ready, in time order.
+    fn release_losses(&mut self, upto: Option<i64>) {
+        self.waiting
+            .sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+        let due = self
+            .waiting
+            .iter()
+            .take_while(|w| upto.is_none_or(|t| w.0 <= t))
+            .count();
+        self.losses
+            .extend(self.waiting.drain(..due).map(|(_, _, i, loss)| (i, loss)));
     }
 
     /// Time of the earliest event the streams stand at: right after `new`, the first event.

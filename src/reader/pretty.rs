@@ -167,9 +167,10 @@ impl Pretty {
         meta: &Metadata,
     ) -> String {
         let (what, count, from, to) = match loss {
-            Loss::Events { count, from, to } => ("events", *count, *from, *to),
-            Loss::Packets { count, from, to } => ("packets", *count, *from, *to),
+            Loss::Events { count, from, to } => ("event", *count, *from, *to),
+            Loss::Packets { count, from, to } => ("packet", *count, *from, *to),
         };
+        let plural = if count == 1 { "" } else { "s" };
         let mut range = Vec::new();
         match (meta.clock.as_ref(), from, to) {
             (Some(c), Some(f), Some(t)) => {
@@ -181,11 +182,23 @@ impl Pretty {
             }
             _ => range.extend_from_slice(b"(unknown time range)"),
         }
+        let uuid = meta
+            .uuid
+            .map(|u| format!(" (UUID: {})", uuid_text(&u)))
+            .unwrap_or_default();
         format!(
-            "WARNING: Tracer discarded {count} {what} {} in trace \"{trace}\" within stream \"{stream}\" (stream class ID: {class}, stream ID: {id}).",
+            "WARNING: Tracer discarded {count} {what}{plural} {} in trace \"{trace}\"{uuid} within stream \"{stream}\" (stream class ID: {class}, stream ID: {id}).",
             String::from_utf8_lossy(&range)
         )
     }
+}
+
+/// A UUID as `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
+fn uuid_text(u: &[u8; 16]) -> String {
+    let hex: Vec<String> = u.iter().map(|b| format!("{b:02x}")).collect();
+    [&hex[..4], &hex[4..6], &hex[6..8], &hex[8..10], &hex[10..]]
+        .map(|group| group.concat())
+        .join("-")
 }
 
 /// `v[i]`, growing `v` with defaults as needed.

@@ -15,22 +15,30 @@ use std::path::{Path, PathBuf};
 /// One trace, ready to be read.
 pub struct Trace {
     pub dir: PathBuf,
+    /// Where `dir` is below the input directory it was found in (empty when it is the input).
+    pub below: PathBuf,
     pub meta: Metadata,
     /// Each stream's files, in time order.
     pub streams: Vec<Vec<PathBuf>>,
 }
 
 impl Trace {
-    /// babeltrace2's trace name: the `hostname` of the environment, if any.
+    /// babeltrace2's trace name: the `hostname` of the environment, followed by where the
+    /// trace is below the input directory (`vm/ust/uid/1000/64-bit`).
     pub fn name(&self) -> String {
-        self.meta
-            .env_str("hostname")
-            .map_or_else(|| self.dir.display().to_string(), str::to_string)
+        let Some(host) = self.meta.env_str("hostname") else {
+            return self.dir.display().to_string();
+        };
+        if self.below.as_os_str().is_empty() {
+            return host.to_string();
+        }
+        format!("{host}/{}", self.below.display())
     }
 }
 
-/// The trace directories at or below each input path, in a stable order.
-pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ReadError> {
+/// The trace directories at or below each input path, in a stable order, each with the
+/// input it was found in.
+pub fn discover(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>, ReadError> {
     let mut found = Vec::new();
     for input in inputs {
         let before = found.len();
@@ -41,7 +49,9 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ReadError> {
                 "not a directory (give a trace directory)",
             ));
         }
-        walk(input, &mut found, 0)?;
+        let mut dirs = Vec::new();
+        walk(input, &mut dirs, 0)?;
+        found.extend(dirs.into_iter().map(|d| (input.clone(), d)));
         if found.len() == before {
             return Err(ReadError::new(
                 input,
@@ -91,7 +101,7 @@ pub fn stream_files(dir: &Path) -> Result<Vec<PathBuf>, ReadError> {
 /// Opens every trace at or below `inputs`, merging directories that share a trace UUID.
 pub fn open_all(inputs: &[PathBuf]) -> Result<Vec<Trace>, ReadError> {
     let mut traces: Vec<(Trace, Vec<StreamKey>)> = Vec::new();
-    for dir in discover(inputs)? {
+    for (input, dir) in discover(inputs)? {
         let meta = metadata::load(&dir.join("metadata"))?;
         let mut keyed = Vec::new();
         for file in stream_files(&dir)? {
@@ -116,6 +126,7 @@ pub fn open_all(inputs: &[PathBuf]) -> Result<Vec<Trace>, ReadError> {
             Some((_, files)) => files.extend(keyed),
             None => traces.push((
                 Trace {
+                    below: dir.strip_prefix(&input).unwrap_or(&dir).to_path_buf(),
                     dir,
                     meta,
                     streams: Vec::new(),

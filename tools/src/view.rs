@@ -5,7 +5,7 @@ use crate::localtime;
 use crate::timespec::TimeSpec;
 use clap::ValueEnum;
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 use ust::reader::{open_all, Event, Json, Merger, Pretty, ReadError, Summary};
@@ -204,7 +204,7 @@ fn report(
     buf.clear();
     out.flush()?;
     for l in &losses {
-        let stream = l.path.display().to_string();
+        let stream = absolute(&l.path).display().to_string();
         eprintln!(
             "{}",
             pretty.loss(
@@ -253,4 +253,21 @@ fn summarize(mut merger: Merger, filter: &mut Filter) -> io::Result<bool> {
     out.write_all(summary.render(localtime::local).as_bytes())?;
     out.flush()?;
     Ok(ok)
+}
+
+/// `path` made absolute and cleaned of `.` and `..` without resolving symbolic links, as
+/// babeltrace2 names stream files in its warnings.
+fn absolute(path: &Path) -> PathBuf {
+    let full = std::env::current_dir().unwrap_or_default().join(path);
+    let mut out = PathBuf::new();
+    for c in full.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }

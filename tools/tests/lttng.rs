@@ -235,6 +235,12 @@ fn discarded_events_match_babeltrace2_and_are_flagged() {
         "{}",
         text(&out.stderr)
     );
+    let bt = babeltrace(&[&dir]).expect("babeltrace2 is installed with LTTng");
+    assert_eq!(
+        text(&out.stderr),
+        text(&bt.stderr),
+        "the same warnings, word for word"
+    );
     let summary = text(&view(&["--summary", d]).stdout);
     assert!(
         summary.starts_with("WARNING: the tracer discarded"),

@@ -140,12 +140,15 @@ fn summary_count(summary: &str, name: &str) -> Option<u64> {
         .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
 }
 
-/// Sum of the counts in babeltrace2-style "discarded N events" warnings.
+/// Sum of the counts in babeltrace2-style "discarded N event(s)" warnings.
 fn warned_discards(stderr: &str) -> u64 {
     stderr
         .lines()
-        .filter_map(|l| l.split("discarded ").nth(1)?.split(" events").next())
-        .filter_map(|n| n.parse::<u64>().ok())
+        .filter_map(|l| {
+            let (count, what) = l.split("discarded ").nth(1)?.split_once(' ')?;
+            what.starts_with("event")
+                .then(|| count.parse::<u64>().ok())?
+        })
         .sum()
 }
 
@@ -225,15 +228,7 @@ fn discarded_events_match_babeltrace2_and_summary_counts_are_true() {
     let recorded = out.lines().count() as u64;
     let discarded = warned_discards(&stderr);
     assert!(discarded > 0, "tiny buffers lose events: {stderr}");
-    assert_eq!(
-        discarded,
-        warned_discards(&bt_stderr),
-        "{stderr}\n{bt_stderr}"
-    );
-    assert_eq!(
-        stderr.lines().filter(|l| l.starts_with("WARNING")).count(),
-        bt_stderr.lines().filter(|l| l.contains("WARNING")).count()
-    );
+    assert_eq!(stderr, bt_stderr, "the same warnings, word for word");
     assert_eq!(recorded + discarded, threads * per_thread);
 
     let summary = text(&view(&["--summary", trace.to_str().unwrap()]).stdout);
