@@ -86,3 +86,112 @@ impl Flat {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reader::decode::State;
+    use crate::reader::types::{Base, Meaning, Struct};
+
+    fn int(size: u32, signed: bool, base: Base) -> Int {
+        Int {
+            size,
+            align: 8,
+            signed,
+            big_endian: false,
+            base,
+            text: false,
+            clock: false,
+            meaning: Meaning::None,
+            reg: None,
+        }
+    }
+
+    fn field(name: &str, ty: Type) -> Field {
+        Field {
+            name: name.to_string(),
+            raw: format!("_{name}"),
+            ty,
+            visible: true,
+        }
+    }
+
+    fn payload(fields: Vec<Field>) -> Field {
+        field(
+            "fields",
+            Type::Struct(Struct {
+                align: 8,
+                fields,
+                fixed_bits: None,
+            }),
+        )
+    }
+
+    #[test]
+    fn prints_members_like_the_text_sink() {
+        let text = Array {
+            elem: Box::new(Type::Int(int(8, false, Base::Dec))),
+            len: Len::Fixed(4),
+            text: true,
+        };
+        let flat = Flat::of(&payload(vec![
+            field("x", Type::Int(int(32, true, Base::Dec))),
+            field("h", Type::Int(int(16, true, Base::Hex))),
+            field(
+                "d",
+                Type::Float(Float {
+                    size: 64,
+                    align: 8,
+                    big_endian: false,
+                }),
+            ),
+            field("msg", Type::String),
+            field("tag", Type::Array(text)),
+        ]))
+        .expect("flat");
+        let mut buf = Vec::new();
+        buf.extend_from_slice(&(-7i32).to_le_bytes());
+        buf.extend_from_slice(&(-128i16).to_le_bytes());
+        buf.extend_from_slice(&3.25f64.to_le_bytes());
+        buf.extend_from_slice(b"a\"b\0ab\0z");
+        let mut state = State::default();
+        let mut d = Decoder {
+            buf: &buf,
+            pos: 0,
+            end: buf.len() as u64 * 8,
+            state: &mut state,
+        };
+        let mut out = Vec::new();
+        flat.print(&mut d, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{ x = -7, h = 0xFF80, d = 3.25, msg = "a\"b", tag = "ab" }"#
+        );
+        assert_eq!(d.pos, buf.len() as u64 * 8);
+    }
+
+    #[test]
+    fn other_shapes_take_the_general_path() {
+        let mut hidden = field("x", Type::Int(int(8, false, Base::Dec)));
+        hidden.visible = false;
+        assert!(Flat::of(&payload(vec![hidden])).is_none());
+        let mut len = int(8, false, Base::Dec);
+        len.reg = Some(0);
+        assert!(Flat::of(&payload(vec![field("n", Type::Int(len))])).is_none());
+        assert!(
+            Flat::of(&field("s", Type::String)).is_none(),
+            "not a struct"
+        );
+        let empty = Flat::of(&payload(Vec::new())).expect("empty struct");
+        let mut state = State::default();
+        let mut d = Decoder {
+            buf: &[],
+            pos: 0,
+            end: 0,
+            state: &mut state,
+        };
+        let mut out = Vec::new();
+        empty.print(&mut d, &mut out).unwrap();
+        assert_eq!(out, b"{ }");
+    }
+}

@@ -287,8 +287,7 @@ impl Merger {
     /// Makes the waiting losses that begin at or before `upto` (all of them without it)
     /// ready, in time order.
     fn release_losses(&mut self, upto: Option<i64>) {
-        self.waiting
-            .sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+        self.waiting.sort_by_key(|w| (w.0, w.1, w.2));
         let due = self
             .waiting
             .iter()

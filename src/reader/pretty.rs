@@ -85,7 +85,7 @@ impl Pretty {
                     // Flat parts read no registers: the scratch state needs no copy of them.
                     let mut d = ev.cursor.decoder(pos, &mut self.scratch);
                     flat.print(&mut d, out)
-                        .map_err(|e| ev.cursor.decode_error(e))?;
+                        .map_err(|e| ev.cursor.decode_error(&e))?;
                 }
                 _ => {
                     let mut sink = Text {

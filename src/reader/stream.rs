@@ -196,8 +196,8 @@ impl StreamCursor {
     }
 
     /// A decoding error in the current packet, as a read error naming the file and offset.
-    pub fn decode_error(&self, e: Box<DecodeError>) -> ReadError {
-        self.error(self.packet.offset as u64 + e.bit / 8, e.msg)
+    pub fn decode_error(&self, e: &DecodeError) -> ReadError {
+        self.error(self.packet.offset as u64 + e.bit / 8, e.msg.as_str())
     }
 
     /// Reads the packet header and context at `packet.offset`. False when `follow` should
@@ -220,7 +220,7 @@ impl StreamCursor {
                 self.state.clock = start_clock;
                 return Ok(false);
             }
-            Err(e) => return Err(self.decode_error(e)),
+            Err(e) => return Err(self.decode_error(&e)),
         };
         let s = self.state.specials;
         if let Some(m) = s.magic.filter(|&m| m != CTF_MAGIC) {
@@ -315,7 +315,7 @@ impl StreamCursor {
         };
         let ev = frame_event(&mut d, sc);
         let pos = d.pos;
-        let ev = ev.map_err(|e| self.decode_error(e))?;
+        let ev = ev.map_err(|e| self.decode_error(&e))?;
         if pos == start {
             return Err(self.error(self.packet.offset as u64 + start / 8, "zero-length event"));
         }
@@ -338,7 +338,7 @@ impl StreamCursor {
         };
         scratch.regs.clone_from(&self.state.regs);
         let mut d = self.decoder(pos, scratch);
-        d.value(&field.ty, sink).map_err(|e| self.decode_error(e))?;
+        d.value(&field.ty, sink).map_err(|e| self.decode_error(&e))?;
         Ok(true)
     }
 
