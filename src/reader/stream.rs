@@ -338,7 +338,8 @@ impl StreamCursor {
         };
         scratch.regs.clone_from(&self.state.regs);
         let mut d = self.decoder(pos, scratch);
-        d.value(&field.ty, sink).map_err(|e| self.decode_error(&e))?;
+        d.value(&field.ty, sink)
+            .map_err(|e| self.decode_error(&e))?;
         Ok(true)
     }
 
