@@ -7,8 +7,8 @@
 //! `ipc::paths`), announces the process (`AppHello`) and its events
 //! (`AppEvent`, again whenever a provider is loaded later), then serves
 //! `Channel` (create per-CPU buffers, send their memfds), `Enable`,
-//! `Disable`, `Flush`, `Release` and `Ready`. Without a daemon it sleeps
-//! until a socket appears (inotify); when the daemon goes away, every event stops recording at
+//! `Disable`, `Flush`, `Release` and `Ready`. Without a daemon it looks
+//! again every `RECHECK`; when the daemon goes away, every event stops recording at
 //! once and the listener goes back to waiting, so a dead daemon costs the
 //! program nothing. The registering constructor waits for `Ready` at most
 //! `UST_REGISTER_TIMEOUT` ms (default `DEFAULT_WAIT_MS`), and not at all
@@ -32,28 +32,27 @@ use crate::schema::EventSchema;
 use crate::sysinfo;
 use crate::threads;
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicI32, Ordering::Relaxed};
-use std::sync::{Condvar, Mutex, Once};
+use std::sync::atomic::{
+    AtomicBool, AtomicI32,
+    Ordering::{Acquire, Relaxed, Release},
+};
+use std::sync::{Mutex, Once};
 use std::time::Duration;
 
 /// Pause before reconnecting after a daemon went away.
 const RETRY: Duration = Duration::from_millis(200);
-/// Longest wait for a daemon socket without any filesystem event.
-const RECHECK: Duration = Duration::from_secs(5);
+/// How often the listener looks for a daemon when none answers. (A timer,
+/// not inotify: tearing an inotify watch down delays process exit by
+/// several milliseconds.)
+const RECHECK: Duration = Duration::from_secs(1);
 /// Default bound on the start-up wait for the daemon's `Ready`.
 const DEFAULT_WAIT_MS: u64 = 50;
+/// How often the waiting thread checks for `Ready`.
+const SETTLE_POLL: Duration = Duration::from_micros(200);
 
-/// What the registering thread waits for.
-struct Startup {
-    /// The first registration attempt is over (Ready, no daemon, or error).
-    settled: Mutex<bool>,
-    cond: Condvar,
-}
-
-static STARTUP: Startup = Startup {
-    settled: Mutex::new(false),
-    cond: Condvar::new(),
-};
+/// Whether the current registration attempt is over (Ready received, no
+/// daemon, or an error). An atomic, not a lock, so the fork handler can use it.
+static SETTLED: AtomicBool = AtomicBool::new(false);
 /// Events registered after the handshake, waiting to be announced.
 static PENDING: Mutex<Vec<EventSchema>> = Mutex::new(Vec::new());
 /// Wakes the listener when `PENDING` grows (an eventfd; -1 until started).
@@ -80,8 +79,10 @@ pub fn provider_registered(schemas: Vec<EventSchema>) {
     }
 }
 
-/// In a child after fork() (called from an atfork handler, so it takes no
-/// lock): drop the parent's connection and register anew as this process.
+/// In a child after fork() (from an atfork handler): drop the parent's
+/// connection, register anew as this process and, as at start-up, wait a
+/// bounded time for the daemon's setup so the child's first events are
+/// recorded. Locks another thread may have held at fork() are only tried.
 pub fn after_fork_in_child() {
     if WAKE.load(Relaxed) < 0 {
         return;
@@ -93,12 +94,15 @@ pub fn after_fork_in_child() {
         unsafe { libc::close(conn) };
     }
     new_wake_fd();
-    let _ = threads::spawn("ust-listener", listen);
+    SETTLED.store(false, Relaxed);
+    if threads::spawn("ust-listener", listen).is_ok() {
+        wait_until_settled();
+    }
 }
 
 fn start_listener() {
     new_wake_fd();
-    *lock(&STARTUP.settled) = false;
+    SETTLED.store(false, Relaxed);
     if threads::spawn("ust-listener", listen).is_err() {
         settle();
     }
@@ -129,26 +133,33 @@ fn drain_wake() {
 }
 
 fn settle() {
-    *lock(&STARTUP.settled) = true;
-    STARTUP.cond.notify_all();
+    SETTLED.store(true, Release);
 }
 
-fn wait_until_settled() {
+fn register_timeout() -> Duration {
     let ms = std::env::var("UST_REGISTER_TIMEOUT")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(DEFAULT_WAIT_MS);
-    let guard = lock(&STARTUP.settled);
-    let _ = STARTUP
-        .cond
-        .wait_timeout_while(guard, Duration::from_millis(ms), |settled| !*settled);
+    Duration::from_millis(ms)
+}
+
+/// Waits, polling every `SETTLE_POLL`, until the attempt is over or the
+/// registration timeout passes.
+fn wait_until_settled() {
+    let deadline = std::time::Instant::now() + register_timeout();
+    while !SETTLED.load(Acquire) && std::time::Instant::now() < deadline {
+        std::thread::sleep(SETTLE_POLL);
+    }
 }
 
 /// The listener thread: find a daemon, serve it, start over when it goes.
 fn listen() {
     loop {
-        let sockets = paths::candidate_sockets();
-        match sockets.iter().find_map(|p| Conn::connect(p).ok()) {
+        match paths::candidate_sockets()
+            .iter()
+            .find_map(|p| Conn::connect(p).ok())
+        {
             Some(conn) => {
                 CONN_FD.store(conn.raw_fd(), Relaxed);
                 let mut link = Link {
@@ -158,45 +169,15 @@ fn listen() {
                 link.serve();
                 CONN_FD.store(-1, Relaxed);
                 registry::clear_handles();
+                settle();
                 std::thread::sleep(RETRY);
             }
             None => {
                 settle();
-                wait_for_socket(&sockets);
+                std::thread::sleep(RECHECK);
             }
         }
     }
-}
-
-/// Sleeps until something appears where a daemon socket may be created
-/// (inotify on the socket directories and their parents), or `RECHECK`.
-fn wait_for_socket(sockets: &[std::path::PathBuf]) {
-    // SAFETY: inotify_init1 only returns a descriptor, checked below.
-    let ino = unsafe { libc::inotify_init1(libc::IN_CLOEXEC | libc::IN_NONBLOCK) };
-    if ino < 0 {
-        return std::thread::sleep(RETRY);
-    }
-    for dir in sockets
-        .iter()
-        .filter_map(|s| s.parent())
-        .flat_map(|d| [Some(d), d.parent()])
-        .flatten()
-    {
-        if let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()) {
-            // SAFETY: a valid NUL-terminated path on our inotify descriptor.
-            unsafe {
-                libc::inotify_add_watch(
-                    ino,
-                    c.as_ptr(),
-                    libc::IN_CREATE | libc::IN_MOVED_TO | libc::IN_ATTRIB,
-                )
-            };
-        }
-    }
-    let _ = crate::ipc::wire::wait_readable(ino, Some(RECHECK));
-    std::thread::sleep(Duration::from_millis(10));
-    // SAFETY: closes the descriptor opened above.
-    unsafe { libc::close(ino) };
 }
 
 /// One connection to a daemon, and the channel it asked for.
@@ -259,7 +240,10 @@ impl Link {
                 .to_string(),
         };
         self.conn.send(0, 0, &Message::AppHello(hello), &[])?;
-        self.announce(registry::live_schemas())
+        self.announce(registry::live_schemas())?;
+        // Tells the daemon the announcements are complete, so it sets the
+        // program up at once instead of waiting for more.
+        self.conn.send(0, 0, &Message::Ready, &[])
     }
 
     fn announce(&self, schemas: Vec<EventSchema>) -> std::io::Result<()> {

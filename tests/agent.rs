@@ -35,8 +35,8 @@ fn build_hello(dir: &Path) -> PathBuf {
     exe
 }
 
-/// Accepts the program and reads its hello and event announcements, up to
-/// the one named `wanted`.
+/// Accepts the program and reads its hello and event announcements, which
+/// end with `Ready`; they must include `wanted`.
 fn accept_program(listener: &Listener, wanted: &str) -> (Conn, u32, Vec<EventSchema>) {
     let conn = listener.accept().unwrap();
     let (hello, _) = conn.recv(T).unwrap();
@@ -44,12 +44,20 @@ fn accept_program(listener: &Listener, wanted: &str) -> (Conn, u32, Vec<EventSch
         panic!("first message: {hello:?}")
     };
     let mut events = Vec::new();
-    while !events.iter().any(|e: &EventSchema| e.name == wanted) {
-        match conn.recv(T).unwrap().0.message {
+    loop {
+        let (frame, _) = conn
+            .recv(T)
+            .unwrap_or_else(|e| panic!("program {} ({}): {e}", h.pid, h.procname));
+        match frame.message {
             Message::AppEvent(e) => events.push(e),
+            Message::Ready => break,
             other => panic!("unexpected {other:?}"),
         }
     }
+    assert!(
+        events.iter().any(|e| e.name == wanted),
+        "{wanted} announced: {events:?}"
+    );
     (conn, h.ncpu, events)
 }
 
@@ -221,7 +229,7 @@ fn without_a_daemon_the_program_starts_at_once_and_says_nothing() {
 }
 
 #[test]
-fn a_forked_child_registers_as_itself() {
+fn a_forked_child_registers_and_records_as_itself() {
     let dir = scratch("agent-fork");
     let c = test_c("");
     let exe = dir.join("forking");
@@ -235,22 +243,36 @@ fn a_forked_child_registers_as_itself() {
     let mut parent = spawn(&exe, &socket, &[]);
     let (conn, ncpu, events) = accept_program(&listener, "probe:mark");
     let parent_channel = set_up(&conn, ncpu, "probe:mark");
-    // The child connects on its own, announcing its own pid.
-    let child_conn = listener.accept().unwrap();
-    let (hello, _) = child_conn.recv(T).unwrap();
-    let Message::AppHello(h) = hello.message else {
-        panic!("{hello:?}")
-    };
-    assert_ne!(h.pid, parent.id(), "the child registers as itself");
+    // The child connects on its own, announcing its own pid, and waits for its setup.
+    let (child_conn, child_ncpu, _) = accept_program(&listener, "probe:mark");
+    let child_channel = set_up(&child_conn, child_ncpu, "probe:mark");
     assert!(parent.wait().unwrap().success());
-    parent_channel.buffers().iter().for_each(|rb| rb.flush());
-    let trace = dir.join("trace");
-    write_trace(&trace, parent_channel, &events[0], 0);
-    let (got, _) = babeltrace(&trace);
-    let whos: Vec<_> = got.iter().map(|e| e.payload.clone()).collect();
-    assert!(
-        whos.iter().all(|p| p.contains("\"parent\"")),
-        "the parent's buffers hold only its events: {whos:?}"
+    let mut whos = Vec::new();
+    for (name, channel) in [("parent", parent_channel), ("child", child_channel)] {
+        channel.buffers().iter().for_each(|rb| rb.flush());
+        let trace = dir.join(name);
+        write_trace(&trace, channel, &events[0], 0);
+        whos.push(
+            babeltrace(&trace)
+                .0
+                .into_iter()
+                .map(|e| e.payload)
+                .collect::<Vec<_>>(),
+        );
+    }
+    let want = |who: &str, n: u64| {
+        (0..n)
+            .map(|i| format!("{{ who = \"{who}\", n = {i} }}"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        whos[0],
+        want("parent", 4),
+        "the parent's buffers hold only its events"
     );
-    assert_eq!(whos.len(), 4);
+    assert_eq!(
+        whos[1],
+        want("child", 5),
+        "the child records into its own buffers"
+    );
 }

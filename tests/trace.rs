@@ -322,7 +322,7 @@ fn without_ust_trace_nothing_happens() {
             .env_remove("UST_TRACE")
             .env("UST_DAEMON_SOCKET", &nobody),
     );
-    // The one thread UST adds is the listener waiting (in inotify) for a daemon.
+    // The one thread UST adds is the listener looking for a daemon.
     assert_eq!(String::from_utf8_lossy(&out.stdout), "threads=2\n");
     assert!(out.stderr.is_empty());
     let files: Vec<_> = std::fs::read_dir(&dir)

@@ -10,10 +10,12 @@
 //! more than the datagram holds and never reads past it, and trailing bytes
 //! are an error.
 //!
-//! Conversation: a program connects and sends `AppHello` then one
-//! `AppEvent` per event it can record; the daemon answers each, and sends
-//! commands (`Channel`, `Enable`, `Disable`, `Flush`, `Release`, `Ready`)
-//! that the program answers. The `ust` command sends `CtlHello`, then one
+//! Conversation: a program connects and sends `AppHello`, one `AppEvent`
+//! per event it can record and `Ready` (announcements complete), none of
+//! which is answered; more `AppEvent`s may follow at any time (a provider
+//! loaded later). The daemon sends commands (`Channel`, `Enable`,
+//! `Disable`, `Flush`, `Release`) that the program answers with `Ack`, and
+//! `Ready` (unanswered) once the program's initial setup is done. The `ust` command sends `CtlHello`, then one
 //! `Ctl` request per command.
 
 use crate::schema::{EnumLabel, EventSchema, Field, FieldType, Int};
