@@ -141,7 +141,17 @@ impl StreamCursor {
     }
 
     /// Moves to the next event.
+    #[inline]
     pub fn advance(&mut self, meta: &Metadata) -> Result<Step, ReadError> {
+        if self.in_packet && self.pos < self.packet.content_bits {
+            self.read_event(meta)?;
+            return Ok(Step::Event);
+        }
+        self.advance_packet(meta)
+    }
+
+    /// `advance` at the end of a packet: on to the next packet with events.
+    fn advance_packet(&mut self, meta: &Metadata) -> Result<Step, ReadError> {
         loop {
             if self.in_packet && self.pos < self.packet.content_bits {
                 self.read_event(meta)?;

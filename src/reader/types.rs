@@ -170,6 +170,7 @@ pub enum Type {
 
 impl Type {
     /// Alignment in bits before the field starts (variants align per option).
+    #[inline]
     pub fn align(&self) -> u32 {
         match self {
             Type::Int(i) => i.align,
