@@ -3,10 +3,11 @@
 //! Data path: `trace` finds trace directories and their stream files → `metadata` (framing)
 //! with `tsdl` (syntax) and `model` (meaning) builds the `types` → `stream` walks one stream's
 //! packets and events lazily over an `mmap` of the file, using `decode` → `merge` orders all
-//! streams by time → `pretty` (babeltrace2's text), `json` or `summary` render events, with
-//! `fmt` and `time` for the text details. Nothing is read before it is needed and nothing is
-//! kept after it was printed, so memory stays flat whatever the trace size. Corrupt input is
-//! reported as a `ReadError` naming the file and byte offset; it never panics or hangs.
+//! streams by time → `pretty` (babeltrace2's text, simple structs through `flat`), `json` or
+//! `summary` render events, with `fmt` and `time` for the text details. Nothing is read
+//! before it is needed and the mapped pages behind the read position are handed back, so
+//! memory stays flat whatever the trace size. Corrupt input is reported as a `ReadError`
+//! naming the file and byte offset; it never panics or hangs.
 //!
 //! ```no_run
 //! use ust::reader::{open_all, Merger, Pretty};
