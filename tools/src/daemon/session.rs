@@ -31,6 +31,9 @@ use ust::schema::EventSchema;
 /// Consumer polling: fastest when data flows, slowest when idle.
 const POLL_MIN: Duration = Duration::from_millis(1);
 const POLL_MAX: Duration = Duration::from_millis(2);
+/// Polling with nothing to drain (no program, or overwrite mode, written
+/// at stop): only the metadata refresh; `attach` wakes the thread.
+const POLL_NOTHING: Duration = Duration::from_millis(100);
 /// A buffer with no new event for this long gets its sub-buffer closed.
 const QUIET_FLUSH: Duration = Duration::from_millis(200);
 /// First metadata refresh (the clock calibration improves as time passes).
@@ -478,6 +481,9 @@ impl Session {
         d.next_instance += ncpu;
         d.programs += 1;
         d.consumers.insert(app.key, consumer);
+        if let Some(t) = lock(&self.thread).as_ref() {
+            t.thread().unpark();
+        }
         Ok(())
     }
 
@@ -561,7 +567,9 @@ impl Session {
             } else {
                 self.drain_all(&mut d, quiet)
             };
-            idle = if wrote > 0 {
+            idle = if self.geometry.overwrite || d.consumers.is_empty() {
+                POLL_NOTHING
+            } else if wrote > 0 {
                 POLL_MIN
             } else {
                 (idle * 2).min(POLL_MAX)
