@@ -117,3 +117,52 @@ impl Drop for Mmap {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Resident kilobytes of the mapping starting at `addr`, from /proc/self/smaps.
+    fn resident_kb(addr: usize) -> u64 {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").expect("smaps");
+        let start = format!("{addr:x}-");
+        let mut lines = smaps.lines().skip_while(|l| !l.starts_with(&start));
+        lines.next().expect("mapping listed");
+        let rss = lines.find(|l| l.starts_with("Rss:")).expect("Rss line");
+        rss.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn pages_behind_the_reader_stop_being_resident() {
+        let path = std::env::temp_dir().join(format!("ust-mmap-test-{}", std::process::id()));
+        let size = 3 * RELEASE_CHUNK;
+        std::fs::write(&path, vec![7u8; size]).unwrap();
+        let mut map = Mmap::open(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let sum: u64 = map
+            .bytes()
+            .iter()
+            .step_by(4096)
+            .map(|&b| u64::from(b))
+            .sum();
+        assert_eq!(sum, 7 * (size as u64 / 4096));
+        let addr = map.ptr as usize;
+        assert!(resident_kb(addr) >= (size / 1024) as u64, "all pages read");
+
+        map.release_before(RELEASE_CHUNK / 2);
+        assert!(
+            resident_kb(addr) >= (size / 1024) as u64,
+            "less than a chunk: kept"
+        );
+        map.release_before(2 * RELEASE_CHUNK + 100);
+        assert!(
+            resident_kb(addr) <= (RELEASE_CHUNK / 1024 + 4) as u64,
+            "two chunks handed back"
+        );
+        assert_eq!(
+            map.bytes()[0],
+            7,
+            "released bytes still read back from the file"
+        );
+    }
+}
