@@ -3,8 +3,9 @@
 #   * an LTTng-UST trace: `ust_test:tick` events (3 fields + vpid/vtid/procname context, one
 #     pinned thread per CPU, blocking channel so nothing is discarded), recorded with lttng;
 #     skipped when lttng-tools or liblttng-ust-dev is missing (it drives lttng-sessiond: root);
-#   * a UST trace: c-examples/threads, one thread, large buffers
-#     (UST_SUBBUF_SIZE=1M UST_NUM_SUBBUF=16 ./threads 1 EVENTS), daemonless (UST_TRACE=DIR).
+#   * a UST trace: c-examples/threads, one thread, daemonless (UST_TRACE=DIR), with buffers
+#     that hold the whole run (UST_SUBBUF_SIZE=4M UST_NUM_SUBBUF=32 ./threads 1 EVENTS): with
+#     1M x 16 a busy machine's consumer falls behind and a quarter of the events is discarded.
 #
 #   benches/view.sh [EVENTS]
 #     KEEP=1        keep the traces (their directory is printed)
@@ -63,7 +64,7 @@ record_lttng() {
 
 # record_ust DIR N: N threads:tick events with UST into DIR.
 record_ust() {
-	UST_SUBBUF_SIZE=1M UST_NUM_SUBBUF=16 UST_TRACE="$1" "$work/threads" 1 "$2" >/dev/null
+	UST_SUBBUF_SIZE=4M UST_NUM_SUBBUF=32 UST_TRACE="$1" "$work/threads" 1 "$2" >/dev/null
 }
 
 # run NAME CMD...: best wall seconds of ROUNDS runs and peak RSS (KiB), stdout to /dev/null;
@@ -72,7 +73,7 @@ run() {
 	local name=$1 best="" secs rss
 	shift
 	for _ in $(seq "$rounds"); do
-		/usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null
+		/usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>&1
 		read -r secs rss <"$work/time"
 		if [ -z "$best" ] || [ "$(echo "$secs < $best" | bc)" = 1 ]; then best=$secs; fi
 	done
@@ -82,7 +83,8 @@ run() {
 
 # compare LABEL DIR: babeltrace2, ust view and ust view --summary on DIR.
 compare() {
-	echo "== $1: $(du -sh "$2" | cut -f1), $("$ust" view --summary "$2" | head -1)"
+	echo "== $1: $(du -sh "$2" | cut -f1), $("$ust" view --summary "$2" 2>/dev/null | grep -m1 ' events, ')"
+	"$ust" view --summary "$2" 2>/dev/null | grep '^WARNING' || true
 	run babeltrace2 babeltrace2 "$2"
 	run ust-view "$ust" view "$2"
 	run ust-summary "$ust" view --summary "$2"

@@ -81,6 +81,7 @@ impl<'a> Event<'a> {
     }
 
     /// Nanoseconds from the clock's origin (0 without a clock).
+    #[inline]
     pub fn ns(&self) -> i64 {
         self.ns
             .unwrap_or_else(|| ns_of(&self.trace.meta, self.cursor))
@@ -263,6 +264,7 @@ impl Merger {
     }
 
     /// The next event, or None when every stream has ended (for now, with `follow`).
+    #[inline]
     pub fn next_event(&mut self) -> Option<Event<'_>> {
         let stepped = self.current.take().and_then(|i| self.step(i));
         let next = if self.ordered {

@@ -85,6 +85,7 @@ impl Summary {
         Summary::default()
     }
 
+    #[inline]
     pub fn add_event(&mut self, ev: &Event<'_>) {
         if self.streams.len() <= ev.stream {
             self.streams.resize_with(ev.stream + 1, StreamSeen::default);
