@@ -110,18 +110,23 @@ impl Consumer {
 
     /// Events dropped so far in the channel's buffers.
     pub fn discarded(&self) -> u64 {
+        // Saturating: the counters live in memory another process writes.
         self.channel
             .buffers()
             .iter()
-            .map(RingBuffer::discarded)
-            .sum()
+            .fold(0u64, |sum, rb| sum.saturating_add(rb.discarded()))
     }
 
-    /// Writes every complete sub-buffer; returns how many were written.
+    /// Writes the complete sub-buffers, at most one lap of each buffer per
+    /// call (so forged commit counters cannot keep it busy); returns how many
+    /// were written.
     pub fn drain(&mut self) -> io::Result<u64> {
         let mut written = 0;
         for (rb, stream) in self.channel.buffers().iter().zip(self.streams.iter_mut()) {
-            while let Some(info) = rb.packet_info(stream.next) {
+            for _ in 0..rb.geometry().num_subbuf {
+                let Some(info) = rb.packet_info(stream.next) else {
+                    break;
+                };
                 self.scratch.clear();
                 packet_header(rb, &info, &self.uuid, &self.naming).encode(&mut self.scratch);
                 rb.write_subbuf(stream.next, &info, &self.scratch, &stream.file)?;
