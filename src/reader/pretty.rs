@@ -11,7 +11,7 @@ use super::fmt::{self, push_bytes, push_escaped, push_g, push_int, push_padded, 
 use super::merge::Event;
 use super::stream::{Loss, Part};
 use super::time::Calendar;
-use super::types::{Enum, Int, Metadata};
+use super::types::{Enum, Field, Int, Metadata};
 
 /// The parts of an event after the packet context, in the order they are printed.
 const EVENT_PARTS: [Part; 3] = [Part::StreamContext, Part::Context, Part::Payload];
@@ -75,30 +75,40 @@ impl Pretty {
                 out.extend_from_slice(b", ");
             }
             first = false;
-            let shapes = slot(slot(&mut self.shapes, ev.stream), ev.cursor.event.class);
-            let shape = &mut shapes[k];
-            if let Shape::Unknown = shape {
-                *shape = Flat::of(field).map_or(Shape::General, Shape::Flat);
-            }
-            match shape {
-                Shape::Flat(flat) => {
-                    // Flat parts read no registers: the scratch state needs no copy of them.
-                    let mut d = ev.cursor.decoder(pos, &mut self.scratch);
-                    flat.print(&mut d, out)
-                        .map_err(|e| ev.cursor.decode_error(&e))?;
-                }
-                _ => {
-                    let mut sink = Text {
-                        out: &mut *out,
-                        labels: &mut self.labels,
-                        counts: &mut self.counts,
-                    };
-                    ev.decode(part, &mut self.scratch, &mut sink)?;
-                }
-            }
+            self.part(ev, (k, part), field, pos, out)?;
         }
         out.push(b'\n');
         Ok(())
+    }
+
+    /// Appends the `k`th of the `EVENT_PARTS` of `ev`, whose type is `field`, at bit `pos`:
+    /// in one pass when it is flat, else through the `Text` sink.
+    fn part(
+        &mut self,
+        ev: &Event<'_>,
+        (k, part): (usize, Part),
+        field: &Field,
+        pos: u64,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ReadError> {
+        let shapes = slot(slot(&mut self.shapes, ev.stream), ev.cursor.event.class);
+        let shape = &mut shapes[k];
+        if let Shape::Unknown = shape {
+            *shape = Flat::of(field).map_or(Shape::General, Shape::Flat);
+        }
+        if let Shape::Flat(flat) = shape {
+            // Flat parts read no registers: the scratch state needs no copy of them.
+            let mut d = ev.cursor.decoder(pos, &mut self.scratch);
+            return flat
+                .print(&mut d, out)
+                .map_err(|e| ev.cursor.decode_error(&e));
+        }
+        let mut sink = Text {
+            out,
+            labels: &mut self.labels,
+            counts: &mut self.counts,
+        };
+        ev.decode(part, &mut self.scratch, &mut sink).map(|_| ())
     }
 
     /// `host:procname:(vpid) name: `, formatted once per stream and event class.
