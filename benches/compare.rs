@@ -19,7 +19,10 @@
 //! divided by the time from the first event (`CLOCK_MONOTONIC` printed by the program) to the
 //! trace being complete on disk (UST: program exit; LTTng: `lttng stop` returned). When nothing
 //! is lost the consumer kept up, so that figure is the producer's rate, a lower bound of what
-//! the consumer can sustain. When lttng-tools or its session daemon is not
+//! the consumer can sustain. `UST+daemon` runs the UST binary under `ust trace` (a private
+//! daemon maps the program's buffers and consumes them), to compare with daemonless UST; its
+//! MB/s also counts `ust trace`'s start-up and its summary, which reads the trace back, so it
+//! understates the consumer. When lttng-tools or its session daemon is not
 //! available the reason is printed and only UST is measured (and the other way round).
 
 use std::fs;
@@ -78,6 +81,8 @@ const SCENARIOS: [Scenario; 4] = [
 #[derive(Clone, Copy, PartialEq)]
 enum Tracer {
     Ust,
+    /// UST with its daemon consuming: the program run under `ust trace`.
+    UstDaemon,
     Lttng,
 }
 
@@ -85,6 +90,7 @@ impl Tracer {
     fn name(self) -> &'static str {
         match self {
             Tracer::Ust => "UST",
+            Tracer::UstDaemon => "UST+daemon",
             Tracer::Lttng => "LTTng-UST",
         }
     }
@@ -95,6 +101,8 @@ struct Bench {
     tracer: Tracer,
     exe: PathBuf,
     lib_dir: Option<PathBuf>,
+    /// The `ust` command, for `Tracer::UstDaemon`.
+    ust_tool: Option<PathBuf>,
 }
 
 /// What the trace of an enabled run contains.
@@ -115,7 +123,9 @@ fn main() {
     let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-compare");
     let _ = fs::remove_dir_all(&work);
     fs::create_dir_all(&work).expect("create bench work dir");
-    let benches: Vec<Bench> = [build_ust(&work), build_lttng(&work)]
+    let ust = build_ust(&work);
+    let ust_daemon = ust.as_ref().map_err(Clone::clone).and_then(with_daemon);
+    let benches: Vec<Bench> = [ust, ust_daemon, build_lttng(&work)]
         .into_iter()
         .filter_map(|built| built.map_err(|why| println!("note: {why}")).ok())
         .collect();
@@ -175,6 +185,24 @@ fn build_ust(work: &Path) -> Result<Bench, String> {
         tracer: Tracer::Ust,
         exe,
         lib_dir: Some(lib_dir),
+        ust_tool: None,
+    })
+}
+
+/// The UST benchmark run under `ust trace` (built here with `cargo build --release -p ust-tools`).
+fn with_daemon(ust: &Bench) -> Result<Bench, String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    run(Command::new(cargo)
+        .args(["build", "--release", "-p", "ust-tools"])
+        .current_dir(repo_root()))
+    .map_err(|e| {
+        format!("UST with its daemon not measured, the ust command does not build: {e}")
+    })?;
+    Ok(Bench {
+        tracer: Tracer::UstDaemon,
+        exe: ust.exe.clone(),
+        lib_dir: ust.lib_dir.clone(),
+        ust_tool: Some(target_dir().join("release/ust")),
     })
 }
 
@@ -190,6 +218,7 @@ fn build_lttng(work: &Path) -> Result<Bench, String> {
         tracer: Tracer::Lttng,
         exe,
         lib_dir: None,
+        ust_tool: None,
     })
 }
 
@@ -215,16 +244,20 @@ fn ust_lib_dir(work: &Path) -> Result<PathBuf, String> {
         .args(["build", "--release", "--lib"])
         .current_dir(repo_root()))
     .map_err(|e| format!("UST not measured, libust does not build: {e}"))?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("target"));
-    let library = target.join("release/libust.so");
+    let library = target_dir().join("release/libust.so");
     let dir = work.join("lib");
     fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     for link in ["libust.so", "libust.so.1"] {
         std::os::unix::fs::symlink(&library, dir.join(link)).map_err(|e| e.to_string())?;
     }
     Ok(dir)
+}
+
+/// Cargo's target directory.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"))
 }
 
 /// `Ok` when `lttng` is installed and a session daemon answers, starting one if needed.
@@ -243,6 +276,9 @@ fn lttng_ready() -> Result<(), String> {
 /// Runs one scenario under one tracer and, when traced, reads its trace back.
 fn measure(bench: &Bench, scenario: &Scenario, work: &Path) -> Result<Measurement, String> {
     let fired = scenario.per_thread * u64::from(scenario.threads);
+    if !scenario.enabled && bench.tracer == Tracer::UstDaemon {
+        return Err("same binary as UST when disabled".into());
+    }
     if !scenario.enabled {
         let stdout = run_bench(bench, scenario, None)?;
         return Ok(Measurement {
@@ -259,6 +295,9 @@ fn measure(bench: &Bench, scenario: &Scenario, work: &Path) -> Result<Measuremen
     fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let (stdout, flushed_ns) = match bench.tracer {
         Tracer::Ust => run_bench(bench, scenario, Some(&dir)).map(|out| (out, monotonic_ns()))?,
+        Tracer::UstDaemon => {
+            run_under_ust_trace(bench, scenario, &dir).map(|out| (out, monotonic_ns()))?
+        }
         Tracer::Lttng => run_under_lttng_session(bench, scenario, &dir)?,
     };
     let seconds_to_flushed = (flushed_ns - printed_figure(&stdout, "start_ns=")?) / 1e9;
@@ -296,6 +335,29 @@ fn run_bench(
         command.env("UST_TRACE", dir);
         command.env("UST_SUBBUF_SIZE", SUBBUF_SIZE.to_string());
         command.env("UST_NUM_SUBBUF", NUM_SUBBUF.to_string());
+    }
+    run(&mut command)
+}
+
+/// Runs the benchmark under `ust trace -o DIR` (a private daemon consuming); returns once the
+/// trace is complete on disk.
+fn run_under_ust_trace(bench: &Bench, scenario: &Scenario, dir: &Path) -> Result<String, String> {
+    let _ = fs::remove_dir(dir);
+    let tool = bench.ust_tool.as_ref().ok_or("no ust command")?;
+    let mut command = Command::new(tool);
+    command
+        .arg("trace")
+        .arg("-o")
+        .arg(dir)
+        .args(["--subbuf-size", &SUBBUF_SIZE.to_string()])
+        .args(["--num-subbuf", &NUM_SUBBUF.to_string()])
+        .arg("--")
+        .arg(&bench.exe)
+        .arg(scenario.event)
+        .arg(scenario.per_thread.to_string())
+        .arg(scenario.threads.to_string());
+    if let Some(lib_dir) = &bench.lib_dir {
+        command.env("LD_LIBRARY_PATH", lib_dir);
     }
     run(&mut command)
 }
@@ -465,7 +527,7 @@ fn trace_columns(m: &Measurement) -> (String, String, String, String) {
     }
 }
 
-/// Prints LTTng-UST time / UST time per scenario when both were measured.
+/// Prints LTTng-UST time / UST time, and daemon / daemonless UST time, per scenario when measured.
 fn print_ratios(rows: &[(&Scenario, Tracer, Measurement)]) {
     println!();
     for scenario in &SCENARIOS {
@@ -479,6 +541,13 @@ fn print_ratios(rows: &[(&Scenario, Tracer, Measurement)]) {
                 "{:<22} LTTng-UST / UST time per event: {:.2}x",
                 scenario.label,
                 lttng / ust
+            );
+        }
+        if let (Some(ust), Some(daemon)) = (find(Tracer::Ust), find(Tracer::UstDaemon)) {
+            println!(
+                "{:<22} UST+daemon / UST (daemonless) time per event: {:.2}x",
+                scenario.label,
+                daemon / ust
             );
         }
     }
