@@ -23,6 +23,7 @@ pub mod ffi;
 pub mod glob;
 pub mod ipc;
 pub mod reader;
+pub mod pacer;
 pub mod registry;
 pub mod ringbuf;
 pub mod schema;

@@ -7,6 +7,7 @@ use crate::clock::{self, Pair, Source};
 use crate::config::Config;
 use crate::consumer::{Consumer, StreamNaming};
 use crate::ctf::metadata::{self, TraceInfo};
+use crate::pacer::Pacer;
 use crate::schema::EventSchema;
 use crate::sysinfo;
 use crate::threads;
@@ -17,15 +18,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Consumer polling: fastest when data flows, slowest when idle.
 const POLL_MIN: Duration = Duration::from_millis(1);
 const POLL_MAX: Duration = Duration::from_millis(50);
-/// A buffer with no new event for this long gets its sub-buffer closed.
-const QUIET_FLUSH: Duration = Duration::from_millis(200);
-/// First metadata refresh (the clock calibration improves as time passes).
-const FIRST_METADATA_REFRESH: Duration = Duration::from_millis(100);
 
 struct Metadata {
     events: String,
@@ -119,35 +116,30 @@ impl Session {
 
     /// The consumer thread's loop, until `finish`.
     fn consume(&self) {
-        let began = Instant::now();
-        let (mut idle, mut last_quiet) = (POLL_MIN, Instant::now());
-        let mut next_refresh = began + FIRST_METADATA_REFRESH;
+        let mut pacer = Pacer::new(POLL_MIN, POLL_MAX);
         while !self.stop.load(Ordering::Acquire) {
-            std::thread::park_timeout(idle);
-            if !self.config.geometry.overwrite {
-                idle = match self.drain_once(&mut last_quiet) {
-                    Ok(0) => (idle * 2).min(POLL_MAX),
-                    Ok(_) => POLL_MIN,
-                    Err(e) => return self.consumer_failed(e),
-                };
+            pacer.sleep();
+            if self.config.geometry.overwrite {
+                pacer.rest(POLL_MAX);
             } else {
-                idle = POLL_MAX;
+                match self.drain_once(&mut pacer) {
+                    Ok(wrote) => pacer.drained(wrote),
+                    Err(e) => return self.consumer_failed(e),
+                }
             }
-            if Instant::now() >= next_refresh {
+            if pacer.refresh_due() {
                 let _ = self.write_metadata();
-                next_refresh = Instant::now() + began.elapsed();
             }
         }
     }
 
-    fn drain_once(&self, last_quiet: &mut Instant) -> io::Result<u64> {
+    fn drain_once(&self, pacer: &mut Pacer) -> io::Result<u64> {
         let mut guard = lock(&self.consumer);
         let Some(consumer) = guard.as_mut() else {
             return Ok(0);
         };
-        if last_quiet.elapsed() >= QUIET_FLUSH {
+        if pacer.quiet_flush_due() {
             consumer.flush_quiet();
-            *last_quiet = Instant::now();
         }
         consumer.drain()
     }

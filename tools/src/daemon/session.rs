@@ -25,6 +25,7 @@ use ust::consumer::{Consumer, StreamNaming};
 use ust::ctf::header::AppContext;
 use ust::ctf::metadata::{self, TraceInfo};
 use ust::ipc::proto::{CreateSession, Error, SessionInfo};
+use ust::pacer::Pacer;
 use ust::ringbuf::Geometry;
 use ust::schema::EventSchema;
 
@@ -34,10 +35,6 @@ const POLL_MAX: Duration = Duration::from_millis(2);
 /// Polling with nothing to drain (no program, or overwrite mode, written
 /// at stop): only the metadata refresh; `attach` wakes the thread.
 const POLL_NOTHING: Duration = Duration::from_millis(100);
-/// A buffer with no new event for this long gets its sub-buffer closed.
-const QUIET_FLUSH: Duration = Duration::from_millis(200);
-/// First metadata refresh (the clock calibration improves as time passes).
-const FIRST_METADATA_REFRESH: Duration = Duration::from_millis(100);
 /// Bounds on what one session may hold, whatever its peers send.
 const MAX_RULES: usize = 1024;
 const MAX_EVENT_IDS: usize = 65536;
@@ -549,34 +546,21 @@ impl Session {
 
     /// The consumer thread: drains every attached program while started.
     fn consume(self: Arc<Self>) {
-        let began = Instant::now();
-        let (mut idle, mut last_quiet) = (POLL_MIN, Instant::now());
-        let mut next_refresh = began + FIRST_METADATA_REFRESH;
+        let mut pacer = Pacer::new(POLL_MIN, POLL_MAX);
         loop {
-            std::thread::park_timeout(idle);
+            pacer.sleep();
             let mut d = lock(&self.data);
             if !matches!(d.state, State::Started | State::Stopping) {
                 return;
             }
-            let quiet = last_quiet.elapsed() >= QUIET_FLUSH;
-            if quiet {
-                last_quiet = Instant::now();
+            if self.geometry.overwrite || d.consumers.is_empty() {
+                pacer.rest(POLL_NOTHING);
+            } else {
+                let quiet = pacer.quiet_flush_due();
+                pacer.drained(self.drain_all(&mut d, quiet));
             }
-            let wrote = if self.geometry.overwrite {
-                0
-            } else {
-                self.drain_all(&mut d, quiet)
-            };
-            idle = if self.geometry.overwrite || d.consumers.is_empty() {
-                POLL_NOTHING
-            } else if wrote > 0 {
-                POLL_MIN
-            } else {
-                (idle * 2).min(POLL_MAX)
-            };
-            if Instant::now() >= next_refresh {
+            if pacer.refresh_due() {
                 let _ = self.write_metadata(&d);
-                next_refresh = Instant::now() + began.elapsed();
             }
         }
     }
