@@ -10,8 +10,10 @@
 #   benches/view.sh [EVENTS]
 #     KEEP=1        keep the traces (their directory is printed)
 #     ROUNDS=N      time each command N times and keep the best (default 1)
-#     BIG=EVENTS    also record a UST trace of that many events (70000000 ≈ 1.1 GB) and report
-#                   the peak RSS of ust view and --summary on it (babeltrace2 is not run on it)
+#     BIG=EVENTS    also record a UST trace of that many events and report the peak RSS of
+#                   ust view and --summary on it (babeltrace2 is not run on it); its size is
+#                   printed: events the consumer cannot keep up with are discarded, so ask
+#                   for more than 16 bytes x 1 GB (BIG=90000000 gives about 1 GB here)
 #
 # For each trace, with /usr/bin/time, TZ=UTC, stdout to /dev/null: babeltrace2 DIR,
 # ust view DIR, ust view --summary DIR: wall time, peak RSS, and the speed-up ratios

@@ -205,18 +205,11 @@ impl Merger {
         let e = &mut self.entries[i];
         let meta = &self.traces[e.trace].meta;
         let step = e.cursor.advance(meta);
-        for loss in std::mem::take(&mut e.cursor.losses) {
-            let from = match &loss {
-                Loss::Events { from, .. } | Loss::Packets { from, .. } => *from,
-            };
-            match (self.ordered, from, meta.clock.as_ref()) {
-                (true, Some(from), Some(c)) => {
-                    self.waiting
-                        .push((c.ns_from_origin(from), tie(meta, e), i, loss));
-                }
-                _ => self.losses.push((i, loss)),
-            }
+        if !e.cursor.losses.is_empty() {
+            self.queue_losses(i);
         }
+        let e = &mut self.entries[i];
+        let meta = &self.traces[e.trace].meta;
         match step {
             Ok(Step::Event) => {
                 if e.tie_serial != e.cursor.packet.serial {
@@ -241,6 +234,25 @@ impl Merger {
                 e.live = false;
                 self.errors.push(err);
                 None
+            }
+        }
+    }
+
+    /// Takes the losses stream `i` found: ready now, or (merging by time) once the events
+    /// reach their beginning.
+    fn queue_losses(&mut self, i: usize) {
+        let e = &mut self.entries[i];
+        let meta = &self.traces[e.trace].meta;
+        for loss in std::mem::take(&mut e.cursor.losses) {
+            let from = match &loss {
+                Loss::Events { from, .. } | Loss::Packets { from, .. } => *from,
+            };
+            match (self.ordered, from, meta.clock.as_ref()) {
+                (true, Some(from), Some(c)) => {
+                    self.waiting
+                        .push((c.ns_from_origin(from), tie(meta, e), i, loss));
+                }
+                _ => self.losses.push((i, loss)),
             }
         }
     }
