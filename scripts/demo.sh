@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: sets up, builds UST, traces c-examples/hello without any
 # daemon (UST_TRACE=DIR) and prints its events with babeltrace2 and with
-# `ust view`.
+# `ust view`; then traces it again with `ust trace` (a private daemon).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,8 +18,9 @@ UST_TRACE="$out/trace" "$out/hello" 5 demo
 echo
 echo "== babeltrace2 $out/trace"
 babeltrace2 "$out/trace"
-if [ -x target/release/ust ]; then
-	echo
-	echo "== ust view $out/trace"
-	target/release/ust view "$out/trace"
-fi
+echo
+echo "== ust view $out/trace"
+target/release/ust view "$out/trace"
+echo
+echo "== ust trace -o $out/trace-daemon -- $out/hello 3 daemon"
+target/release/ust trace -o "$out/trace-daemon" -- "$out/hello" 3 daemon
