@@ -127,9 +127,15 @@ fn record(name: &str, ticks: u32, tiny: bool) -> Option<PathBuf> {
 }
 
 fn assert_same_as_babeltrace(dir: &Path) -> String {
-    let bt = babeltrace(&[dir]).expect("babeltrace2 is installed with LTTng");
+    assert_same_as_babeltrace_merged(&[dir])
+}
+
+/// `ust view DIRS` prints what `babeltrace2 DIRS` prints, line for line.
+fn assert_same_as_babeltrace_merged(dirs: &[&Path]) -> String {
+    let bt = babeltrace(dirs).expect("babeltrace2 is installed with LTTng");
     assert!(bt.status.success(), "{}", text(&bt.stderr));
-    let ours = view(&[dir.to_str().unwrap()]);
+    let args: Vec<&str> = dirs.iter().map(|d| d.to_str().unwrap()).collect();
+    let ours = view(&args);
     assert!(ours.status.success(), "{}", text(&ours.stderr));
     let (theirs, mine) = (text(&bt.stdout), text(&ours.stdout));
     for (n, (a, b)) in theirs.lines().zip(mine.lines()).enumerate() {
@@ -244,6 +250,59 @@ fn discarded_events_match_babeltrace2_and_are_flagged() {
     let summary = text(&view(&["--summary", d]).stdout);
     assert!(
         summary.starts_with("WARNING: the tracer discarded"),
+        "{summary}"
+    );
+}
+
+/// c-examples/hello built against this build's libust (beside the test binary, in deps/).
+fn ust_hello() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let lib = scratch("lttng-merge-lib");
+    std::fs::copy(exe.with_file_name("libust.so"), lib.join("libust.so")).expect("libust.so");
+    std::os::unix::fs::symlink("libust.so", lib.join("libust.so.1")).expect("soname link");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let src = root.join("c-examples/hello");
+    let hello = lib.join("hello");
+    assert!(sh(Command::new("cc")
+        .arg("-I")
+        .arg(root.join("include"))
+        .arg("-I")
+        .arg(&src)
+        .args([src.join("hello.c"), src.join("hello-tp.c")])
+        .arg("-o")
+        .arg(&hello)
+        .arg(format!("-L{}", lib.display()))
+        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .arg("-lust")));
+    hello
+}
+
+#[test]
+fn lttng_and_ust_traces_merge_on_one_timeline_like_babeltrace2() {
+    let Some(lttng) = record("merge", 200, false) else {
+        return;
+    };
+    let ust = scratch("merge-ust").join("trace");
+    assert!(sh(Command::new(ust_hello())
+        .arg("4")
+        .env("UST_TRACE", &ust)));
+    let merged = assert_same_as_babeltrace_merged(&[&lttng, &ust]);
+    let greetings = merged
+        .lines()
+        .filter(|l| l.contains(" hello:greeting: "))
+        .count();
+    let ticks = merged
+        .lines()
+        .filter(|l| l.contains(" ust_test:tick: "))
+        .count();
+    assert_eq!(greetings, 4, "{merged}");
+    assert!(ticks >= 200, "{merged}");
+    let summary =
+        text(&view(&["--summary", lttng.to_str().unwrap(), ust.to_str().unwrap()]).stdout);
+    assert!(
+        summary
+            .lines()
+            .any(|l| l.starts_with("hello:greeting ") && l.split_whitespace().nth(1) == Some("4")),
         "{summary}"
     );
 }
