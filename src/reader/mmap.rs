@@ -66,11 +66,15 @@ impl Mmap {
     /// Tells the kernel the bytes before `offset` will not be read again, so their pages
     /// stop counting as this process's memory. Works in chunks of `RELEASE_CHUNK`; a later
     /// read of a released byte would still see the file's contents (it faults them back in).
+    #[inline]
     pub fn release_before(&mut self, offset: usize) {
-        let offset = offset.min(self.len);
-        if offset < self.released + RELEASE_CHUNK {
-            return;
+        if offset >= self.released + RELEASE_CHUNK {
+            self.release(offset.min(self.len));
         }
+    }
+
+    #[cold]
+    fn release(&mut self, offset: usize) {
         let end = offset & !(page_size() - 1);
         // SAFETY: `released..end` lies inside the mapping (end <= offset <= len) and both
         // ends are page aligned, as the mapping itself is.

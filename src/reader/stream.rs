@@ -316,6 +316,10 @@ impl StreamCursor {
     fn read_event(&mut self, meta: &Metadata) -> Result<(), ReadError> {
         let sc = &meta.streams[self.packet.stream_class];
         let start = self.pos;
+        // Large packets too: what lies before this event is not read again (the packet
+        // context is, rarely, and then simply faults back in).
+        self.map
+            .release_before(self.packet.offset + (start / 8) as usize);
         let bytes = &self.map.bytes()[self.packet.offset..self.packet.offset + self.packet.size];
         let mut d = Decoder {
             buf: bytes,
