@@ -4,6 +4,7 @@
 //! missing).
 
 mod common;
+mod programs;
 use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -254,27 +255,12 @@ fn discarded_events_match_babeltrace2_and_are_flagged() {
     );
 }
 
-/// c-examples/hello built against this build's libust (beside the test binary, in deps/).
+/// c-examples/hello built against this build's libust.
 fn ust_hello() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let lib = scratch("lttng-merge-lib");
-    std::fs::copy(exe.with_file_name("libust.so"), lib.join("libust.so")).expect("libust.so");
-    std::os::unix::fs::symlink("libust.so", lib.join("libust.so.1")).expect("soname link");
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let src = root.join("c-examples/hello");
-    let hello = lib.join("hello");
-    assert!(sh(Command::new("cc")
-        .arg("-I")
-        .arg(root.join("include"))
-        .arg("-I")
-        .arg(&src)
-        .args([src.join("hello.c"), src.join("hello-tp.c")])
-        .arg("-o")
-        .arg(&hello)
-        .arg(format!("-L{}", lib.display()))
-        .arg(format!("-Wl,-rpath,{}", lib.display()))
-        .arg("-lust")));
-    hello
+    let sources = [src.join("hello.c"), src.join("hello-tp.c")];
+    programs::compile(&sources, &src, "view-merge-hello")
 }
 
 #[test]

@@ -9,58 +9,26 @@
 //! accepts, and only there, a quoted value from babeltrace2 where `ust view` prints `""`.
 
 mod common;
+mod programs;
 use common::{babeltrace, scratch, text, view};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
-
-/// The directory holding this build's libust.so (beside the test binary, in deps/) and its
-/// libust.so.1 link.
-fn lib_dir() -> PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let exe = std::env::current_exe().expect("test binary path");
-        let built = exe.with_file_name("libust.so");
-        assert!(
-            built.exists(),
-            "libust.so not built beside {}",
-            exe.display()
-        );
-        let dir = scratch("ust-traces-lib");
-        std::fs::copy(&built, dir.join("libust.so")).expect("copy libust.so");
-        std::os::unix::fs::symlink("libust.so", dir.join("libust.so.1")).expect("soname link");
-        dir
-    })
-    .clone()
-}
+use std::sync::Mutex;
 
 /// c-examples/NAME (NAME.c + NAME-tp.c) built against libust, once per example.
 fn example(name: &'static str) -> PathBuf {
-    static BUILT: OnceLock<std::sync::Mutex<Vec<(&str, PathBuf)>>> = OnceLock::new();
-    let built = BUILT.get_or_init(Default::default);
-    let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
+    static BUILT: Mutex<Vec<(&str, PathBuf)>> = Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, exe)) = built.iter().find(|(n, _)| *n == name) {
         return exe.clone();
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let src = root.join("c-examples").join(name);
-    let lib = lib_dir();
-    let exe = lib.join(name);
-    let out = Command::new("cc")
-        .args(["-O2", "-Wall", "-Wextra", "-Werror", "-I"])
-        .arg(root.join("include"))
-        .arg("-I")
-        .arg(&src)
-        .arg(src.join(format!("{name}.c")))
-        .arg(src.join(format!("{name}-tp.c")))
-        .arg("-o")
-        .arg(&exe)
-        .arg(format!("-L{}", lib.display()))
-        .arg(format!("-Wl,-rpath,{}", lib.display()))
-        .args(["-lust", "-lpthread"])
-        .output()
-        .expect("cc runs");
-    assert!(out.status.success(), "cc {name}: {}", text(&out.stderr));
+    let sources = [
+        src.join(format!("{name}.c")),
+        src.join(format!("{name}-tp.c")),
+    ];
+    let exe = programs::compile(&sources, &src, &format!("view-{name}"));
     built.push((name, exe.clone()));
     exe
 }
