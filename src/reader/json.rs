@@ -17,6 +17,8 @@ use super::types::{Enum, Int};
 pub struct Json {
     clock: fmt::Clock,
     scratch: State,
+    /// [stream][event class] → `"trace":"…","event":"…"`, built on first use.
+    names: Vec<Vec<Vec<u8>>>,
     labels: Vec<usize>,
     counts: Vec<u64>,
 }
@@ -26,6 +28,7 @@ impl Json {
         Json {
             clock: fmt::Clock::new(calendar),
             scratch: State::default(),
+            names: Vec::new(),
             labels: Vec::new(),
             counts: Vec::new(),
         }
@@ -41,10 +44,7 @@ impl Json {
             self.clock.push(out, ev.ns(), true);
             out.extend_from_slice(b"\",");
         }
-        out.extend_from_slice(b"\"trace\":");
-        push_json_str(out, ev.trace.name().as_bytes());
-        out.extend_from_slice(b",\"event\":");
-        push_json_str(out, ev.class().name.as_bytes());
+        self.names(ev, out);
         if let Some(vpid) = ev.vpid() {
             out.extend_from_slice(b",\"vpid\":");
             push_i64(out, vpid);
@@ -57,7 +57,9 @@ impl Json {
         ];
         for (part, key) in parts {
             let mark = out.len();
-            out.extend_from_slice(format!(",\"{key}\":").as_bytes());
+            out.extend_from_slice(b",\"");
+            out.extend_from_slice(key.as_bytes());
+            out.extend_from_slice(b"\":");
             let mut sink = JsonSink {
                 out,
                 labels: &mut self.labels,
@@ -72,8 +74,39 @@ impl Json {
     }
 }
 
+impl Json {
+    /// `"trace":"…","event":"…"`, formatted once per stream and event class.
+    fn names(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
+        if self.names.len() <= ev.stream {
+            self.names.resize_with(ev.stream + 1, Vec::new);
+        }
+        let per_stream = &mut self.names[ev.stream];
+        let class = ev.cursor.event.class;
+        if per_stream.len() <= class {
+            per_stream.resize_with(class + 1, Vec::new);
+        }
+        let names = &mut per_stream[class];
+        if names.is_empty() {
+            names.extend_from_slice(b"\"trace\":");
+            push_json_str(names, ev.trace.name().as_bytes());
+            names.extend_from_slice(b",\"event\":");
+            push_json_str(names, ev.class().name.as_bytes());
+        }
+        out.extend_from_slice(names);
+    }
+}
+
 /// A JSON string; invalid UTF-8 becomes U+FFFD.
 pub fn push_json_str(out: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes
+        .iter()
+        .all(|&c| (0x20..0x7f).contains(&c) && c != b'"' && c != b'\\')
+    {
+        out.push(b'"');
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     out.push(b'"');
     for c in String::from_utf8_lossy(bytes).chars() {
         match c {
@@ -183,5 +216,25 @@ impl Sink for JsonSink<'_> {
     fn end_array(&mut self) {
         self.counts.pop();
         self.out.push(b']');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_json_str;
+
+    fn json(bytes: &[u8]) -> String {
+        let mut out = Vec::new();
+        push_json_str(&mut out, bytes);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn strings_are_escaped_only_when_needed() {
+        assert_eq!(json(b"plain text 123"), r#""plain text 123""#);
+        assert_eq!(json(b"q\"b\\n\nt\t\x01"), r#""q\"b\\n\nt\t\u0001""#);
+        assert_eq!(json("é€".as_bytes()), "\"é€\"");
+        assert_eq!(json(b"bad \xff"), "\"bad \u{fffd}\"");
+        assert_eq!(json(b"del \x7f"), r#""del \u007f""#);
     }
 }
