@@ -148,9 +148,11 @@ impl Summary {
         let mut out = String::new();
         self.render_loss_banner(&mut out);
         out.push_str(&format!(
-            "{} events, {} event names",
+            "{} {}, {} {}",
             total.count,
-            by_name.len()
+            plural(total.count, "event", "events"),
+            by_name.len(),
+            plural(by_name.len() as u64, "event name", "event names")
         ));
         if total.count > 0 {
             out.push_str(&format!(
@@ -237,4 +239,13 @@ fn rate(c: &Counter) -> String {
         return "-".to_string();
     }
     format!("{:.1}", (c.count - 1) as f64 / span)
+}
+
+/// `one` for a count of 1, `many` otherwise.
+fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
 }

@@ -196,11 +196,16 @@ fn events_and_loglevel_select_what_is_recorded() {
     assert!(err.contains("ust: no events were recorded: "), "{err}");
 }
 
-/// The event count of the summary's `N events, M event names…` line.
+/// The event count of the summary's `N events, M event names…` line
+/// (singular for 1).
 fn total_events(stderr: &str) -> Option<u64> {
     stderr.lines().find_map(|l| {
-        let (n, rest) = l.split_once(" events, ")?;
-        rest.contains(" event names").then(|| n.parse().ok())?
+        let (n, rest) = l.split_once(" event")?;
+        let rest = rest.strip_prefix("s").unwrap_or(rest);
+        rest.starts_with(", ")
+            .then_some(())
+            .filter(|_| rest.contains(" event name"))
+            .and_then(|_| n.parse().ok())
     })
 }
 
