@@ -233,8 +233,13 @@ fn report(command: &[OsString], output: &Path, o: &Outcome) {
             0
         }
     };
+    let noun = if o.info.events == 1 {
+        "event"
+    } else {
+        "events"
+    };
     eprintln!(
-        "ust: {} events recorded, {} written",
+        "ust: {} {noun} recorded, {} written",
         o.info.events,
         show::bytes(o.info.bytes)
     );
