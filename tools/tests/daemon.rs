@@ -724,7 +724,8 @@ fn users_control_their_sessions_and_trace_their_programs_only() {
     root.create("root-s", &d.dir.join("root-trace")).unwrap();
     let root_program = FakeApp::register(&d.socket, "rootapp", &[("fake:e", 6)], Behaviour::Good);
     let (socket, mine) = (d.socket.clone(), d.dir.join("mine"));
-    let (nobody_program, refused, seen) = as_nobody(move || {
+    let same_name_dir = d.dir.join("nobody-root-s");
+    let (nobody_program, refused, seen, same_name) = as_nobody(move || {
         let program = FakeApp::register(&socket, "nobodyapp", &[("fake:e", 6)], Behaviour::Good);
         let mut ctl = CtlClient::connect(&socket);
         let refused = ctl.status("root-s");
@@ -732,9 +733,15 @@ fn users_control_their_sessions_and_trace_their_programs_only() {
         ctl.create("mine", &mine).unwrap();
         ctl.enable("mine", &["*"], None).unwrap();
         ctl.start("mine").unwrap();
-        (program, refused, seen)
+        let same_name = ctl.create("root-s", &same_name_dir).map(drop);
+        (program, refused, seen, same_name)
     });
-    assert_eq!(refused, Err(code(Error::PermissionDenied)));
+    assert_eq!(same_name, Ok(()), "session names are per user");
+    assert_eq!(
+        refused,
+        Err(code(Error::NoSuchSession)),
+        "another user's session does not exist for them"
+    );
     assert!(seen.0.is_empty(), "another user's sessions are not listed");
     let names: Vec<&str> = seen.1.iter().map(|a| a.procname.as_str()).collect();
     assert_eq!(names, ["nobodyapp"], "nor their programs");
@@ -747,7 +754,15 @@ fn users_control_their_sessions_and_trace_their_programs_only() {
         Ok(Message::SessionInfo(info)) => assert_eq!(info.apps, 1),
         other => panic!("root may read every session: {other:?}"),
     }
-    assert_eq!(root.list().0, ["root-s", "mine"]);
+    assert_eq!(
+        root.list().0,
+        ["root-s", "mine", "root-s"],
+        "root sees every session, two named alike"
+    );
+    match root.status("root-s") {
+        Ok(Message::SessionInfo(info)) => assert!(info.output.ends_with("root-trace")),
+        other => panic!("root's own session comes first: {other:?}"),
+    }
     d.assert_healthy();
 }
 

@@ -107,14 +107,10 @@ fn handle(reg: &Registry, who: Identity, ctl: Ctl) -> Result<Message, Error> {
     }
 }
 
-/// The session named `name`, if `who` may control it.
+/// The session named `name` among those `who` may control (another
+/// user's session is, to them, no session at all).
 fn owned(reg: &Registry, who: Identity, name: &str) -> Result<Arc<Session>, Error> {
-    let s = reg.find_session(name).ok_or(Error::NoSuchSession)?;
-    if who.may_control(&s.owner) {
-        Ok(s)
-    } else {
-        Err(Error::PermissionDenied)
-    }
+    reg.find_session(name, who).ok_or(Error::NoSuchSession)
 }
 
 /// Programs follow a change of a started session before the reply.

@@ -56,21 +56,29 @@ impl Registry {
         lock(&self.sessions).clone()
     }
 
-    pub fn find_session(&self, name: &str) -> Option<Arc<Session>> {
-        lock(&self.sessions)
-            .iter()
-            .find(|s| s.name == name)
+    /// The session named `name` that `who` may control: their own first
+    /// (names are per owner), then, for root, another user's.
+    pub fn find_session(&self, name: &str, who: Identity) -> Option<Arc<Session>> {
+        let sessions = lock(&self.sessions);
+        let named = || sessions.iter().filter(|s| s.name == name);
+        named()
+            .find(|s| s.owner.uid == who.uid)
+            .or_else(|| named().find(|s| who.may_control(&s.owner)))
             .cloned()
     }
 
-    /// Creates a session owned by `owner`; names are unique, and so are
-    /// the trace directories of live sessions.
+    /// Creates a session owned by `owner`; names are unique per owner (so
+    /// a name taken by another user reveals nothing), trace directories of
+    /// live sessions unique across all.
     pub fn add_session(&self, req: &CreateSession, owner: Identity) -> Result<Arc<Session>, Error> {
         let mut sessions = lock(&self.sessions);
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::WrongState);
         }
-        if sessions.iter().any(|s| s.name == req.name) {
+        if sessions
+            .iter()
+            .any(|s| s.name == req.name && s.owner.uid == owner.uid)
+        {
             return Err(Error::SessionExists);
         }
         if sessions.len() >= MAX_SESSIONS
