@@ -71,8 +71,9 @@ pub fn provider_registered(schemas: Vec<EventSchema>) {
     let mut first = false;
     START.call_once(|| first = true);
     if first {
-        start_listener();
-        wait_until_settled();
+        if start_listener() {
+            wait_until_settled();
+        }
     } else {
         lock(&PENDING).extend(schemas);
         wake();
@@ -93,19 +94,21 @@ pub fn after_fork_in_child() {
         // which no thread of the child uses (the listener did not survive fork).
         unsafe { libc::close(conn) };
     }
-    new_wake_fd();
-    SETTLED.store(false, Relaxed);
-    if threads::spawn("ust-listener", listen).is_ok() {
+    if start_listener() {
         wait_until_settled();
     }
 }
 
-fn start_listener() {
+/// Starts a listener thread with a fresh wake-up descriptor; `false` (and
+/// nothing to wait for) if the thread could not be created.
+fn start_listener() -> bool {
     new_wake_fd();
     SETTLED.store(false, Relaxed);
-    if threads::spawn("ust-listener", listen).is_err() {
+    let started = threads::spawn("ust-listener", listen).is_ok();
+    if !started {
         settle();
     }
+    started
 }
 
 fn new_wake_fd() {

@@ -531,6 +531,16 @@ mod tests {
     use std::sync::atomic::AtomicBool;
     use std::sync::Arc;
 
+    /// A buffer of `num_subbuf` 4 KiB sub-buffers for CPU 0.
+    fn buffer(num_subbuf: u64, overwrite: bool) -> RingBuffer {
+        let geo = Geometry {
+            subbuf_size: 4096,
+            num_subbuf,
+            overwrite,
+        };
+        RingBuffer::create(0, geo).unwrap()
+    }
+
     fn write_one(rb: &RingBuffer, value: u64) -> bool {
         match rb.reserve(1, 8) {
             Some(r) => {
@@ -572,12 +582,7 @@ mod tests {
 
     #[test]
     fn written_plus_discarded_equals_emitted_under_contention() {
-        let geo = Geometry {
-            subbuf_size: 4096,
-            num_subbuf: 4,
-            overwrite: false,
-        };
-        let rb = Arc::new(RingBuffer::create(0, geo).unwrap());
+        let rb = Arc::new(buffer(4, false));
         let done = Arc::new(AtomicBool::new(false));
         let threads = 4;
         let per_thread = 50_000u64;
@@ -626,12 +631,7 @@ mod tests {
 
     #[test]
     fn overwrite_mode_keeps_the_newest_events() {
-        let geo = Geometry {
-            subbuf_size: 4096,
-            num_subbuf: 4,
-            overwrite: true,
-        };
-        let rb = RingBuffer::create(0, geo).unwrap();
+        let rb = buffer(4, true);
         for v in 0..10_000 {
             assert!(write_one(&rb, v));
         }
@@ -654,12 +654,7 @@ mod tests {
 
     #[test]
     fn flush_publishes_a_partial_subbuffer() {
-        let geo = Geometry {
-            subbuf_size: 4096,
-            num_subbuf: 2,
-            overwrite: false,
-        };
-        let rb = RingBuffer::create(0, geo).unwrap();
+        let rb = buffer(2, false);
         assert!(write_one(&rb, 7));
         let mut buf = Vec::new();
         assert!(
@@ -674,12 +669,7 @@ mod tests {
 
     #[test]
     fn full_buffer_discards_until_the_consumer_releases() {
-        let geo = Geometry {
-            subbuf_size: 4096,
-            num_subbuf: 2,
-            overwrite: false,
-        };
-        let rb = RingBuffer::create(0, geo).unwrap();
+        let rb = buffer(2, false);
         let written = (0..2_000).filter(|v| write_one(&rb, *v)).count() as u64;
         assert!(written < 2_000 && rb.discarded() == 2_000 - written);
         let mut buf = Vec::new();
@@ -690,12 +680,7 @@ mod tests {
 
     #[test]
     fn oversized_event_is_discarded() {
-        let geo = Geometry {
-            subbuf_size: 4096,
-            num_subbuf: 2,
-            overwrite: false,
-        };
-        let rb = RingBuffer::create(0, geo).unwrap();
+        let rb = buffer(2, false);
         assert!(rb.reserve(1, 5000).is_none());
         assert_eq!(rb.discarded(), 1);
     }
