@@ -218,8 +218,9 @@ pub struct CtfClock {
 }
 
 /// Maps ticks onto monotonic + `realtime_offset`, exactly at `start` and at
-/// `later` (the frequency is the slope between them). With fewer than 10 ms
-/// between the two, or the monotonic source, the nominal `nominal_freq` is used.
+/// `later` (the frequency is the slope between them). The monotonic source
+/// ticks at 1 GHz; with fewer than 10 ms between the two readings, the TSC
+/// frequency is a short calibration's (`nominal_tsc_freq`).
 pub fn ctf_clock(source: Source, start: Pair, later: Pair, realtime_offset: i128) -> CtfClock {
     let freq = match source {
         Source::Monotonic => 1_000_000_000,

@@ -30,8 +30,13 @@ struct Stream {
 impl Stream {
     fn write(&mut self, packet: &[u8], info: &PacketInfo) -> io::Result<()> {
         self.file.write_all(packet)?;
-        self.last_written = Some((info.ts_end.max(info.ts_begin), info.discarded));
+        self.written(info);
         Ok(())
+    }
+
+    /// Remembers the last packet written, for `report_late_discards`.
+    fn written(&mut self, info: &PacketInfo) {
+        self.last_written = Some((info.ts_end.max(info.ts_begin), info.discarded));
     }
 }
 
@@ -131,7 +136,7 @@ impl Consumer {
                 packet_header(rb, &info, &self.uuid, &self.naming).encode(&mut self.scratch);
                 rb.write_subbuf(stream.next, &info, &self.scratch, &stream.file)?;
                 self.bytes += (self.scratch.len() + info.data_len) as u64;
-                stream.last_written = Some((info.ts_end.max(info.ts_begin), info.discarded));
+                stream.written(&info);
                 rb.release(stream.next);
                 stream.next = info.seq + 1;
                 written += 1;
