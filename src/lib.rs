@@ -7,7 +7,7 @@
 //! `ctf` (packet/event headers and TSDL metadata). Around them: `abi` and
 //! `ffi` (the C interface), `descriptor` and `schema` (event descriptions),
 //! `clock` (timestamps), `config` (UST_* variables), `session`
-//! (daemonless tracing), `sysinfo`, `glob`.
+//! (daemonless tracing), `sysinfo`, `glob`. The CTF reader is its own crate, `reader/`.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
@@ -23,7 +23,6 @@ pub mod ffi;
 pub mod glob;
 pub mod ipc;
 pub mod pacer;
-pub mod reader;
 pub mod registry;
 pub mod ringbuf;
 pub mod schema;

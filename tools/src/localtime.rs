@@ -1,7 +1,7 @@
 //! Local time through the C library, so `TZ` and the system zone rules apply exactly as they
 //! do for babeltrace2 (which calls `localtime_r` too).
 
-use ust::reader::time::Tm;
+use ust_reader::time::Tm;
 
 /// Broken-down local time of `secs` since the epoch.
 pub fn local(secs: i64) -> Option<Tm> {

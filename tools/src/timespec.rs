@@ -2,7 +2,7 @@
 //! the epoch, or an offset from the first event of the trace.
 
 use crate::localtime;
-use ust::reader::time::Tm;
+use ust_reader::time::Tm;
 
 /// A time bound as given on the command line, resolved once the first event is known.
 #[derive(Debug, Clone, PartialEq, Eq)]

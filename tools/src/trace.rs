@@ -21,7 +21,7 @@ use std::process::{Command, ExitCode, ExitStatus};
 use std::sync::atomic::{AtomicI32, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 use ust::ipc::proto::{Ctl, SessionInfo};
-use ust::reader::{open_all, Merger, Summary};
+use ust_reader::{open_all, Merger, Summary};
 
 /// Trace a program (and the programs it starts) and print a summary of the trace.
 ///

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
-use ust::reader::{open_all, Event, Json, Merger, Pretty, ReadError, Summary};
+use ust_reader::{open_all, Event, Json, Merger, Pretty, ReadError, Summary};
 
 /// Print trace events, one per line, merged by time across streams and traces.
 ///

@@ -7,7 +7,7 @@ use common::*;
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
-use ust::reader::{metadata, open_all, time, Json, Merger, Pretty, Summary};
+use ust_reader::{metadata, open_all, time, Json, Merger, Pretty, Summary};
 
 /// xorshift64*: small, fast, reproducible.
 struct Rng(u64);

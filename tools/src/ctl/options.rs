@@ -110,7 +110,7 @@ fn timestamp() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    let utc = ust::reader::time::utc;
+    let utc = ust_reader::time::utc;
     match crate::localtime::local(secs).or_else(|| utc(secs)) {
         Some(t) => format!(
             "{:04}{:02}{:02}-{:02}{:02}{:02}",

@@ -623,10 +623,10 @@ fn finish(d: &mut Data, mut consumer: Consumer) {
 
 /// Events in the trace at `dir` as it is on disk now.
 fn count_events(dir: &Path) -> u64 {
-    let Ok(traces) = ust::reader::open_all(&[dir.to_path_buf()]) else {
+    let Ok(traces) = ust_reader::open_all(&[dir.to_path_buf()]) else {
         return 0;
     };
-    let mut merger = ust::reader::Merger::new(traces, false, false);
+    let mut merger = ust_reader::Merger::new(traces, false, false);
     let mut n = 0;
     while merger.next_event().is_some() {
         n += 1;

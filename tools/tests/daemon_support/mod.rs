@@ -631,8 +631,8 @@ pub fn babeltrace(dir: &Path) -> Option<String> {
 
 /// Events per name in the trace at `dir`, read with UST's reader.
 pub fn events_by_name(dir: &Path) -> HashMap<String, u64> {
-    let traces = ust::reader::open_all(&[dir.to_path_buf()]).expect("trace opens");
-    let mut merger = ust::reader::Merger::new(traces, true, false);
+    let traces = ust_reader::open_all(&[dir.to_path_buf()]).expect("trace opens");
+    let mut merger = ust_reader::Merger::new(traces, true, false);
     let mut out = HashMap::new();
     while let Some(ev) = merger.next_event() {
         *out.entry(ev.class().name.clone()).or_default() += 1;

@@ -10,15 +10,17 @@
 //! naming the file and byte offset; it never panics or hangs.
 //!
 //! ```no_run
-//! use ust::reader::{open_all, Merger, Pretty};
+//! use ust_reader::{open_all, Merger, Pretty};
 //! let traces = open_all(&["/tmp/trace".into()]).unwrap();
 //! let mut merger = Merger::new(traces, true, false);
-//! let mut pretty = Pretty::new(ust::reader::time::utc);
+//! let mut pretty = Pretty::new(ust_reader::time::utc);
 //! let mut line = Vec::new();
 //! while let Some(ev) = merger.next_event() {
 //!     pretty.event(&ev, &mut line).unwrap();
 //! }
 //! ```
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod decode;
 pub mod error;

@@ -90,8 +90,8 @@ impl Flat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reader::decode::State;
-    use crate::reader::types::{Base, Meaning, Struct};
+    use crate::decode::State;
+    use crate::types::{Base, Meaning, Struct};
 
     fn int(size: u32, signed: bool, base: Base) -> Int {
         Int {
