@@ -90,14 +90,11 @@ pub struct ProviderDesc {
     pub abi_minor: u32,
 }
 
-/// `struct ust_reservation`: what `reserve` hands to `commit`.
+/// `struct ust_reservation`: what `reserve` hands to `commit`. Opaque to
+/// C; `handle` gives the words their meaning.
 #[repr(C)]
 pub struct Reservation {
-    /// The commit counter of the sub-buffer holding the event.
-    pub commit: *const std::sync::atomic::AtomicU64,
-    /// Bytes reserved (header and payload).
-    pub len: u64,
-    pub unused: [u64; 2],
+    pub words: [u64; 4],
 }
 
 /// `reserve` of `struct ust_event_handle`.

@@ -6,37 +6,45 @@
 //! The listener connects to the first daemon socket that answers (see
 //! `ipc::paths`), announces the process (`AppHello`) and its events
 //! (`AppEvent`, again whenever a provider is loaded later), then serves
-//! `Channel` (create per-CPU buffers, send their memfds), `Enable`,
-//! `Disable`, `Flush`, `Release` and `Ready`. Without a daemon it looks
-//! again every `RECHECK`; when the daemon goes away, every event stops recording at
-//! once and the listener goes back to waiting, so a dead daemon costs the
-//! program nothing. The registering constructor waits for `Ready` at most
-//! `UST_REGISTER_TIMEOUT` ms (default `DEFAULT_WAIT_MS`), and not at all
-//! when no daemon socket answers.
+//! `Channel` (create per-CPU buffers for one channel of one session, send
+//! their memfds), `Enable`, `Disable`, `Flush`, `Release` and `Ready`.
+//! Without a daemon it looks again every `RECHECK`; when the daemon goes
+//! away, every event stops recording at once and the listener goes back to
+//! waiting, so a dead daemon costs the program nothing. The registering
+//! constructor waits for `Ready` at most `UST_REGISTER_TIMEOUT` ms (default
+//! `DEFAULT_WAIT_MS`), and not at all when no daemon socket answers.
+//!
+//! Any number of sessions, each with any number of channels, may record
+//! the program at once: the agent keeps which channel of which session
+//! records which event (with which event id and filters) and is the
+//! registry's `Interest`, which turns that into each event's targets.
+//! A released session's channels are unmapped and their descriptors closed
+//! once a grace period shows no thread still writes to them (see `grace`).
 //!
 //! After `fork()`, the child starts its own listener and registers as
 //! itself; the buffers inherited from the parent are never written (see
-//! `channel`). Buffers of a released channel stay mapped until exit, as call
-//! sites may still hold handles into them.
+//! `channel`).
 //!
 //! Nothing here runs on the tracing hot path.
 
 use crate::abi;
-use crate::channel::{Channel, Handle};
+use crate::channel::Channel;
 use crate::clock::{self, Source};
+use crate::handle::{Target, Targets};
 use crate::ipc::proto::{AppHello, ChannelSpec, Error, Frame, Message};
 use crate::ipc::{paths, wire::Conn};
-use crate::registry;
+use crate::registry::{self, Interest};
 use crate::ringbuf::Geometry;
 use crate::schema::EventSchema;
 use crate::sysinfo;
 use crate::threads;
-use std::os::fd::AsRawFd;
+use std::collections::HashMap;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{
-    AtomicBool, AtomicI32,
-    Ordering::{Acquire, Relaxed, Release},
+    AtomicBool, AtomicI32, AtomicPtr,
+    Ordering::{AcqRel, Acquire, Relaxed, Release},
 };
-use std::sync::{Mutex, Once};
+use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
 /// Pause before reconnecting after a daemon went away.
@@ -88,6 +96,7 @@ pub fn after_fork_in_child() {
     if WAKE.load(Relaxed) < 0 {
         return;
     }
+    reset_state();
     let conn = CONN_FD.swap(-1, Relaxed);
     if conn >= 0 {
         // SAFETY: closes the child's copy of the parent's daemon socket,
@@ -165,13 +174,10 @@ fn listen() {
         {
             Some(conn) => {
                 CONN_FD.store(conn.raw_fd(), Relaxed);
-                let mut link = Link {
-                    conn,
-                    channel: None,
-                };
+                let mut link = Link { conn };
                 link.serve();
                 CONN_FD.store(-1, Relaxed);
-                registry::clear_handles();
+                release_all();
                 settle();
                 std::thread::sleep(RETRY);
             }
@@ -183,20 +189,95 @@ fn listen() {
     }
 }
 
-/// Connects to the daemon at `path` if it runs as this user or as root:
-/// buffers are only ever handed to a daemon that may read them anyway.
+/// Connects to the daemon at `path` if it runs as this process's
+/// effective user or as root: buffers are only ever handed to a daemon that
+/// may read them anyway (in a setuid program, not to the invoking user's).
 fn connect_trusted(path: &std::path::Path) -> Option<Conn> {
     let conn = Conn::connect(path).ok()?;
     let daemon = conn.peer_cred().ok()?.uid;
-    // SAFETY: getuid has no preconditions.
-    (daemon == 0 || daemon == unsafe { libc::getuid() }).then_some(conn)
+    // SAFETY: geteuid has no preconditions.
+    (daemon == 0 || daemon == unsafe { libc::geteuid() }).then_some(conn)
 }
 
-/// One connection to a daemon, and the channel it asked for.
+/// One recording of an event, as the daemon asked for it.
+struct Enablement {
+    session: u32,
+    channel: u32,
+    event_id: u32,
+}
+
+/// Which channels exist and which events they record.
+#[derive(Default)]
+struct State {
+    channels: HashMap<(u32, u32), Arc<Channel>>,
+    /// Event name → its recordings.
+    enabled: HashMap<String, Vec<Enablement>>,
+}
+
+/// The state; replaced wholesale in a forked child (another thread may
+/// have held its lock at fork()), so it lives behind a pointer.
+static STATE: AtomicPtr<Mutex<State>> = AtomicPtr::new(std::ptr::null_mut());
+
+fn state() -> &'static Mutex<State> {
+    let p = STATE.load(Acquire);
+    if !p.is_null() {
+        // SAFETY: states are leaked, never freed.
+        return unsafe { &*p };
+    }
+    let fresh = Box::into_raw(Box::default());
+    match STATE.compare_exchange(std::ptr::null_mut(), fresh, AcqRel, Acquire) {
+        // SAFETY: just published, never freed.
+        Ok(_) => unsafe { &*fresh },
+        Err(winner) => {
+            // SAFETY: `fresh` lost the race and was never shared.
+            drop(unsafe { Box::from_raw(fresh) });
+            // SAFETY: as above.
+            unsafe { &*winner }
+        }
+    }
+}
+
+/// In a forked child: the parent's sessions are not this process's.
+fn reset_state() {
+    STATE.store(Box::into_raw(Box::default()), Release);
+}
+
+/// The agent as the registry's interest: an event is recorded into every
+/// channel that enabled it.
+struct AgentInterest;
+
+impl Interest for AgentInterest {
+    fn targets(&self, schema: &EventSchema) -> Option<Box<Targets>> {
+        let st = lock(state());
+        let list = st.enabled.get(&schema.name)?;
+        let items = list
+            .iter()
+            .filter_map(|e| {
+                Some(Target {
+                    channel: st.channels.get(&(e.session, e.channel))?.clone(),
+                    event_id: e.event_id,
+                    filter: None,
+                })
+            })
+            .collect();
+        Targets::new(items)
+    }
+}
+
+/// The interest to register with the registry in daemon mode.
+pub fn interest() -> &'static dyn Interest {
+    &AgentInterest
+}
+
+/// Forgets every session (the daemon went away): every event stops.
+fn release_all() {
+    *lock(state()) = State::default();
+    registry::refresh();
+}
+
+/// One connection to a daemon.
 struct Link {
     conn: Conn,
-    /// The session this program records for, and its channel.
-    channel: Option<(u32, &'static Channel)>,
 }
 
 impl Link {
@@ -266,72 +347,148 @@ impl Link {
 
     /// Carries out one daemon command and answers it.
     fn command(&mut self, frame: Frame) {
-        let mut fds = Vec::new();
+        let mut created = None;
         let status = match frame.message {
             Message::Ready => return settle(),
-            Message::Channel(spec) => self.create_channel(spec).map(|ch| {
-                fds = ch.buffers().iter().map(|rb| rb.fd().as_raw_fd()).collect();
-            }),
+            Message::Channel(spec) => create_channel(spec).map(|c| created = Some(c)),
             Message::Enable {
                 session,
+                channel,
                 event_id,
                 name,
-            } => self.enable(session, event_id, &name),
-            Message::Disable { session, name } => self
-                .channel_of(session)
-                .and_then(|_| found(registry::set_handle(&name, None))),
-            Message::Flush { session } => self.channel_of(session).map(|ch| {
-                ch.buffers().iter().for_each(|rb| rb.flush());
-            }),
-            Message::Release { session } => self.release(session),
+                filters,
+            } => enable(session, channel, event_id, &name, &filters),
+            Message::Disable {
+                session,
+                channel,
+                name,
+            } => disable(session, channel, &name),
+            Message::Flush { session } => flush(session),
+            Message::Release { session } => release(session),
             _ => Err(Error::BadMessage),
         };
         let code = status.err().map_or(0, |e| e as i32);
-        let _ = self.conn.send(frame.seq, code, &Message::Ack, &fds);
-    }
-
-    fn create_channel(&mut self, spec: ChannelSpec) -> Result<&'static Channel, Error> {
-        if self.channel.is_some() {
-            return Err(Error::WrongState);
-        }
-        let geo = Geometry {
-            subbuf_size: spec.subbuf_size,
-            num_subbuf: spec.num_subbuf as u64,
-            overwrite: spec.overwrite,
-        };
-        crate::config::check_geometry(geo).map_err(|_| Error::BadArgument)?;
-        clock::select(Some(if spec.clock == 0 {
-            Source::Tsc
-        } else {
-            Source::Monotonic
-        }));
-        let channel = Channel::create(sysinfo::possible_cpus(), geo).map_err(|_| Error::Io)?;
-        // Handles point at the channel for the rest of the process.
-        let channel: &'static Channel = Box::leak(Box::new(channel));
-        self.channel = Some((spec.session, channel));
-        Ok(channel)
-    }
-
-    /// The channel of `session`, if this program records for it.
-    fn channel_of(&self, session: u32) -> Result<&'static Channel, Error> {
-        match self.channel {
-            Some((s, ch)) if s == session => Ok(ch),
-            _ => Err(Error::NoSuchSession),
+        let (fds, channel) = created.unzip();
+        let raw: Vec<_> = fds.iter().flatten().map(AsRawFd::as_raw_fd).collect();
+        let _ = self.conn.send(frame.seq, code, &Message::Ack, &raw);
+        // Our copies of the descriptors close here; the mappings stay. The
+        // pages are touched only after the reply, so the daemon never waits
+        // for a large buffer to be faulted in.
+        drop(fds);
+        if let Some(channel) = channel {
+            channel.prefault();
         }
     }
+}
 
-    fn enable(&self, session: u32, event_id: u32, name: &str) -> Result<(), Error> {
-        let channel = self.channel_of(session)?;
-        let handle: &'static Handle = Box::leak(Box::new(Handle::new(event_id, channel)));
-        found(registry::set_handle(name, Some(handle)))
+/// Creates channel `spec.channel` of session `spec.session`; returns the
+/// memfds to send (one per CPU) and the channel.
+fn create_channel(spec: ChannelSpec) -> Result<(Vec<OwnedFd>, Arc<Channel>), Error> {
+    let key = (spec.session, spec.channel);
+    if lock(state()).channels.contains_key(&key) {
+        return Err(Error::WrongState);
     }
+    let geo = Geometry {
+        subbuf_size: spec.subbuf_size,
+        num_subbuf: spec.num_subbuf as u64,
+        overwrite: spec.overwrite,
+    };
+    let ncpu = sysinfo::possible_cpus();
+    crate::config::check_geometry(geo).map_err(|_| Error::BadArgument)?;
+    crate::config::check_memory(geo, ncpu).map_err(|_| Error::OutOfMemory)?;
+    clock::select(Some(if spec.clock == 0 {
+        Source::Tsc
+    } else {
+        Source::Monotonic
+    }));
+    let mut channel = Channel::create(ncpu, geo).map_err(|_| Error::Io)?;
+    channel.set_blocking(spec.blocking_timeout_us);
+    let fds = channel.take_fds();
+    let channel = Arc::new(channel);
+    lock(state()).channels.insert(key, channel.clone());
+    Ok((fds, channel))
+}
 
-    fn release(&mut self, session: u32) -> Result<(), Error> {
-        self.channel_of(session)?;
-        registry::clear_handles();
-        self.channel = None;
-        Ok(())
+/// Records event `name` into a channel, as `event_id`.
+fn enable(
+    session: u32,
+    channel: u32,
+    event_id: u32,
+    name: &str,
+    filters: &[String],
+) -> Result<(), Error> {
+    if !filters.is_empty() {
+        return Err(Error::BadFilter);
     }
+    {
+        let mut st = lock(state());
+        if !st.channels.contains_key(&(session, channel)) {
+            return Err(Error::NoSuchChannel);
+        }
+        let list = st.enabled.entry(name.to_string()).or_default();
+        list.retain(|e| (e.session, e.channel) != (session, channel));
+        list.push(Enablement {
+            session,
+            channel,
+            event_id,
+        });
+    }
+    found(registry::refresh_events(&[name]))
+}
+
+/// Stops recording event `name` into a channel.
+fn disable(session: u32, channel: u32, name: &str) -> Result<(), Error> {
+    {
+        let mut st = lock(state());
+        if !st.channels.contains_key(&(session, channel)) {
+            return Err(Error::NoSuchChannel);
+        }
+        if let Some(list) = st.enabled.get_mut(name) {
+            list.retain(|e| (e.session, e.channel) != (session, channel));
+        }
+    }
+    found(registry::refresh_events(&[name]))
+}
+
+/// Closes the open sub-buffers of a session's channels.
+fn flush(session: u32) -> Result<(), Error> {
+    let st = lock(state());
+    let mut channels = st
+        .channels
+        .iter()
+        .filter(|((s, _), _)| *s == session)
+        .peekable();
+    if channels.peek().is_none() {
+        return Err(Error::NoSuchSession);
+    }
+    channels.for_each(|(_, ch)| ch.buffers().iter().for_each(|rb| rb.flush()));
+    Ok(())
+}
+
+/// Forgets a session: its events stop, and its channels are freed once no
+/// thread can still write to them.
+fn release(session: u32) -> Result<(), Error> {
+    let names: Vec<String> = {
+        let mut st = lock(state());
+        let before = st.channels.len();
+        st.channels.retain(|(s, _), _| *s != session);
+        if st.channels.len() == before {
+            return Err(Error::NoSuchSession);
+        }
+        let mut names = Vec::new();
+        for (name, list) in st.enabled.iter_mut() {
+            let n = list.len();
+            list.retain(|e| e.session != session);
+            if list.len() != n {
+                names.push(name.clone());
+            }
+        }
+        st.enabled.retain(|_, list| !list.is_empty());
+        names
+    };
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    registry::refresh_events(&names);
+    Ok(())
 }
 
 /// `BadArgument` when the named event is not registered here.

@@ -127,6 +127,42 @@ pub fn check_geometry(g: Geometry) -> Result<Geometry, String> {
     Ok(g)
 }
 
+/// Checks that `ncpu` buffers of geometry `g` fit in the memory available
+/// now (`MemAvailable`), so an oversized request is refused with a message
+/// instead of ending in the OOM killer.
+pub fn check_memory(g: Geometry, ncpu: u32) -> Result<(), String> {
+    let total = g
+        .subbuf_size
+        .saturating_mul(g.num_subbuf)
+        .saturating_mul(u64::from(ncpu));
+    match crate::sysinfo::available_memory() {
+        Some(avail) if total > avail => Err(format!(
+            "{ncpu} CPUs × {} sub-buffers of {} need {}, more than the {} of memory available",
+            g.num_subbuf,
+            human_size(g.subbuf_size),
+            human_size(total),
+            human_size(avail)
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A byte count with a binary suffix (`512 KiB`, `3.5 GiB`).
+fn human_size(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if v.fract() == 0.0 {
+        format!("{v} {}", UNITS[unit])
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
 /// Parses `UST_EVENTS`: comma-separated globs.
 pub fn parse_events(s: &str) -> Result<Vec<String>, String> {
     let globs: Vec<String> = s.split(',').map(|g| g.trim().to_string()).collect();

@@ -45,6 +45,8 @@ impl Stream {
 pub struct StreamNaming {
     /// File name before `_<cpu>`.
     pub prefix: String,
+    /// The stream class (channel) id in the trace's metadata.
+    pub stream_id: u32,
     /// Added to the CPU number to make each stream's `stream_instance_id`
     /// unique in the trace.
     pub instance_base: u64,
@@ -58,6 +60,7 @@ impl StreamNaming {
     pub fn daemonless() -> StreamNaming {
         StreamNaming {
             prefix: "channel0".into(),
+            stream_id: 0,
             instance_base: 0,
             app: None,
         }
@@ -235,6 +238,7 @@ fn packet_header(
 ) -> PacketHeader {
     PacketHeader {
         uuid: *uuid,
+        stream_id: naming.stream_id,
         stream_instance_id: naming.instance_base + rb.cpu() as u64,
         ts_begin: info.ts_begin,
         ts_end: info.ts_end.max(info.ts_begin),

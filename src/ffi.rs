@@ -1,10 +1,11 @@
 //! The exported C functions of libust.so.1 (declared in
 //! include/ust/abi.h). Each goes through `guard`, so a panic inside the
 //! library never unwinds into the application, and checks its pointers
-//! before handing them to `registry`.
+//! before handing them to `runtime` and `registry`.
 
 use crate::abi;
 use crate::registry;
+use crate::runtime;
 use std::ffi::c_int;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -34,8 +35,11 @@ pub unsafe extern "C" fn ust_provider_register(provider: *const abi::ProviderDes
         if provider.is_null() {
             return Err("NULL provider".into());
         }
+        runtime::start();
         // SAFETY: non-NULL and valid per this function's contract.
-        unsafe { registry::register_provider(provider) }
+        let schemas = unsafe { registry::register_provider(provider) }?;
+        runtime::provider_registered(schemas);
+        Ok(())
     })
 }
 
@@ -62,6 +66,7 @@ pub unsafe extern "C" fn ust_tracepoints_register(
         if tracepoints.is_null() {
             return Err("NULL tracepoint array".into());
         }
+        runtime::start();
         // SAFETY: non-NULL and valid per this function's contract.
         unsafe { registry::register_tracepoints(tracepoints, count) };
         Ok(())
@@ -85,7 +90,7 @@ pub unsafe extern "C" fn ust_tracepoints_unregister(tracepoints: *const *mut abi
 /// exits (after the program's own destructors, which may still trace).
 extern "C" fn ust_fini() {
     guard("finalization", || {
-        registry::shutdown();
+        runtime::shutdown();
         Ok(())
     });
 }

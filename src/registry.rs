@@ -1,31 +1,41 @@
 //! The registry: which providers (event descriptions) and which
-//! tracepoints (call sites) are loaded, and which events are enabled.
+//! tracepoints (call sites) are loaded, and one `Handle` per event.
 //!
-//! An event is recorded when its provider is registered, it is selected by
-//! the session's configuration, and a call site with the same name and
-//! signature exists: then the call site's `handle` is set. Everything here
-//! runs from constructors, destructors and `dlopen`/`dlclose`, under one
-//! lock, never on the hot path.
+//! It knows no session. Whoever traces the process (the daemonless session
+//! or the agent, see `runtime`) registers once as the `Interest`, and the
+//! registry asks it where each event is recorded: when a provider registers
+//! (so a library loaded later records what is enabled now) and on
+//! `refresh`, which the interest calls after it changed. A call site points
+//! at its event's handle while the event is recorded anywhere, and at
+//! nothing otherwise, so a disabled tracepoint stays one load and one branch.
+//!
+//! Everything here runs from constructors, destructors, `dlopen`/`dlclose`
+//! and the interest's own threads, under one lock, never on the hot path.
+//! Lock order: the registry's lock, then the interest's.
 
 use crate::abi;
-use crate::agent;
-use crate::channel::Handle;
-use crate::config;
 use crate::descriptor;
+use crate::grace;
+use crate::handle::{Handle, Targets};
 use crate::schema::EventSchema;
-use crate::session::Session;
 use once_cell::sync::{Lazy, OnceCell};
 use std::ffi::CStr;
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
+
+/// Where events are recorded: asked by the registry, never the other way round.
+pub trait Interest: Send + Sync {
+    /// The recordings of `schema` now; `None` when it is not recorded.
+    /// Called under the registry's lock: must not call back into it.
+    fn targets(&self, schema: &EventSchema) -> Option<Box<Targets>>;
+}
 
 /// An event description, kept for the life of the process.
 struct EventEntry {
     schema: EventSchema,
     /// How many registered providers currently describe it.
     live: u32,
-    /// Set once the event has been enabled (with its id); never freed.
-    handle: Option<&'static Handle>,
+    handle: &'static Handle,
 }
 
 /// The tracepoints of one module (executable or library).
@@ -43,7 +53,6 @@ struct Registry {
     events: Vec<EventEntry>,
     modules: Vec<Module>,
     providers: Vec<Provider>,
-    next_id: u32,
 }
 
 // SAFETY: the raw pointers are descriptors and tracepoints of loaded
@@ -52,39 +61,11 @@ struct Registry {
 unsafe impl Send for Registry {}
 
 static REGISTRY: Lazy<Mutex<Registry>> = Lazy::new(|| Mutex::new(Registry::default()));
-static MODE: OnceCell<Mode> = OnceCell::new();
+static INTEREST: OnceCell<&'static dyn Interest> = OnceCell::new();
 
-/// How this process is traced, decided on first use.
-enum Mode {
-    /// `UST_TRACE=DIR`: the process writes its own trace.
-    Daemonless(&'static Session),
-    /// No `UST_TRACE`: a daemon may enable events (see `agent`).
-    Daemon,
-    /// A bad `UST_*` setting: not traced.
-    Off,
-}
-
-fn mode() -> &'static Mode {
-    MODE.get_or_init(|| match config::from_env() {
-        Ok(None) => Mode::Daemon,
-        Ok(Some(c)) => match Session::start(c) {
-            Ok(s) => Mode::Daemonless(s),
-            Err(msg) => off(&msg),
-        },
-        Err(msg) => off(&msg),
-    })
-}
-
-fn off(msg: &str) -> Mode {
-    eprintln!("ust: {msg}; tracing disabled");
-    Mode::Off
-}
-
-fn daemonless_session() -> Option<&'static Session> {
-    match mode() {
-        Mode::Daemonless(s) => Some(s),
-        _ => None,
-    }
+/// Makes `interest` the one that decides what is recorded (once per process).
+pub fn set_interest(interest: &'static dyn Interest) {
+    let _ = INTEREST.set(interest);
 }
 
 fn lock() -> std::sync::MutexGuard<'static, Registry> {
@@ -133,11 +114,16 @@ unsafe fn tracepoint_key(tp: *const abi::Tracepoint) -> Option<(&'static CStr, &
 }
 
 impl Registry {
-    /// Points every matching call site at `handle` (or NULL).
-    fn connect(&self, schema: &EventSchema, handle: Option<&'static Handle>) {
-        let ptr = handle.map_or(std::ptr::null_mut(), |h| {
-            std::ptr::from_ref(&h.public).cast_mut()
-        });
+    /// Points every call site of `entry`'s event at its handle if the event
+    /// is recorded, at nothing otherwise.
+    fn connect(&self, entry: &EventEntry) {
+        let live = entry.live > 0 && entry.handle.is_live();
+        let ptr = if live {
+            std::ptr::from_ref(&entry.handle.public).cast_mut()
+        } else {
+            std::ptr::null_mut()
+        };
+        let schema = &entry.schema;
         for &tp in self.modules.iter().flat_map(|m| &m.tracepoints) {
             // SAFETY: registered tracepoints stay valid until unregistered.
             let Some((name, sig)) = (unsafe { tracepoint_key(tp) }) else {
@@ -149,7 +135,7 @@ impl Registry {
             if sig.to_bytes() == schema.signature.as_bytes() {
                 // SAFETY: as above; `handle` is atomic.
                 unsafe { (*tp).handle.store(ptr, Ordering::Release) };
-            } else if handle.is_some() {
+            } else if live {
                 eprintln!(
                     "ust: a call site of {} was built from another version of its provider header; it is not recorded",
                     schema.name
@@ -158,24 +144,20 @@ impl Registry {
         }
     }
 
-    /// Enables entry `i` if the session selects it and it has no handle yet.
-    fn enable(&mut self, i: usize, session: &'static Session) {
+    /// Asks the interest where entry `i` is recorded and publishes it.
+    fn update(&mut self, i: usize) {
         let entry = &self.events[i];
-        if entry.handle.is_some()
-            || !session
-                .config
-                .selects(&entry.schema.name, entry.schema.loglevel)
-        {
-            return;
+        let targets = match INTEREST.get() {
+            Some(interest) if entry.live > 0 => interest.targets(&entry.schema),
+            _ => None,
+        };
+        if let Some(old) = entry.handle.publish(targets) {
+            grace::retire(old);
         }
-        let id = self.next_id;
-        self.next_id += 1;
-        session.add_event(id, &entry.schema);
-        self.events[i].handle = Some(Box::leak(Box::new(Handle::new(id, session.channel))));
+        self.connect(&self.events[i]);
     }
 
     fn add_provider(&mut self, desc: *const abi::ProviderDesc, schemas: Vec<EventSchema>) {
-        let session = daemonless_session();
         let mut indices = Vec::new();
         for schema in schemas {
             let i = match self.events.iter().position(|e| e.schema == schema) {
@@ -184,17 +166,17 @@ impl Registry {
                     self.events.push(EventEntry {
                         schema,
                         live: 0,
-                        handle: None,
+                        handle: Box::leak(Box::default()),
                     });
                     self.events.len() - 1
                 }
             };
             self.events[i].live += 1;
-            if let Some(s) = session {
-                self.enable(i, s);
+            if self.events[i].live == 1 {
+                self.update(i);
+            } else {
+                self.connect(&self.events[i]);
             }
-            let entry = &self.events[i];
-            self.connect(&entry.schema, entry.handle);
             indices.push(i);
         }
         self.providers.push(Provider {
@@ -211,37 +193,31 @@ impl Registry {
         for i in provider.events {
             self.events[i].live -= 1;
             if self.events[i].live == 0 {
-                self.connect(&self.events[i].schema, None);
+                self.update(i);
             }
         }
     }
 
     fn add_module(&mut self, tracepoints: Vec<*mut abi::Tracepoint>) {
         self.modules.push(Module { tracepoints });
-        for e in self
-            .events
-            .iter()
-            .filter(|e| e.live > 0 && e.handle.is_some())
-        {
-            self.connect(&e.schema, e.handle);
+        for e in self.events.iter().filter(|e| e.live > 0) {
+            self.connect(e);
         }
     }
 }
 
-/// Registers a provider's events.
+/// Registers a provider's events; returns their descriptions.
 ///
 /// # Safety
 /// `desc` points to a provider descriptor that stays valid until
 /// `unregister_provider` is called with it.
-pub unsafe fn register_provider(desc: *const abi::ProviderDesc) -> Result<(), String> {
+pub unsafe fn register_provider(
+    desc: *const abi::ProviderDesc,
+) -> Result<Vec<EventSchema>, String> {
     // SAFETY: per the caller's contract.
     let schemas = unsafe { descriptor::read_provider(desc) }?;
-    let announce = matches!(mode(), Mode::Daemon).then(|| schemas.clone());
-    lock().add_provider(desc, schemas);
-    if let Some(schemas) = announce {
-        agent::provider_registered(schemas);
-    }
-    Ok(())
+    lock().add_provider(desc, schemas.clone());
+    Ok(schemas)
 }
 
 /// Unregisters a provider: its events stop being recorded.
@@ -258,7 +234,6 @@ pub unsafe fn register_tracepoints(tps: *const *mut abi::Tracepoint, count: usiz
     // SAFETY: per the caller's contract.
     let list = unsafe { std::slice::from_raw_parts(tps, count) };
     let list: Vec<_> = list.iter().copied().filter(|tp| !tp.is_null()).collect();
-    mode();
     lock().add_module(list);
 }
 
@@ -286,13 +261,6 @@ pub unsafe fn unregister_tracepoints(tps: *const *mut abi::Tracepoint) {
     }
 }
 
-/// Writes out the daemonless session's trace at process exit.
-pub fn shutdown() {
-    if let Some(Mode::Daemonless(session)) = MODE.get() {
-        session.finish();
-    }
-}
-
 /// The events of the registered providers (what a daemon may enable).
 pub fn live_schemas() -> Vec<EventSchema> {
     lock()
@@ -303,26 +271,34 @@ pub fn live_schemas() -> Vec<EventSchema> {
         .collect()
 }
 
-/// Records event `name` with `handle` (or stops recording it with `None`);
-/// `false` if no registered provider describes it.
-pub fn set_handle(name: &str, handle: Option<&'static Handle>) -> bool {
-    let mut reg = lock();
-    let found: Vec<usize> = (0..reg.events.len())
-        .filter(|&i| reg.events[i].live > 0 && reg.events[i].schema.name == name)
-        .collect();
-    for &i in &found {
-        reg.events[i].handle = handle;
-        reg.connect(&reg.events[i].schema, handle);
-    }
-    !found.is_empty()
+/// Asks the interest again about the events named `names` (their
+/// recordings changed), then frees what no thread uses any more. Returns
+/// whether any of them is registered.
+pub fn refresh_events(names: &[&str]) -> bool {
+    let found = {
+        let mut reg = lock();
+        let mut found = false;
+        for i in 0..reg.events.len() {
+            if names.contains(&reg.events[i].schema.name.as_str()) {
+                found |= reg.events[i].live > 0;
+                reg.update(i);
+            }
+        }
+        found
+    };
+    grace::collect();
+    found
 }
 
-/// Stops recording every event (the daemon went away or released us).
-pub fn clear_handles() {
-    let mut reg = lock();
-    for i in 0..reg.events.len() {
-        if reg.events[i].handle.take().is_some() {
-            reg.connect(&reg.events[i].schema, None);
+/// Asks the interest again about every event (it changed), then frees
+/// what no thread uses any more. Returns how many retired objects still
+/// wait for a grace period.
+pub fn refresh() -> usize {
+    {
+        let mut reg = lock();
+        for i in 0..reg.events.len() {
+            reg.update(i);
         }
     }
+    grace::collect()
 }

@@ -250,9 +250,14 @@ impl RingBuffer {
         )
     }
 
-    /// The memfd holding the buffer, to hand to a consumer.
-    pub fn fd(&self) -> &OwnedFd {
-        self.map.fd()
+    /// Gives up the memfd holding the buffer, to hand to a consumer.
+    pub fn take_fd(&mut self) -> Option<OwnedFd> {
+        self.map.take_fd()
+    }
+
+    /// Allocates the buffer's pages now (see `Mapping::prefault`).
+    pub fn prefault(&self) {
+        self.map.prefault();
     }
 
     fn ctl_raw(&self) -> *mut Control {
@@ -311,7 +316,7 @@ impl RingBuffer {
     /// Reserves room for an event `event_id` with `payload` bytes, writes its
     /// header and returns where the payload goes; `None` when the event is
     /// dropped (counted in `discarded`).
-    #[inline]
+    #[inline(always)]
     pub fn reserve(&self, event_id: u32, payload: usize) -> Option<Reserved> {
         let ctl = self.ctl();
         let size = self.geo.subbuf_size;

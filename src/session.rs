@@ -7,7 +7,9 @@ use crate::clock::{self, Pair, Source};
 use crate::config::Config;
 use crate::consumer::{Consumer, StreamNaming};
 use crate::ctf::metadata::{self, TraceInfo};
+use crate::handle::{Target, Targets};
 use crate::pacer::Pacer;
+use crate::registry::Interest;
 use crate::schema::EventSchema;
 use crate::sysinfo;
 use crate::threads;
@@ -25,13 +27,15 @@ const POLL_MIN: Duration = Duration::from_millis(1);
 const POLL_MAX: Duration = Duration::from_millis(50);
 
 struct Metadata {
+    /// Event ids by (name, signature), in the order they were declared.
+    ids: Vec<(String, String)>,
     events: String,
 }
 
 /// A trace being written by this process.
 pub struct Session {
     pub config: Config,
-    pub channel: &'static Channel,
+    pub channel: Arc<Channel>,
     info: TraceInfo,
     source: Source,
     start: Pair,
@@ -53,14 +57,15 @@ impl Session {
         let source = clock::select(config.clock);
         let start = clock::sample_pair();
         let realtime_offset = clock::realtime_offset_ns();
-        let channel =
-            Arc::new(Channel::create(sysinfo::possible_cpus(), config.geometry).map_err(what)?);
+        let ncpu = sysinfo::possible_cpus();
+        crate::config::check_memory(config.geometry, ncpu)?;
+        let channel = Channel::create(ncpu, config.geometry).map_err(what)?;
+        channel.prefault();
+        let channel = Arc::new(channel);
         let info = sysinfo::trace_info(&dir);
         let consumer =
             Consumer::create(channel.clone(), &dir, info.uuid, StreamNaming::daemonless())
                 .map_err(what)?;
-        // Event handles point at the channel for the rest of the process.
-        let channel: &'static Channel = Box::leak(Box::new(channel));
         let session: &'static Session = Box::leak(Box::new(Session {
             config,
             channel,
@@ -69,6 +74,7 @@ impl Session {
             start,
             realtime_offset,
             metadata: Mutex::new(Metadata {
+                ids: Vec::new(),
                 events: String::new(),
             }),
             consumer: Mutex::new(Some(consumer)),
@@ -84,17 +90,24 @@ impl Session {
         Ok(session)
     }
 
-    /// Declares a newly enabled event in the metadata.
-    pub fn add_event(&self, id: u32, schema: &EventSchema) {
-        lock(&self.metadata)
-            .events
-            .push_str(&metadata::event(id, schema));
+    /// The id of `schema` in this trace; declared in the metadata first.
+    fn event_id(&self, schema: &EventSchema) -> u32 {
+        let mut md = lock(&self.metadata);
+        let key = (schema.name.clone(), schema.signature.clone());
+        if let Some(id) = md.ids.iter().position(|k| *k == key) {
+            return id as u32;
+        }
+        let id = md.ids.len() as u32;
+        md.ids.push(key);
+        md.events.push_str(&metadata::event(0, id, schema));
+        drop(md);
         if let Err(e) = self.write_metadata() {
             eprintln!(
                 "ust: cannot update {}/metadata: {e}",
                 self.config.trace_dir.display()
             );
         }
+        id
     }
 
     /// Rewrites `metadata` atomically with the current clock calibration.
@@ -106,7 +119,7 @@ impl Session {
             clock::sample_pair(),
             self.realtime_offset,
         );
-        let text = metadata::preamble(&self.info, &clock, false) + &md.events;
+        let text = metadata::preamble(&self.info, &clock, false, 1) + &md.events;
         let tmp = self.config.trace_dir.join(".metadata.tmp");
         let mut f = File::create(&tmp)?;
         f.write_all(text.as_bytes())?;
@@ -176,6 +189,20 @@ impl Session {
                 self.config.trace_dir.display()
             );
         }
+    }
+}
+
+impl Interest for Session {
+    /// The session records the events its configuration selects.
+    fn targets(&self, schema: &EventSchema) -> Option<Box<Targets>> {
+        if !self.config.selects(&schema.name, schema.loglevel) {
+            return None;
+        }
+        Targets::new(vec![Target {
+            channel: self.channel.clone(),
+            event_id: self.event_id(schema),
+            filter: None,
+        }])
     }
 }
 

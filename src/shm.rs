@@ -2,14 +2,18 @@
 //!
 //! Ring buffers live in memfds so that their pages can later be handed to a
 //! consumer in another process as a file descriptor, never by a guessable
-//! name. This module owns the only `mmap`/`munmap` calls of the runtime.
+//! name. Pages are allocated on first touch or by `prefault`, never while
+//! a peer waits. This module owns the runtime's `mmap`/`munmap` calls for
+//! buffers (`grace` maps its own per-thread records).
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// A memfd of `len` bytes, mapped shared and read-write at `ptr`.
 pub struct Mapping {
-    fd: OwnedFd,
+    /// The memfd, until handed out with `take_fd` (the mapping keeps the
+    /// memory alive without it).
+    fd: Option<OwnedFd>,
     ptr: *mut u8,
     len: usize,
 }
@@ -85,7 +89,7 @@ impl Mapping {
                 std::ptr::null_mut(),
                 len,
                 libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_POPULATE,
+                libc::MAP_SHARED,
                 fd.as_raw_fd(),
                 0,
             )
@@ -94,7 +98,7 @@ impl Mapping {
             return Err(io::Error::last_os_error());
         }
         Ok(Mapping {
-            fd,
+            fd: Some(fd),
             ptr: ptr.cast(),
             len,
         })
@@ -115,9 +119,28 @@ impl Mapping {
         self.len == 0
     }
 
-    /// The memfd, to pass to another process.
-    pub fn fd(&self) -> &OwnedFd {
-        &self.fd
+    /// Gives up the memfd (to pass to another process); the mapping stays.
+    pub fn take_fd(&mut self) -> Option<OwnedFd> {
+        self.fd.take()
+    }
+
+    /// Allocates every page now, so writers never take a page fault (the
+    /// kernel does it without a fault per page where it can).
+    pub fn prefault(&self) {
+        const MADV_POPULATE_WRITE: libc::c_int = 23;
+        // SAFETY: advice on exactly the range we mapped; it changes no contents.
+        if unsafe { libc::madvise(self.ptr.cast(), self.len, MADV_POPULATE_WRITE) } == 0 {
+            return;
+        }
+        for at in (0..self.len).step_by(4096) {
+            // SAFETY: `at < len`, inside the mapping; an atomic add of zero
+            // faults the page in for writing without changing it, whatever
+            // other writers do concurrently.
+            unsafe {
+                std::sync::atomic::AtomicU8::from_ptr(self.ptr.add(at))
+                    .fetch_add(0, std::sync::atomic::Ordering::Relaxed)
+            };
+        }
     }
 }
 

@@ -17,6 +17,14 @@ pub fn possible_cpus() -> u32 {
 }
 
 /// Highest CPU of a kernel CPU list such as "0-3,8-11".
+/// Bytes of memory available for new allocations (`MemAvailable`).
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib.saturating_mul(1024))
+}
+
 fn parse_cpu_list_max(s: &str) -> Option<u32> {
     s.split(',')
         .map(|part| part.rsplit('-').next().and_then(|n| n.parse::<u32>().ok()))

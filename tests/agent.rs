@@ -70,10 +70,12 @@ fn set_up(conn: &Conn, ncpu: u32, event: &str) -> Arc<Channel> {
     };
     let spec = ChannelSpec {
         session: 1,
+        channel: 0,
         subbuf_size: 4096,
         num_subbuf: 4,
         overwrite: false,
         clock: 1,
+        blocking_timeout_us: 0,
     };
     let (reply, fds) = conn.call(1, &Message::Channel(spec), T).unwrap();
     assert_eq!(reply.status, 0);
@@ -85,8 +87,10 @@ fn set_up(conn: &Conn, ncpu: u32, event: &str) -> Arc<Channel> {
         .collect();
     let enable = Message::Enable {
         session: 1,
+        channel: 0,
         event_id: 0,
         name: event.into(),
+        filters: Vec::new(),
     };
     assert_eq!(conn.call(2, &enable, T).unwrap().0.status, 0);
     conn.send(3, 0, &Message::Ready, &[]).unwrap();
@@ -100,6 +104,7 @@ fn write_trace(dir: &Path, channel: Arc<Channel>, schema: &EventSchema, pid: u32
     info.process = None;
     let naming = StreamNaming {
         prefix: format!("hello-{pid}"),
+        stream_id: 0,
         instance_base: 0,
         app: Some(AppContext {
             vpid: pid,
@@ -116,7 +121,7 @@ fn write_trace(dir: &Path, channel: Arc<Channel>, schema: &EventSchema, pid: u32
         ust::clock::realtime_offset_ns(),
     );
     let text =
-        metadata::preamble(&TraceInfo { ..info }, &clock, true) + &metadata::event(0, schema);
+        metadata::preamble(&TraceInfo { ..info }, &clock, true, 1) + &metadata::event(0, 0, schema);
     std::fs::write(dir.join("metadata"), text).unwrap();
 }
 

@@ -75,6 +75,8 @@ pub const APP_CONTEXT_LEN: usize = 20;
 #[derive(Clone, Debug)]
 pub struct PacketHeader {
     pub uuid: [u8; 16],
+    /// The stream class (channel) id.
+    pub stream_id: u32,
     pub stream_instance_id: u64,
     pub ts_begin: u64,
     pub ts_end: u64,
@@ -107,7 +109,7 @@ impl PacketHeader {
         let bits = ((self.len() + self.data_len) * 8) as u64;
         out.extend_from_slice(&PACKET_MAGIC.to_le_bytes());
         out.extend_from_slice(&self.uuid);
-        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&self.stream_id.to_le_bytes());
         out.extend_from_slice(&self.stream_instance_id.to_le_bytes());
         out.extend_from_slice(&self.ts_begin.to_le_bytes());
         out.extend_from_slice(&self.ts_end.to_le_bytes());
@@ -162,6 +164,7 @@ mod tests {
         let mut out = Vec::new();
         let h = PacketHeader {
             uuid: [7; 16],
+            stream_id: 0,
             stream_instance_id: 1,
             ts_begin: 10,
             ts_end: 20,

@@ -53,10 +53,11 @@ fn quote(s: &str) -> String {
     out
 }
 
-/// The preamble: everything before the event blocks. With `app_context`,
-/// packet contexts also carry the program's `vpid` and `procname` (daemon
-/// sessions, where several programs share one trace).
-pub fn preamble(t: &TraceInfo, clock: &CtfClock, app_context: bool) -> String {
+/// The preamble: everything before the event blocks, with stream classes
+/// (channels) `0..streams`. With `app_context`, packet contexts also carry
+/// the program's `vpid` and `procname` (daemon sessions, where several
+/// programs share one trace).
+pub fn preamble(t: &TraceInfo, clock: &CtfClock, app_context: bool, streams: u32) -> String {
     let mut s = String::from("/* CTF 1.8 */\n\n");
     s.push_str(TYPES);
     let _ = write!(
@@ -98,7 +99,14 @@ pub fn preamble(t: &TraceInfo, clock: &CtfClock, app_context: bool) -> String {
     if app_context {
         s.push_str(APP_CONTEXT);
     }
-    s.push_str(HEADER_AND_STREAM);
+    s.push_str(EVENT_HEADER);
+    for id in 0..streams.max(1) {
+        let _ = write!(
+            s,
+            "stream {{\n\tid = {id};\n\tevent.header := struct event_header_compact;\n\
+             \tpacket.context := struct packet_context;\n}};\n\n"
+        );
+    }
     s
 }
 
@@ -134,7 +142,7 @@ const APP_CONTEXT: &str = "\
 \tinteger { size = 8; align = 8; signed = 0; encoding = UTF8; base = 10; } procname[16];
 ";
 
-const HEADER_AND_STREAM: &str = "\
+const EVENT_HEADER: &str = "\
 } align(8);
 
 struct event_header_compact {
@@ -149,12 +157,6 @@ struct event_header_compact {
 \t\t} align(8) extended;
 \t} v;
 } align(8);
-
-stream {
-\tid = 0;
-\tevent.header := struct event_header_compact;
-\tpacket.context := struct packet_context;
-};
 
 ";
 
@@ -216,9 +218,9 @@ fn field(f: &Field) -> String {
 }
 
 /// The `event` block of one event.
-pub fn event(id: u32, ev: &EventSchema) -> String {
+pub fn event(stream_id: u32, id: u32, ev: &EventSchema) -> String {
     let mut s = format!(
-        "event {{\n\tname = {};\n\tid = {id};\n\tstream_id = 0;\n\tloglevel = {};\n\tfields := struct {{\n",
+        "event {{\n\tname = {};\n\tid = {id};\n\tstream_id = {stream_id};\n\tloglevel = {};\n\tfields := struct {{\n",
         quote(&ev.name),
         ev.loglevel
     );
@@ -258,7 +260,7 @@ mod tests {
                 },
             }],
         };
-        let text = event(3, &ev);
+        let text = event(0, 3, &ev);
         let len_at = text.find("__seq_length;").unwrap();
         let seq_at = text.find("_seq[ __seq_length ];").unwrap();
         assert!(len_at < seq_at);

@@ -1,4 +1,4 @@
-//! The control protocol, version 1: small binary messages, one per
+//! The control protocol, version 2: small binary messages, one per
 //! SOCK_SEQPACKET datagram, at most `MAX_MESSAGE` bytes.
 //!
 //! Every message starts with a 16-byte header, little-endian:
@@ -21,7 +21,7 @@
 use crate::schema::{EnumLabel, EventSchema, Field, FieldType, Int};
 
 pub const MAGIC: u32 = u32::from_le_bytes(*b"UST1");
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 pub const HEADER_LEN: usize = 16;
 /// Largest datagram either side sends or accepts.
 pub const MAX_MESSAGE: usize = 65536;
@@ -43,6 +43,10 @@ pub enum Error {
     Io = 7,
     WrongState = 8,
     Internal = 9,
+    TooManySessions = 10,
+    NoSuchChannel = 11,
+    OutOfMemory = 12,
+    BadFilter = 13,
 }
 
 impl Error {
@@ -59,6 +63,10 @@ impl Error {
             Io,
             WrongState,
             Internal,
+            TooManySessions,
+            NoSuchChannel,
+            OutOfMemory,
+            BadFilter,
         ]
         .into_iter()
         .find(|e| *e as i32 == code)
@@ -76,6 +84,10 @@ impl Error {
             Error::Io => "I/O error",
             Error::WrongState => "not possible in the session's current state",
             Error::Internal => "internal error",
+            Error::TooManySessions => "too many sessions",
+            Error::NoSuchChannel => "no such channel",
+            Error::OutOfMemory => "not enough memory for the buffers",
+            Error::BadFilter => "invalid filter expression",
         }
     }
 }
@@ -123,11 +135,42 @@ pub struct AppHello {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChannelSpec {
     pub session: u32,
+    /// The channel's number in the session (its CTF stream class id).
+    pub channel: u32,
     pub subbuf_size: u64,
     pub num_subbuf: u32,
     pub overwrite: bool,
     /// 0: TSC, 1: CLOCK_MONOTONIC.
     pub clock: u8,
+    /// How long a writer may wait for room, in µs: 0 never (discard), -1 forever.
+    pub blocking_timeout_us: i64,
+}
+
+/// A channel's settings, from `ust enable-channel`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelConfig {
+    pub session: String,
+    pub name: String,
+    /// 0: the session's default.
+    pub subbuf_size: u64,
+    /// 0: the session's default.
+    pub num_subbuf: u32,
+    pub overwrite: bool,
+    /// As `ChannelSpec::blocking_timeout_us`.
+    pub blocking_timeout_us: i64,
+}
+
+/// What `ust status` shows of one channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelInfo {
+    pub name: String,
+    pub subbuf_size: u64,
+    pub num_subbuf: u32,
+    pub overwrite: bool,
+    pub blocking_timeout_us: i64,
+    pub events: u64,
+    pub discarded: u64,
+    pub bytes: u64,
 }
 
 /// A session's settings, from `ust create`.
@@ -151,6 +194,9 @@ pub struct SessionInfo {
     pub events: u64,
     pub discarded: u64,
     pub bytes: u64,
+    pub channels: Vec<ChannelInfo>,
+    /// Problems the session ran into (disk full, programs lost, ...).
+    pub errors: Vec<String>,
 }
 
 /// A registered program, as `ust list` shows it.
@@ -166,13 +212,19 @@ pub struct AppInfo {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ctl {
     Create(CreateSession),
+    EnableChannel(ChannelConfig),
     Enable {
         session: String,
+        /// Empty: the default channel.
+        channel: String,
         loglevel: Option<i32>,
         globs: Vec<String>,
+        /// A filter expression; empty: none.
+        filter: String,
     },
     Disable {
         session: String,
+        channel: String,
         globs: Vec<String>,
     },
     Start {
@@ -199,11 +251,15 @@ pub enum Message {
     Channel(ChannelSpec),
     Enable {
         session: u32,
+        channel: u32,
         event_id: u32,
         name: String,
+        /// The event is recorded if any filter accepts it; none: always.
+        filters: Vec<String>,
     },
     Disable {
         session: u32,
+        channel: u32,
         name: String,
     },
     Flush {
@@ -216,6 +272,8 @@ pub enum Message {
     Ctl(Ctl),
     /// A reply without data.
     Ack,
+    /// A reply saying what went wrong, in words (with a non-zero status).
+    Refused(String),
     SessionInfo(SessionInfo),
     List {
         sessions: Vec<SessionInfo>,
@@ -241,7 +299,9 @@ mod kind {
     pub const CTL_DESTROY: u16 = 45;
     pub const CTL_STATUS: u16 = 46;
     pub const CTL_LIST: u16 = 47;
+    pub const CTL_ENABLE_CHANNEL: u16 = 48;
     pub const ACK: u16 = 100;
+    pub const REFUSED: u16 = 103;
     pub const SESSION_INFO: u16 = 101;
     pub const LIST: u16 = 102;
 }
@@ -344,6 +404,18 @@ impl Writer {
         self.u64(s.events);
         self.u64(s.discarded);
         self.u64(s.bytes);
+        self.u16(s.channels.len() as u16);
+        for c in &s.channels {
+            self.str(&c.name);
+            self.u64(c.subbuf_size);
+            self.u32(c.num_subbuf);
+            self.u8(c.overwrite as u8);
+            self.i64(c.blocking_timeout_us);
+            self.u64(c.events);
+            self.u64(c.discarded);
+            self.u64(c.bytes);
+        }
+        self.strs(&s.errors);
     }
 }
 
@@ -366,24 +438,35 @@ fn kind_and_body(m: &Message) -> (u16, Vec<u8>) {
         }
         Message::Channel(c) => {
             w.u32(c.session);
+            w.u32(c.channel);
             w.u64(c.subbuf_size);
             w.u32(c.num_subbuf);
             w.u8(c.overwrite as u8);
             w.u8(c.clock);
+            w.i64(c.blocking_timeout_us);
             kind::CHANNEL
         }
         Message::Enable {
             session,
+            channel,
             event_id,
+            name,
+            filters,
+        } => {
+            w.u32(*session);
+            w.u32(*channel);
+            w.u32(*event_id);
+            w.str(name);
+            w.strs(filters);
+            kind::ENABLE
+        }
+        Message::Disable {
+            session,
+            channel,
             name,
         } => {
             w.u32(*session);
-            w.u32(*event_id);
-            w.str(name);
-            kind::ENABLE
-        }
-        Message::Disable { session, name } => {
-            w.u32(*session);
+            w.u32(*channel);
             w.str(name);
             kind::DISABLE
         }
@@ -398,6 +481,10 @@ fn kind_and_body(m: &Message) -> (u16, Vec<u8>) {
         Message::Ready => kind::READY,
         Message::Ctl(c) => ctl_body(&mut w, c),
         Message::Ack => kind::ACK,
+        Message::Refused(text) => {
+            w.str(text);
+            kind::REFUSED
+        }
         Message::SessionInfo(s) => {
             w.session_info(s);
             kind::SESSION_INFO
@@ -428,18 +515,36 @@ fn ctl_body(w: &mut Writer, c: &Ctl) -> u16 {
             w.u8(s.overwrite as u8);
             kind::CTL_CREATE
         }
+        Ctl::EnableChannel(c) => {
+            w.str(&c.session);
+            w.str(&c.name);
+            w.u64(c.subbuf_size);
+            w.u32(c.num_subbuf);
+            w.u8(c.overwrite as u8);
+            w.i64(c.blocking_timeout_us);
+            kind::CTL_ENABLE_CHANNEL
+        }
         Ctl::Enable {
             session,
+            channel,
             loglevel,
+            globs,
+            filter,
+        } => {
+            w.str(session);
+            w.str(channel);
+            w.i32(loglevel.unwrap_or(-1));
+            w.strs(globs);
+            w.str(filter);
+            kind::CTL_ENABLE
+        }
+        Ctl::Disable {
+            session,
+            channel,
             globs,
         } => {
             w.str(session);
-            w.i32(loglevel.unwrap_or(-1));
-            w.strs(globs);
-            kind::CTL_ENABLE
-        }
-        Ctl::Disable { session, globs } => {
-            w.str(session);
+            w.str(channel);
             w.strs(globs);
             kind::CTL_DISABLE
         }
@@ -607,6 +712,25 @@ impl<'a> Reader<'a> {
             events: self.u64()?,
             discarded: self.u64()?,
             bytes: self.u64()?,
+            channels: {
+                let n = self.u16()? as usize;
+                let n = self.count(n, 47)?;
+                (0..n)
+                    .map(|_| {
+                        Ok(ChannelInfo {
+                            name: self.str()?,
+                            subbuf_size: self.u64()?,
+                            num_subbuf: self.u32()?,
+                            overwrite: self.bool()?,
+                            blocking_timeout_us: self.i64()?,
+                            events: self.u64()?,
+                            discarded: self.u64()?,
+                            bytes: self.u64()?,
+                        })
+                    })
+                    .collect::<R<Vec<_>>>()?
+            },
+            errors: self.strs()?,
         })
     }
 }
@@ -625,18 +749,23 @@ fn decode_body(k: u16, r: &mut Reader) -> R<Message> {
         kind::APP_EVENT => Message::AppEvent(r.schema()?),
         kind::CHANNEL => Message::Channel(ChannelSpec {
             session: r.u32()?,
+            channel: r.u32()?,
             subbuf_size: r.u64()?,
             num_subbuf: r.u32()?,
             overwrite: r.bool()?,
             clock: r.u8()?,
+            blocking_timeout_us: r.i64()?,
         }),
         kind::ENABLE => Message::Enable {
             session: r.u32()?,
+            channel: r.u32()?,
             event_id: r.u32()?,
             name: r.str()?,
+            filters: r.strs()?,
         },
         kind::DISABLE => Message::Disable {
             session: r.u32()?,
+            channel: r.u32()?,
             name: r.str()?,
         },
         kind::FLUSH => Message::Flush { session: r.u32()? },
@@ -649,8 +778,17 @@ fn decode_body(k: u16, r: &mut Reader) -> R<Message> {
             num_subbuf: r.u32()?,
             overwrite: r.bool()?,
         })),
+        kind::CTL_ENABLE_CHANNEL => Message::Ctl(Ctl::EnableChannel(ChannelConfig {
+            session: r.str()?,
+            name: r.str()?,
+            subbuf_size: r.u64()?,
+            num_subbuf: r.u32()?,
+            overwrite: r.bool()?,
+            blocking_timeout_us: r.i64()?,
+        })),
         kind::CTL_ENABLE => {
             let session = r.str()?;
+            let channel = r.str()?;
             let level = r.i32()?;
             let loglevel = match level {
                 -1 => None,
@@ -659,12 +797,15 @@ fn decode_body(k: u16, r: &mut Reader) -> R<Message> {
             };
             Message::Ctl(Ctl::Enable {
                 session,
+                channel,
                 loglevel,
                 globs: r.strs()?,
+                filter: r.str()?,
             })
         }
         kind::CTL_DISABLE => Message::Ctl(Ctl::Disable {
             session: r.str()?,
+            channel: r.str()?,
             globs: r.strs()?,
         }),
         kind::CTL_START => Message::Ctl(Ctl::Start { session: r.str()? }),
@@ -673,10 +814,11 @@ fn decode_body(k: u16, r: &mut Reader) -> R<Message> {
         kind::CTL_STATUS => Message::Ctl(Ctl::Status { session: r.str()? }),
         kind::CTL_LIST => Message::Ctl(Ctl::List),
         kind::ACK => Message::Ack,
+        kind::REFUSED => Message::Refused(r.str()?),
         kind::SESSION_INFO => Message::SessionInfo(r.session_info()?),
         kind::LIST => {
             let n = r.u16()? as usize;
-            let n = r.count(n, 33)?;
+            let n = r.count(n, 37)?;
             let sessions = (0..n).map(|_| r.session_info()).collect::<R<Vec<_>>>()?;
             let n = r.u16()? as usize;
             let n = r.count(n, 12)?;
@@ -791,6 +933,17 @@ mod tests {
             events: 3,
             discarded: 4,
             bytes: 5,
+            channels: vec![ChannelInfo {
+                name: "channel0".into(),
+                subbuf_size: 4096,
+                num_subbuf: 4,
+                overwrite: false,
+                blocking_timeout_us: -1,
+                events: 6,
+                discarded: 7,
+                bytes: 8,
+            }],
+            errors: vec!["disk full: 3 events lost".into()],
         };
         vec![
             Message::AppHello(AppHello {
@@ -805,18 +958,23 @@ mod tests {
             Message::AppEvent(schema),
             Message::Channel(ChannelSpec {
                 session: 1,
+                channel: 2,
                 subbuf_size: 4096,
                 num_subbuf: 4,
                 overwrite: true,
                 clock: 0,
+                blocking_timeout_us: 1000,
             }),
             Message::Enable {
                 session: 1,
+                channel: 2,
                 event_id: 7,
                 name: "p:e".into(),
+                filters: vec!["a > 1".into()],
             },
             Message::Disable {
                 session: 1,
+                channel: 2,
                 name: "p:e".into(),
             },
             Message::Flush { session: 1 },
@@ -829,13 +987,24 @@ mod tests {
                 num_subbuf: 4,
                 overwrite: false,
             })),
+            Message::Ctl(Ctl::EnableChannel(ChannelConfig {
+                session: "s".into(),
+                name: "debug".into(),
+                subbuf_size: 8192,
+                num_subbuf: 2,
+                overwrite: true,
+                blocking_timeout_us: 0,
+            })),
             Message::Ctl(Ctl::Enable {
                 session: "s".into(),
+                channel: "debug".into(),
                 loglevel: Some(4),
                 globs: vec!["p:*".into()],
+                filter: "a == 1".into(),
             }),
             Message::Ctl(Ctl::Disable {
                 session: "s".into(),
+                channel: String::new(),
                 globs: vec!["p:*".into()],
             }),
             Message::Ctl(Ctl::Start {
@@ -852,6 +1021,7 @@ mod tests {
             }),
             Message::Ctl(Ctl::List),
             Message::Ack,
+            Message::Refused("too many sessions for user alice (limit 64)".into()),
             Message::SessionInfo(info.clone()),
             Message::List {
                 sessions: vec![info],

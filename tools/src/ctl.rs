@@ -1,5 +1,5 @@
-//! Session control against a running daemon: `ust create`, `enable`, `disable`, `start`,
-//! `stop`, `destroy`, `status` and `list`. Each sends one request (`client`) and prints the
+//! Session control against a running daemon: `ust create`, `enable-channel`, `enable`,
+//! `disable`, `start`, `stop`, `destroy`, `status` and `list`. Each sends one request (`client`) and prints the
 //! answer (`show`); a failure is one line on stderr and exit code 1.
 
 pub mod client;
@@ -7,10 +7,10 @@ pub mod options;
 pub mod show;
 
 use client::{Client, Failure};
-use options::{Buffers, Target};
+use options::{Buffers, ChannelBuffers, Target};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use ust::ipc::proto::{Ctl, Message, SessionInfo};
+use ust::ipc::proto::{ChannelConfig, Ctl, Message, SessionInfo};
 
 /// The session-control subcommands.
 #[derive(clap::Subcommand, Debug)]
@@ -18,6 +18,9 @@ pub enum Command {
     /// Create a tracing session (its events are enabled with `ust enable`, recorded once
     /// started with `ust start`).
     Create(CreateArgs),
+    /// Add a channel to a session (before it starts): its own per-CPU buffers and stream
+    /// files, so a flood of events in one channel cannot push out those of another.
+    EnableChannel(EnableChannelArgs),
     /// Enable the events whose names match GLOBs in a session, in every registered program
     /// and in programs that register later.
     Enable(EnableArgs),
@@ -50,6 +53,20 @@ pub struct CreateArgs {
 }
 
 #[derive(clap::Args, Debug)]
+pub struct EnableChannelArgs {
+    /// Session name.
+    #[arg(value_parser = options::session_name)]
+    pub session: String,
+    /// Channel name (letters, digits, `-`, `_`, `.`).
+    #[arg(value_parser = options::channel_name)]
+    pub channel: String,
+    #[command(flatten)]
+    pub buffers: ChannelBuffers,
+    #[command(flatten)]
+    pub target: Target,
+}
+
+#[derive(clap::Args, Debug)]
 pub struct EnableArgs {
     /// Session name.
     #[arg(value_parser = options::session_name)]
@@ -61,6 +78,13 @@ pub struct EnableArgs {
     /// WARNING, NOTICE, INFO, DEBUG_SYSTEM, …, DEBUG_LINE, DEBUG).
     #[arg(long, value_name = "LEVEL", value_parser = ust::config::parse_loglevel)]
     pub loglevel: Option<i32>,
+    /// Record into this channel [default: channel0, the session's own].
+    #[arg(short, long, value_name = "CHANNEL", value_parser = options::channel_name)]
+    pub channel: Option<String>,
+    /// Record only the events for which EXPR is true (LTTng's filter language, e.g.
+    /// 'duration_ns > 10000000 && table == "orders*"').
+    #[arg(short, long, value_name = "EXPR")]
+    pub filter: Option<String>,
     #[command(flatten)]
     pub target: Target,
 }
@@ -73,6 +97,9 @@ pub struct DisableArgs {
     /// Event-name patterns, as given to `ust enable`.
     #[arg(required = true, value_name = "GLOB", value_parser = options::event_glob)]
     pub globs: Vec<String>,
+    /// The channel the patterns were enabled in [default: channel0].
+    #[arg(short, long, value_name = "CHANNEL", value_parser = options::channel_name)]
+    pub channel: Option<String>,
     #[command(flatten)]
     pub target: Target,
 }
@@ -109,6 +136,7 @@ pub fn fail(f: &Failure) -> ExitCode {
 fn execute(command: Command) -> Result<(), Failure> {
     match command {
         Command::Create(a) => create(a),
+        Command::EnableChannel(a) => enable_channel(a),
         Command::Enable(a) => enable(a),
         Command::Disable(a) => disable(a),
         Command::Start(a) => simple(a, |session| Ctl::Start { session }, "started"),
@@ -135,10 +163,36 @@ fn create(a: CreateArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+fn enable_channel(a: EnableChannelArgs) -> Result<(), Failure> {
+    let mut client = Client::connect(a.target.socket.as_deref())?;
+    client.request(Ctl::EnableChannel(ChannelConfig {
+        session: a.session.clone(),
+        name: a.channel.clone(),
+        subbuf_size: a.buffers.subbuf_size.unwrap_or(0),
+        num_subbuf: a.buffers.num_subbuf.unwrap_or(0),
+        overwrite: a.buffers.overwrite,
+        blocking_timeout_us: a.buffers.blocking_timeout,
+    }))?;
+    println!("session \"{}\": channel {} added", a.session, a.channel);
+    Ok(())
+}
+
 fn enable(a: EnableArgs) -> Result<(), Failure> {
     let mut client = Client::connect(a.target.socket.as_deref())?;
-    let what = show::patterns(&a.globs, a.loglevel);
-    client.request(enable_request(&a.session, a.globs, a.loglevel))?;
+    let mut what = show::patterns(&a.globs, a.loglevel);
+    if let Some(c) = &a.channel {
+        what = format!("{what} in channel {c}");
+    }
+    if let Some(f) = &a.filter {
+        what = format!("{what} where {f}");
+    }
+    client.request(enable_request(
+        &a.session,
+        a.globs,
+        a.loglevel,
+        a.channel.unwrap_or_default(),
+        a.filter.unwrap_or_default(),
+    ))?;
     println!("session \"{}\": enabled {what}", a.session);
     Ok(())
 }
@@ -148,6 +202,7 @@ fn disable(a: DisableArgs) -> Result<(), Failure> {
     let what = show::patterns(&a.globs, None);
     client.request(Ctl::Disable {
         session: a.session.clone(),
+        channel: a.channel.unwrap_or_default(),
         globs: a.globs,
     })?;
     println!("session \"{}\": disabled {what}", a.session);
@@ -196,12 +251,20 @@ pub fn create_request(session: &str, output: &std::path::Path, b: &Buffers) -> C
     })
 }
 
-/// The `enable` request.
-pub fn enable_request(session: &str, globs: Vec<String>, loglevel: Option<i32>) -> Ctl {
+/// The `enable` request (empty channel: the default one; empty filter: none).
+pub fn enable_request(
+    session: &str,
+    globs: Vec<String>,
+    loglevel: Option<i32>,
+    channel: String,
+    filter: String,
+) -> Ctl {
     Ctl::Enable {
         session: session.to_string(),
+        channel,
         loglevel,
         globs,
+        filter,
     }
 }
 

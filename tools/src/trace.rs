@@ -146,7 +146,13 @@ fn trace(daemon: &Daemon, args: &Args, output: &Path) -> Result<Outcome, Stop> {
     } else {
         args.events.clone()
     };
-    client.request(ctl::enable_request(SESSION, globs, args.loglevel))?;
+    client.request(ctl::enable_request(
+        SESSION,
+        globs,
+        args.loglevel,
+        String::new(),
+        String::new(),
+    ))?;
     client.request(Ctl::Start { session: session() })?;
     // Signals are held from before CMD starts until its trace is on disk.
     let forwarding = Forwarding::install();

@@ -361,7 +361,7 @@ fn scribbled_buffers_do_not_hurt_the_daemon() {
     for v in 0..2000 {
         app.emit("fake:e", (v % 2) as usize, v);
     }
-    let buffers = app.buffers().expect("attached");
+    let buffers = app.memfds().expect("attached");
     // Scribble while the daemon drains, answers status (which reads the
     // trace written from that memory) and stops (final flush and write).
     let scribbler = std::thread::spawn(move || {
@@ -446,15 +446,19 @@ fn fuzz_samples() -> Vec<Message> {
         Message::AppEvent(schema("fz:e", 6)),
         Message::Channel(ChannelSpec {
             session: 1,
+            channel: 0,
             subbuf_size: 4096,
             num_subbuf: 2,
             overwrite: false,
             clock: 0,
+            blocking_timeout_us: 0,
         }),
         Message::Enable {
             session: 1,
+            channel: 0,
             event_id: 0,
             name: "fz:e".into(),
+            filters: Vec::new(),
         },
         Message::Flush { session: 1 },
         Message::Ready,
@@ -465,8 +469,10 @@ fn fuzz_samples() -> Vec<Message> {
         }),
         Message::Ctl(Ctl::Enable {
             session: named("fz"),
+            channel: String::new(),
             loglevel: Some(3),
             globs: vec![named("fz:*")],
+            filter: String::new(),
         }),
         Message::Ctl(Ctl::Start {
             session: named("fz"),

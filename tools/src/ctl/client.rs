@@ -77,10 +77,10 @@ impl Client {
             .conn
             .call(self.seq, &Message::Ctl(ctl.clone()), Some(timeout))
             .map_err(|e| self.transport_failure(&e))?;
-        if frame.status == 0 {
-            Ok(frame.message)
-        } else {
-            Err(self.refusal(&ctl, frame.status))
+        match frame.message {
+            _ if frame.status == 0 => Ok(frame.message),
+            Message::Refused(text) => Err(Failure(text)),
+            _ => Err(self.refusal(&ctl, frame.status)),
         }
     }
 
@@ -150,6 +150,7 @@ fn connect_failure(path: &Path, e: &io::Error) -> Failure {
 fn session_of(ctl: &Ctl) -> &str {
     match ctl {
         Ctl::Create(c) => &c.name,
+        Ctl::EnableChannel(c) => &c.session,
         Ctl::Enable { session, .. }
         | Ctl::Disable { session, .. }
         | Ctl::Start { session }
@@ -172,6 +173,7 @@ fn output_of(ctl: &Ctl) -> &str {
 fn verb(ctl: &Ctl) -> &'static str {
     match ctl {
         Ctl::Create(_) => "create",
+        Ctl::EnableChannel(_) => "add a channel to",
         Ctl::Enable { .. } => "enable events in",
         Ctl::Disable { .. } => "disable events in",
         Ctl::Start { .. } => "start",

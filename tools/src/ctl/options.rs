@@ -44,6 +44,52 @@ fn power_of_two(v: u64, lo: u64, hi: u64) -> Result<u64, String> {
     }
 }
 
+/// Buffer settings of an added channel: unset ones are the session's.
+#[derive(clap::Args, Debug)]
+pub struct ChannelBuffers {
+    /// Flight-recorder mode: when the buffers are full, overwrite the oldest events instead
+    /// of discarding new ones.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Size of each sub-buffer (packet), per CPU: a power of two from 4k to 256M
+    /// [default: the session's].
+    #[arg(long, value_name = "SIZE", value_parser = subbuf_size)]
+    pub subbuf_size: Option<u64>,
+    /// Sub-buffers per CPU: a power of two from 2 to 1024 [default: the session's].
+    #[arg(long, value_name = "N", value_parser = num_subbuf)]
+    pub num_subbuf: Option<u32>,
+    /// When the buffers are full, make the program wait up to US microseconds for room
+    /// (`inf`: as long as it takes) instead of discarding the event; 0 never waits.
+    /// A program waits only outside signal handlers.
+    #[arg(long, value_name = "US|inf", value_parser = blocking_timeout, default_value = "0")]
+    pub blocking_timeout: i64,
+}
+
+/// `inf` (-1) or a number of microseconds.
+pub fn blocking_timeout(s: &str) -> Result<i64, String> {
+    if s == "inf" {
+        return Ok(-1);
+    }
+    s.parse::<u32>()
+        .map(i64::from)
+        .map_err(|_| format!("{s:?} is not a number of microseconds (0 to 4294967295) or `inf`"))
+}
+
+/// A channel name: 1 to 64 letters, digits, `-`, `_` or `.`, not starting with `.`.
+pub fn channel_name(s: &str) -> Result<String, String> {
+    let ok = (1..=64).contains(&s.len())
+        && !s.starts_with('.')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?} is not a channel name (1 to 64 letters, digits, '-', '_' or '.', not starting with '.')"
+        ))
+    }
+}
+
 fn subbuf_size(s: &str) -> Result<u64, String> {
     power_of_two(parse_size(s)?, 4096, 1 << 28)
 }
@@ -136,6 +182,15 @@ mod tests {
         assert_eq!(num_subbuf("8"), Ok(8));
         assert!(num_subbuf("3").is_err());
         assert!(num_subbuf("1").is_err());
+    }
+
+    #[test]
+    fn channel_settings() {
+        assert_eq!(blocking_timeout("inf"), Ok(-1));
+        assert_eq!(blocking_timeout("1500"), Ok(1500));
+        assert!(blocking_timeout("-5").is_err() && blocking_timeout("soon").is_err());
+        assert!(channel_name("debug").is_ok());
+        assert!(channel_name("../x").is_err() && channel_name("").is_err());
     }
 
     #[test]

@@ -46,7 +46,47 @@ pub fn status(s: &SessionInfo) -> String {
     let _ = writeln!(out, "  events:     {}", s.events);
     let _ = writeln!(out, "  discarded:  {}{}", s.discarded, discard_note(s));
     let _ = writeln!(out, "  written:    {}", bytes(s.bytes));
+    if s.channels.len() > 1 {
+        out.push_str(
+            "  channels:
+",
+        );
+        for c in &s.channels {
+            let _ = writeln!(
+                out,
+                "    {}: {} x {}{}{}, {} discarded, {}",
+                c.name,
+                c.num_subbuf,
+                size(c.subbuf_size),
+                if c.overwrite { ", overwrite" } else { "" },
+                blocking(c.blocking_timeout_us),
+                c.discarded,
+                bytes(c.bytes)
+            );
+        }
+    }
+    for e in &s.errors {
+        let _ = writeln!(out, "  problem:    {e}");
+    }
     out
+}
+
+/// A power-of-two buffer size: `4k`, `1M`.
+fn size(n: u64) -> String {
+    match n.trailing_zeros() {
+        30.. => format!("{}G", n >> 30),
+        20.. => format!("{}M", n >> 20),
+        10.. => format!("{}k", n >> 10),
+        _ => n.to_string(),
+    }
+}
+
+fn blocking(us: i64) -> String {
+    match us {
+        0 => String::new(),
+        -1 => ", blocking".into(),
+        us => format!(", blocking up to {us} µs"),
+    }
 }
 
 fn discard_note(s: &SessionInfo) -> &'static str {
@@ -120,6 +160,8 @@ mod tests {
             events: 10,
             discarded: 0,
             bytes: 2048,
+            channels: Vec::new(),
+            errors: Vec::new(),
         }
     }
 
@@ -142,6 +184,25 @@ mod tests {
              7 hello (uid 1000): 1 tracepoints\n    hello:greeting\n"
         );
         assert_eq!(list(&[], &[]), "Sessions:\n  (none)\nPrograms:\n  (none)\n");
+        let channel = |name: &str, overwrite, blocking_timeout_us| ust::ipc::proto::ChannelInfo {
+            name: name.into(),
+            subbuf_size: 1 << 20,
+            num_subbuf: 4,
+            overwrite,
+            blocking_timeout_us,
+            events: 0,
+            discarded: 3,
+            bytes: 100,
+        };
+        let two = SessionInfo {
+            channels: vec![channel("channel0", false, -1), channel("debug", true, 0)],
+            errors: vec!["disk full: 5 events lost".into()],
+            ..info()
+        };
+        assert!(status(&two).ends_with(
+            "  channels:\n    channel0: 4 x 1M, blocking, 3 discarded, 100 B\n    \
+             debug: 4 x 1M, overwrite, 3 discarded, 100 B\n  problem:    disk full: 5 events lost\n"
+        ));
         assert_eq!(
             patterns(&["a:*".into(), "b".into()], Some(6)),
             "a:*, b (log level INFO or more severe)"

@@ -9,11 +9,12 @@
 //! events, sends `Ready`, then follows every change ("pokes" from control
 //! commands, new `AppEvent`s) the same way.
 //!
-//! A program records into at most one session at a time: the first started
-//! session, in creation order, that is allowed to trace it (same uid, or a
-//! root session) and enables one of its events. When that session stops,
-//! the program detaches (events disabled, buffers flushed and written) and
-//! may then attach to another started session.
+//! A program records into every started session that is allowed to trace
+//! it (same uid, or a root session) and enables one of its events, and in
+//! each into the channels its events are enabled in: one set of per-CPU
+//! buffers per channel, created when the first event needs it. When a
+//! session stops, the program detaches from it alone (its events there
+//! disabled, its buffers flushed and written); the other sessions go on.
 //!
 //! Every command waits at most `REPLY_TIMEOUT` for its reply; a program
 //! that does not answer in time, sends anything out of turn or malformed,
@@ -23,7 +24,7 @@
 
 use super::registry::Registry;
 use super::session::{guarded, lock, Attached, Session};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
@@ -32,7 +33,7 @@ use std::time::{Duration, Instant};
 use ust::channel::Channel;
 use ust::ipc::proto::{AppHello, ChannelSpec, Error, Frame, Message, MAX_CPUS};
 use ust::ipc::wire::{Conn, PeerCred};
-use ust::ringbuf::RingBuffer;
+use ust::ringbuf::{Geometry, RingBuffer};
 use ust::schema::{EventSchema, FieldType};
 
 /// How long a program may take to answer a command.
@@ -98,11 +99,23 @@ impl App {
     }
 }
 
-/// The session a program records into, and its events' state there.
+/// What came of asking a program for a channel's buffers.
+enum Opened {
+    Yes,
+    /// The program could not make them (it said why).
+    Refused,
+    /// It sent buffers the daemon cannot use; it must free them.
+    Unusable,
+}
+
+/// A session the program records into, and its state there.
 struct Binding {
     session: Arc<Session>,
-    /// Event name → whether the program accepted `Enable`.
-    enabled: HashMap<String, bool>,
+    /// Channels created in the program for this session.
+    channels: HashSet<u32>,
+    /// (channel, event name) → the filters the program was given (`None`
+    /// if it refused the event).
+    enabled: HashMap<(u32, String), Option<Vec<String>>>,
 }
 
 /// The conversation itself: sending commands and waiting for replies.
@@ -122,8 +135,9 @@ struct Link {
 
 struct Worker {
     link: Link,
-    bound: Option<Binding>,
-    /// Sessions whose channel this program could not provide.
+    /// The sessions the program records into, by session id.
+    bound: BTreeMap<u32, Binding>,
+    /// Sessions this program could not record into.
     refused: HashSet<u32>,
 }
 
@@ -164,7 +178,7 @@ pub fn serve(reg: Arc<Registry>, conn: Arc<Conn>, cred: PeerCred, hello: AppHell
             dirty: false,
             announced: false,
         },
-        bound: None,
+        bound: BTreeMap::new(),
         refused: HashSet::new(),
     };
     let ended = guarded(|| worker.run()).unwrap_or(Gone::Dead);
@@ -302,7 +316,7 @@ impl Worker {
     /// connection closes (after a `BadMessage` for a protocol breach).
     fn farewell(&mut self, ended: Gone) {
         let reg = &self.link.reg;
-        if let Some(b) = self.bound.take() {
+        for b in std::mem::take(&mut self.bound).into_values() {
             b.session.detach(self.link.app.key);
         }
         reg.remove_app(self.link.app.key);
@@ -353,16 +367,21 @@ impl Worker {
         let pokes = std::mem::take(&mut *lock(&self.link.app.pokes));
         self.link.dirty = false;
         let key = self.link.app.key;
-        if self.bound.as_ref().is_some_and(|b| !b.session.holds(key)) {
-            self.detach()?;
+        let gone: Vec<u32> = self
+            .bound
+            .iter()
+            .filter(|(_, b)| !b.session.holds(key))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in gone {
+            self.detach(id)?;
         }
-        if self.bound.is_none() {
-            if let Some(session) = self.candidate() {
-                self.attach(session)?;
-            }
+        for session in self.candidates() {
+            self.bind(session)?;
         }
-        if self.bound.is_some() {
-            self.sync_events()?;
+        let ids: Vec<u32> = self.bound.keys().copied().collect();
+        for id in ids {
+            self.sync_events(id)?;
         }
         pokes.into_iter().for_each(|p| {
             let _ = p.send(());
@@ -370,112 +389,163 @@ impl Worker {
         Ok(())
     }
 
-    /// The first started session that may trace this program and wants
-    /// one of its events.
-    fn candidate(&self) -> Option<Arc<Session>> {
+    /// Started sessions that may trace this program, want one of its
+    /// events, and do not record it yet.
+    fn candidates(&self) -> Vec<Arc<Session>> {
         let events = lock(&self.link.app.events).clone();
-        self.link.reg.sessions().into_iter().find(|s| {
-            s.recording()
-                && s.owner.may_trace(self.link.app.uid)
-                && !self.refused.contains(&s.id)
-                && events.iter().any(|e| s.selects(e))
-        })
+        self.link
+            .reg
+            .sessions()
+            .into_iter()
+            .filter(|s| {
+                s.recording()
+                    && !self.bound.contains_key(&s.id)
+                    && s.owner.may_trace(self.link.app.uid)
+                    && !self.refused.contains(&s.id)
+                    && events.iter().any(|e| s.selects(e))
+            })
+            .collect()
     }
 
-    /// Asks the program for a channel and hands it to the session.
-    fn attach(&mut self, session: Arc<Session>) -> Result<(), Gone> {
-        let geo = session.geometry;
+    /// Starts recording into `session`: its channels are created as its
+    /// events need them (see `sync_events`).
+    fn bind(&mut self, session: Arc<Session>) -> Result<(), Gone> {
+        let id = session.id;
+        self.bound.insert(
+            id,
+            Binding {
+                session,
+                channels: HashSet::new(),
+                enabled: HashMap::new(),
+            },
+        );
+        self.sync_events(id)?;
+        if self.bound.get(&id).is_some_and(|b| b.channels.is_empty()) {
+            self.bound.remove(&id);
+            self.refused.insert(id);
+        }
+        Ok(())
+    }
+
+    /// Asks the program for the buffers of channel `ch` of a session and
+    /// hands them to the session.
+    fn open_channel(&mut self, session: &Arc<Session>, ch: u32) -> Result<Opened, Gone> {
+        let Some(def) = session.channel_def(ch) else {
+            return Ok(Opened::Refused);
+        };
         let spec = ChannelSpec {
             session: session.id,
-            subbuf_size: geo.subbuf_size,
-            num_subbuf: geo.num_subbuf as u32,
-            overwrite: geo.overwrite,
+            channel: ch,
+            subbuf_size: def.geometry.subbuf_size,
+            num_subbuf: def.geometry.num_subbuf as u32,
+            overwrite: def.geometry.overwrite,
             clock: session.clock.code(),
+            blocking_timeout_us: def.blocking_timeout_us,
         };
         let (status, fds) = self.link.call(Message::Channel(spec))?;
         if status != 0 {
-            self.refused.insert(session.id);
-            return Ok(());
+            let why = Error::from_code(status).map_or("refused", Error::describe);
+            session.report(format!(
+                "program {} (pid {}) could not create the buffers of channel {}: {why}",
+                self.link.app.procname, self.link.app.pid, def.name
+            ));
+            return Ok(Opened::Refused);
         }
-        let attached = self.map_buffers(fds, &session).and_then(|channel| {
+        let attached = self.map_buffers(fds, def.geometry).and_then(|channel| {
             session.attach(Attached {
                 key: self.link.app.key,
                 pid: self.link.app.pid,
                 procname: self.link.app.procname.clone(),
+                channel_id: ch,
                 channel,
             })
         });
-        match attached {
-            Ok(()) => {
-                self.bound = Some(Binding {
-                    session,
-                    enabled: HashMap::new(),
-                });
-                Ok(())
-            }
-            Err(_) => {
-                if session.recording() {
-                    self.refused.insert(session.id);
-                }
-                self.link
-                    .command(Message::Release {
-                        session: session.id,
-                    })
-                    .map(drop)
-            }
-        }
+        Ok(match attached {
+            Ok(()) => Opened::Yes,
+            Err(_) => Opened::Unusable,
+        })
     }
 
     /// Maps the program's per-CPU buffers (one sealed memfd per CPU).
-    fn map_buffers(&self, fds: Vec<OwnedFd>, session: &Session) -> Result<Arc<Channel>, Error> {
+    fn map_buffers(&self, fds: Vec<OwnedFd>, geo: Geometry) -> Result<Arc<Channel>, Error> {
         if fds.len() != self.link.ncpu as usize {
             return Err(Error::BadMessage);
         }
         let buffers = fds
             .into_iter()
             .enumerate()
-            .map(|(cpu, fd)| RingBuffer::open(fd, cpu as u32, session.geometry))
+            .map(|(cpu, fd)| RingBuffer::open(fd, cpu as u32, geo))
             .collect::<std::io::Result<Vec<_>>>()
             .map_err(|_| Error::BadMessage)?;
         Ok(Arc::new(Channel::from_buffers(buffers)))
     }
 
-    /// Enables the events the session selects, disables the others.
-    fn sync_events(&mut self) -> Result<(), Gone> {
-        let Some(b) = self.bound.as_mut() else {
+    /// Enables, in the program, the events session `id` records (creating
+    /// the channels they need), and disables the others.
+    fn sync_events(&mut self, id: u32) -> Result<(), Gone> {
+        let Some(session) = self.bound.get(&id).map(|b| b.session.clone()) else {
             return Ok(());
         };
-        let session = b.session.clone();
         let events = lock(&self.link.app.events).clone();
+        let mut wanted: HashMap<(u32, String), Vec<String>> = HashMap::new();
         for e in &events {
-            if b.enabled.contains_key(&e.name) || !session.selects(e) {
-                continue;
+            for (ch, filters) in session.selections(e) {
+                wanted.insert((ch, e.name.clone()), filters);
             }
-            let accepted = match session.event_id(e) {
-                Ok(event_id) => self.link.command(Message::Enable {
-                    session: session.id,
-                    event_id,
-                    name: e.name.clone(),
-                })?,
-                Err(_) => false,
-            };
-            b.enabled.insert(e.name.clone(), accepted);
         }
-        let unwanted: Vec<(String, bool)> = b
+        for e in &events {
+            for (ch, filters) in session.selections(e) {
+                let key = (ch, e.name.clone());
+                let b = &self.bound[&id];
+                if b.enabled
+                    .get(&key)
+                    .is_some_and(|f| f.as_ref() == Some(&filters))
+                {
+                    continue;
+                }
+                if b.enabled.get(&key).is_some_and(Option::is_none) {
+                    continue;
+                }
+                if !b.channels.contains(&ch) {
+                    match self.open_channel(&session, ch)? {
+                        Opened::Yes => {}
+                        Opened::Refused => continue,
+                        Opened::Unusable => {
+                            self.refused.insert(id);
+                            return self.detach(id);
+                        }
+                    }
+                    self.bound.get_mut(&id).map(|b| b.channels.insert(ch));
+                }
+                let accepted = match session.event_id(ch, e) {
+                    Ok(event_id) => self.link.command(Message::Enable {
+                        session: id,
+                        channel: ch,
+                        event_id,
+                        name: e.name.clone(),
+                        filters: filters.clone(),
+                    })?,
+                    Err(_) => false,
+                };
+                if let Some(b) = self.bound.get_mut(&id) {
+                    b.enabled.insert(key, accepted.then_some(filters));
+                }
+            }
+        }
+        let unwanted: Vec<((u32, String), bool)> = self.bound[&id]
             .enabled
             .iter()
-            .filter(|(name, _)| {
-                !events
-                    .iter()
-                    .any(|e| &e.name == *name && session.selects(e))
-            })
-            .map(|(n, on)| (n.clone(), *on))
+            .filter(|(k, _)| !wanted.contains_key(*k))
+            .map(|(k, f)| (k.clone(), f.is_some()))
             .collect();
-        for (name, on) in unwanted {
-            b.enabled.remove(&name);
+        for ((ch, name), on) in unwanted {
+            if let Some(b) = self.bound.get_mut(&id) {
+                b.enabled.remove(&(ch, name.clone()));
+            }
             if on {
                 self.link.command(Message::Disable {
-                    session: session.id,
+                    session: id,
+                    channel: ch,
                     name,
                 })?;
             }
@@ -483,10 +553,10 @@ impl Worker {
         Ok(())
     }
 
-    /// Leaves the bound session: events disabled, buffers flushed and
-    /// written out, channel released.
-    fn detach(&mut self) -> Result<(), Gone> {
-        let Some(b) = self.bound.take() else {
+    /// Leaves session `id`: events disabled, buffers flushed and written
+    /// out, channels released.
+    fn detach(&mut self, id: u32) -> Result<(), Gone> {
+        let Some(b) = self.bound.remove(&id) else {
             return Ok(());
         };
         let quiesced = self.quiesce(&b);
@@ -500,11 +570,15 @@ impl Worker {
     }
 
     fn quiesce(&mut self, b: &Binding) -> Result<(), Gone> {
-        for (name, _) in b.enabled.iter().filter(|(_, on)| **on) {
+        for ((ch, name), _) in b.enabled.iter().filter(|(_, f)| f.is_some()) {
             self.link.command(Message::Disable {
                 session: b.session.id,
+                channel: *ch,
                 name: name.clone(),
             })?;
+        }
+        if b.channels.is_empty() {
+            return Ok(());
         }
         self.link
             .command(Message::Flush {

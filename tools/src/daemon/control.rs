@@ -68,19 +68,33 @@ fn handle(reg: &Registry, who: Identity, ctl: Ctl) -> Result<Message, Error> {
         Ctl::Create(req) => reg
             .add_session(&req, who)
             .map(|s| Message::SessionInfo(s.info())),
+        Ctl::EnableChannel(cfg) => {
+            owned(reg, who, &cfg.session)?.enable_channel(&cfg)?;
+            Ok(Message::Ack)
+        }
         Ctl::Enable {
             session,
+            channel,
             loglevel,
             globs,
+            filter,
         } => {
             let s = owned(reg, who, &session)?;
-            s.enable(&globs, loglevel)?;
+            let filter = (!filter.is_empty()).then_some(filter);
+            if let Some(f) = &filter {
+                check_filter(f)?;
+            }
+            s.enable(&globs, loglevel, &channel, filter.as_deref())?;
             follow(reg, &s);
             Ok(Message::Ack)
         }
-        Ctl::Disable { session, globs } => {
+        Ctl::Disable {
+            session,
+            channel,
+            globs,
+        } => {
             let s = owned(reg, who, &session)?;
-            s.disable(&globs)?;
+            s.disable(&globs, &channel)?;
             follow(reg, &s);
             Ok(Message::Ack)
         }
@@ -105,6 +119,11 @@ fn handle(reg: &Registry, who: Identity, ctl: Ctl) -> Result<Message, Error> {
         Ctl::Status { session } => Ok(Message::SessionInfo(owned(reg, who, &session)?.info())),
         Ctl::List => Ok(list(reg, who)),
     }
+}
+
+/// Filter expressions are not evaluated by this build of the daemon.
+fn check_filter(_expr: &str) -> Result<(), Error> {
+    Err(Error::BadFilter)
 }
 
 /// The session named `name` among those `who` may control (another
@@ -173,7 +192,9 @@ fn str_size(s: &str) -> usize {
 }
 
 fn session_size(s: &SessionInfo) -> usize {
-    str_size(&s.name) + str_size(&s.output) + 29
+    let channels: usize = s.channels.iter().map(|c| str_size(&c.name) + 45).sum();
+    let errors: usize = s.errors.iter().map(|e| str_size(e)).sum();
+    str_size(&s.name) + str_size(&s.output) + 33 + channels + errors
 }
 
 #[cfg(test)]
@@ -191,6 +212,17 @@ mod tests {
             events: 2,
             discarded: 3,
             bytes: 4,
+            channels: vec![ust::ipc::proto::ChannelInfo {
+                name: "channel0".into(),
+                subbuf_size: 4096,
+                num_subbuf: 2,
+                overwrite: false,
+                blocking_timeout_us: 0,
+                events: 1,
+                discarded: 2,
+                bytes: 3,
+            }],
+            errors: vec!["disk full".into()],
         };
         let app = AppInfo {
             pid: 1,

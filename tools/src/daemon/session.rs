@@ -1,7 +1,10 @@
 //! One tracing session of the daemon: its trace directory (one CTF trace
-//! whatever the number of programs), which events it enables, the event ids
-//! and metadata it owns, the consumers of the programs recording into it,
-//! and the consumer thread that drains them.
+//! whatever the number of programs), its channels (each a CTF stream class
+//! with its own buffer geometry, and in each program its own per-CPU
+//! buffers and stream files), which events it enables into which channel
+//! (with which filters), the event ids and metadata it owns, the consumers
+//! of the programs recording into it, and the consumer thread that drains
+//! them.
 //!
 //! Programs attach and detach themselves (see `app`); the session only
 //! holds their consumers. A consumer is finished (every committed event
@@ -24,7 +27,7 @@ use ust::config::{DEFAULT_NUM_SUBBUF, DEFAULT_SUBBUF_SIZE};
 use ust::consumer::{Consumer, StreamNaming};
 use ust::ctf::header::AppContext;
 use ust::ctf::metadata::{self, TraceInfo};
-use ust::ipc::proto::{CreateSession, Error, SessionInfo};
+use ust::ipc::proto::{ChannelConfig, ChannelInfo, CreateSession, Error, SessionInfo};
 use ust::pacer::Pacer;
 use ust::ringbuf::Geometry;
 use ust::schema::EventSchema;
@@ -38,6 +41,10 @@ const POLL_NOTHING: Duration = Duration::from_millis(100);
 /// Bounds on what one session may hold, whatever its peers send.
 const MAX_RULES: usize = 1024;
 const MAX_EVENT_IDS: usize = 65536;
+pub const MAX_CHANNELS: usize = 64;
+/// The channel created with the session, which `ust enable` uses unless
+/// told otherwise (LTTng's name for it).
+pub const DEFAULT_CHANNEL: &str = "channel0";
 /// Largest sub-buffer and count (as `UST_SUBBUF_SIZE` / `UST_NUM_SUBBUF`).
 const SUBBUF_RANGE: (u64, u64) = (4096, 1 << 28);
 const NUM_SUBBUF_RANGE: (u64, u64) = (2, 1024);
@@ -92,30 +99,66 @@ impl ClockBase {
     }
 }
 
-/// Which events a session records: an event is selected when its name
-/// matches an enabled glob whose log level (if any) it meets, and no
-/// disabled glob. Enabling a glob lifts an identical disabled one and
-/// disabling a glob drops an identical enabled one.
+/// One channel of a session: a CTF stream class, and in each program its
+/// own per-CPU buffers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelDef {
+    /// Its number: the stream class id, and its index in the session.
+    pub id: u32,
+    pub name: String,
+    pub geometry: Geometry,
+    /// How long writers wait for room, in µs (0 never, -1 forever).
+    pub blocking_timeout_us: i64,
+}
+
+/// One `ust enable` of a glob into a channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Rule {
+    glob: String,
+    loglevel: Option<i32>,
+    channel: u32,
+    filter: Option<String>,
+}
+
+/// Which events a session records, and where: an event goes into a channel
+/// when its name matches a glob enabled there whose log level (if any) it
+/// meets, and no glob disabled there. Enabling a glob in a channel replaces
+/// the same glob's rule there and lifts an identical exclusion; disabling
+/// one drops it.
 #[derive(Default)]
 struct Rules {
-    enabled: Vec<(String, Option<i32>)>,
-    disabled: Vec<String>,
+    enabled: Vec<Rule>,
+    /// (glob, channel) exclusions.
+    disabled: Vec<(String, u32)>,
 }
 
 impl Rules {
-    fn enable(&mut self, globs: &[String], loglevel: Option<i32>) {
+    fn enable(
+        &mut self,
+        globs: &[String],
+        loglevel: Option<i32>,
+        channel: u32,
+        filter: Option<&str>,
+    ) {
         for g in globs {
-            self.disabled.retain(|d| d != g);
-            self.enabled.retain(|(e, _)| e != g);
-            self.enabled.push((g.clone(), loglevel));
+            self.disabled.retain(|(d, c)| !(d == g && *c == channel));
+            self.enabled
+                .retain(|r| !(r.glob == *g && r.channel == channel));
+            self.enabled.push(Rule {
+                glob: g.clone(),
+                loglevel,
+                channel,
+                filter: filter.map(str::to_string),
+            });
         }
     }
 
-    fn disable(&mut self, globs: &[String]) {
+    fn disable(&mut self, globs: &[String], channel: u32) {
         for g in globs {
-            self.enabled.retain(|(e, _)| e != g);
-            if !self.disabled.contains(g) {
-                self.disabled.push(g.clone());
+            self.enabled
+                .retain(|r| !(r.glob == *g && r.channel == channel));
+            if !self.disabled.iter().any(|(d, c)| d == g && *c == channel) {
+                self.disabled.push((g.clone(), channel));
             }
         }
     }
@@ -124,42 +167,82 @@ impl Rules {
         self.enabled.len() + self.disabled.len()
     }
 
-    fn selects(&self, name: &str, loglevel: i32) -> bool {
-        self.enabled.iter().any(|(g, level)| {
-            level.map_or(true, |max| loglevel <= max) && ust::glob::matches(g, name)
-        }) && !self.disabled.iter().any(|g| ust::glob::matches(g, name))
+    /// The channels recording an event, each with its filters: the event is
+    /// kept if any accepts it; no filter (an empty list) keeps everything.
+    fn selections(&self, name: &str, loglevel: i32) -> BTreeMap<u32, Vec<String>> {
+        let mut out: BTreeMap<u32, Option<Vec<String>>> = BTreeMap::new();
+        for r in &self.enabled {
+            let excluded = self
+                .disabled
+                .iter()
+                .any(|(g, c)| *c == r.channel && ust::glob::matches(g, name));
+            if excluded
+                || !r.loglevel.map_or(true, |max| loglevel <= max)
+                || !ust::glob::matches(&r.glob, name)
+            {
+                continue;
+            }
+            let entry = out.entry(r.channel).or_insert_with(|| Some(Vec::new()));
+            match (&r.filter, entry.as_mut()) {
+                (Some(f), Some(list)) => {
+                    if !list.contains(f) {
+                        list.push(f.clone())
+                    }
+                }
+                (None, _) => *entry = None,
+                (Some(_), None) => {}
+            }
+        }
+        out.into_iter()
+            .map(|(c, f)| (c, f.unwrap_or_default()))
+            .collect()
     }
 }
 
-/// A program recording into the session.
+/// A program's channel recording into the session.
 pub struct Attached {
     pub key: u64,
     pub pid: u32,
     pub procname: String,
+    pub channel_id: u32,
     pub channel: Arc<Channel>,
 }
 
-#[derive(Default)]
+#[derive(Clone, Copy, Default)]
 struct Totals {
     bytes: u64,
     discarded: u64,
 }
 
+impl Totals {
+    fn add(self, other: Totals) -> Totals {
+        Totals {
+            bytes: self.bytes.saturating_add(other.bytes),
+            discarded: self.discarded.saturating_add(other.discarded),
+        }
+    }
+}
+
 struct Data {
     state: State,
     rules: Rules,
-    /// Event ids by (name, signature).
-    ids: HashMap<(String, String), u32>,
+    channels: Vec<ChannelDef>,
+    /// Event ids by (channel, name, signature); ids count per channel.
+    ids: HashMap<(u32, String, String), u32>,
+    ids_per_channel: Vec<u32>,
     /// The metadata's event blocks.
     tsdl: String,
-    /// Consumers of attached programs, by program key.
-    consumers: BTreeMap<u64, Consumer>,
+    /// Consumers of attached programs, by (program key, channel).
+    consumers: BTreeMap<(u64, u32), Consumer>,
+    /// Programs that ever recorded here.
+    programs: HashSet<u64>,
     /// Stream file prefixes in use in the directory.
     prefixes: HashSet<String>,
     next_instance: u64,
-    programs: u32,
-    /// What finished consumers wrote and lost.
-    done: Totals,
+    /// What finished consumers wrote and lost, per channel.
+    done: Vec<Totals>,
+    /// Problems to report in `ust status` (each once).
+    errors: Vec<String>,
 }
 
 /// A tracing session.
@@ -168,7 +251,6 @@ pub struct Session {
     pub name: String,
     pub owner: Identity,
     pub dir: PathBuf,
-    pub geometry: Geometry,
     pub clock: ClockBase,
     info: TraceInfo,
     data: Mutex<Data>,
@@ -185,11 +267,17 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Checks a session's settings; sizes of 0 mean the defaults.
-fn geometry(req: &CreateSession) -> Result<Geometry, Error> {
+/// Checks buffer settings; sizes of 0 mean `base`'s (the defaults for a
+/// session).
+fn geometry(
+    subbuf_size: u64,
+    num_subbuf: u32,
+    overwrite: bool,
+    base: Geometry,
+) -> Result<Geometry, Error> {
     let pick = |v: u64, default: u64| if v == 0 { default } else { v };
-    let subbuf_size = pick(req.subbuf_size, DEFAULT_SUBBUF_SIZE);
-    let num_subbuf = pick(req.num_subbuf as u64, DEFAULT_NUM_SUBBUF);
+    let subbuf_size = pick(subbuf_size, base.subbuf_size);
+    let num_subbuf = pick(num_subbuf as u64, base.num_subbuf);
     let ok = |v: u64, (lo, hi): (u64, u64)| v.is_power_of_two() && (lo..=hi).contains(&v);
     if !ok(subbuf_size, SUBBUF_RANGE) || !ok(num_subbuf, NUM_SUBBUF_RANGE) {
         return Err(Error::BadArgument);
@@ -197,8 +285,26 @@ fn geometry(req: &CreateSession) -> Result<Geometry, Error> {
     Ok(Geometry {
         subbuf_size,
         num_subbuf,
-        overwrite: req.overwrite,
+        overwrite,
     })
+}
+
+/// The built-in buffer settings.
+const DEFAULT_GEOMETRY: Geometry = Geometry {
+    subbuf_size: DEFAULT_SUBBUF_SIZE,
+    num_subbuf: DEFAULT_NUM_SUBBUF,
+    overwrite: false,
+};
+
+/// A channel name: letters, digits, `_`, `-`, `.`, at most 64 bytes (it
+/// becomes part of file names).
+pub fn valid_channel_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
 }
 
 /// A session name: printable, no slash, at most 255 bytes.
@@ -264,7 +370,12 @@ impl Session {
         owner: Identity,
         clock: ClockBase,
     ) -> Result<Session, Error> {
-        let geometry = geometry(req)?;
+        let geometry = geometry(
+            req.subbuf_size,
+            req.num_subbuf,
+            req.overwrite,
+            DEFAULT_GEOMETRY,
+        )?;
         let dir = PathBuf::from(&req.output);
         if !valid_name(&req.name) || !dir.is_absolute() || dir.parent().is_none() {
             return Err(Error::BadArgument);
@@ -277,19 +388,26 @@ impl Session {
             name: req.name.clone(),
             owner,
             dir,
-            geometry,
             clock,
             info,
             data: Mutex::new(Data {
                 state: State::Created,
                 rules: Rules::default(),
+                channels: vec![ChannelDef {
+                    id: 0,
+                    name: DEFAULT_CHANNEL.into(),
+                    geometry,
+                    blocking_timeout_us: 0,
+                }],
                 ids: HashMap::new(),
+                ids_per_channel: vec![0],
                 tsdl: String::new(),
                 consumers: BTreeMap::new(),
+                programs: HashSet::new(),
                 prefixes: HashSet::new(),
                 next_instance: 0,
-                programs: 0,
-                done: Totals::default(),
+                done: vec![Totals::default()],
+                errors: Vec::new(),
             }),
             detached: Condvar::new(),
             thread: Mutex::new(None),
@@ -312,30 +430,83 @@ impl Session {
     }
 
     /// Whether the program `key` records into this session now (started,
-    /// and its consumer not finished by a stop or a write error).
+    /// and a consumer of it not finished by a stop or a write error).
     pub fn holds(&self, key: u64) -> bool {
         let d = lock(&self.data);
-        d.state == State::Started && d.consumers.contains_key(&key)
+        d.state == State::Started
+            && d.consumers
+                .range((key, 0)..=(key, u32::MAX))
+                .next()
+                .is_some()
     }
 
-    /// Whether the session records `schema`.
+    /// Whether the session records `schema` at all.
     pub fn selects(&self, schema: &EventSchema) -> bool {
+        !self.selections(schema).is_empty()
+    }
+
+    /// The channels recording `schema`, each with its filters (see `Rules`).
+    pub fn selections(&self, schema: &EventSchema) -> BTreeMap<u32, Vec<String>> {
         lock(&self.data)
             .rules
-            .selects(&schema.name, schema.loglevel)
+            .selections(&schema.name, schema.loglevel)
     }
 
-    /// Enables events by glob; empty globs are refused.
-    pub fn enable(&self, globs: &[String], loglevel: Option<i32>) -> Result<(), Error> {
+    /// The channel numbered `id`.
+    pub fn channel_def(&self, id: u32) -> Option<ChannelDef> {
+        lock(&self.data).channels.get(id as usize).cloned()
+    }
+
+    /// Adds a channel (only before the session first starts).
+    pub fn enable_channel(&self, cfg: &ChannelConfig) -> Result<(), Error> {
+        let mut d = lock(&self.data);
+        if !valid_channel_name(&cfg.name) || cfg.blocking_timeout_us < -1 {
+            return Err(Error::BadArgument);
+        }
+        if d.channels.iter().any(|c| c.name == cfg.name) {
+            return Err(Error::SessionExists);
+        }
+        if d.state != State::Created || d.channels.len() >= MAX_CHANNELS {
+            return Err(Error::WrongState);
+        }
+        let geometry = geometry(
+            cfg.subbuf_size,
+            cfg.num_subbuf,
+            cfg.overwrite,
+            d.channels[0].geometry,
+        )?;
+        let id = d.channels.len() as u32;
+        d.channels.push(ChannelDef {
+            id,
+            name: cfg.name.clone(),
+            geometry,
+            blocking_timeout_us: cfg.blocking_timeout_us,
+        });
+        d.ids_per_channel.push(0);
+        d.done.push(Totals::default());
+        self.write_metadata(&d).map_err(io_error)
+    }
+
+    /// Enables events by glob into a channel (empty name: the default
+    /// one); empty globs are refused.
+    pub fn enable(
+        &self,
+        globs: &[String],
+        loglevel: Option<i32>,
+        channel: &str,
+        filter: Option<&str>,
+    ) -> Result<(), Error> {
         let mut d = self.checked_rules(globs)?;
-        d.rules.enable(globs, loglevel);
+        let channel = channel_id(&d, channel)?;
+        d.rules.enable(globs, loglevel, channel, filter);
         Ok(())
     }
 
-    /// Disables events by glob; empty globs are refused.
-    pub fn disable(&self, globs: &[String]) -> Result<(), Error> {
+    /// Disables events by glob in a channel; empty globs are refused.
+    pub fn disable(&self, globs: &[String], channel: &str) -> Result<(), Error> {
         let mut d = self.checked_rules(globs)?;
-        d.rules.disable(globs);
+        let channel = channel_id(&d, channel)?;
+        d.rules.disable(globs, channel);
         Ok(())
     }
 
@@ -351,6 +522,15 @@ impl Session {
             return Err(Error::BadArgument);
         }
         Ok(d)
+    }
+
+    /// Notes a problem for `ust status` (once).
+    pub fn report(&self, problem: String) {
+        let mut d = lock(&self.data);
+        if !d.errors.contains(&problem) && d.errors.len() < 32 {
+            eprintln!("ust daemon: session {}: {problem}", self.name);
+            d.errors.push(problem);
+        }
     }
 
     /// Starts recording (from created or stopped) and the consumer thread.
@@ -401,8 +581,8 @@ impl Session {
     pub fn end_stop(&self) {
         let thread = {
             let mut d = lock(&self.data);
-            for (_, consumer) in std::mem::take(&mut d.consumers) {
-                finish(&mut d, consumer);
+            for ((_, ch), consumer) in std::mem::take(&mut d.consumers) {
+                finish(&mut d, ch, consumer);
             }
             d.state = State::Stopped;
             self.detached.notify_all();
@@ -425,31 +605,43 @@ impl Session {
         lock(&self.data).state = State::Destroyed;
     }
 
-    /// The id of an event in this trace, declared in the metadata first.
-    pub fn event_id(&self, schema: &EventSchema) -> Result<u32, Error> {
+    /// The id of an event in a channel of this trace, declared in the
+    /// metadata first.
+    pub fn event_id(&self, channel: u32, schema: &EventSchema) -> Result<u32, Error> {
         let mut d = lock(&self.data);
-        let key = (schema.name.clone(), schema.signature.clone());
+        let key = (channel, schema.name.clone(), schema.signature.clone());
         if let Some(&id) = d.ids.get(&key) {
             return Ok(id);
         }
+        let Some(&next) = d.ids_per_channel.get(channel as usize) else {
+            return Err(Error::NoSuchChannel);
+        };
         if d.ids.len() >= MAX_EVENT_IDS {
             return Err(Error::BadArgument);
         }
-        let id = d.ids.len() as u32;
-        d.ids.insert(key, id);
-        d.tsdl.push_str(&metadata::event(id, schema));
+        d.ids.insert(key, next);
+        d.ids_per_channel[channel as usize] = next + 1;
+        d.tsdl.push_str(&metadata::event(channel, next, schema));
         self.write_metadata(&d).map_err(io_error)?;
-        Ok(id)
+        Ok(next)
     }
 
     /// Attaches a program's channel: its stream files are created (as the
     /// session owner) and drained from now on. Only while started.
     pub fn attach(&self, app: Attached) -> Result<(), Error> {
         let mut d = lock(&self.data);
-        if d.state != State::Started || d.consumers.contains_key(&app.key) {
+        let key = (app.key, app.channel_id);
+        if d.state != State::Started || d.consumers.contains_key(&key) {
             return Err(Error::WrongState);
         }
-        let base = format!("{}-{}", file_part(&app.procname), app.pid);
+        let Some(def) = d.channels.get(app.channel_id as usize) else {
+            return Err(Error::NoSuchChannel);
+        };
+        let base = if app.channel_id == 0 {
+            format!("{}-{}", file_part(&app.procname), app.pid)
+        } else {
+            format!("{}_{}-{}", def.name, file_part(&app.procname), app.pid)
+        };
         let prefix = (0..)
             .map(|n| {
                 if n == 0 {
@@ -463,6 +655,7 @@ impl Session {
         let ncpu = app.channel.buffers().len() as u64;
         let naming = StreamNaming {
             prefix: prefix.clone(),
+            stream_id: app.channel_id,
             instance_base: d.next_instance,
             app: Some(AppContext {
                 vpid: app.pid,
@@ -476,8 +669,8 @@ impl Session {
         .map_err(io_error)?;
         d.prefixes.insert(prefix);
         d.next_instance += ncpu;
-        d.programs += 1;
-        d.consumers.insert(app.key, consumer);
+        d.programs.insert(app.key);
+        d.consumers.insert(key, consumer);
         if let Some(t) = lock(&self.thread).as_ref() {
             t.thread().unpark();
         }
@@ -488,26 +681,53 @@ impl Session {
     /// buffers from here, so this also serves a program that died).
     pub fn detach(&self, key: u64) {
         let mut d = lock(&self.data);
-        if let Some(consumer) = d.consumers.remove(&key) {
-            finish(&mut d, consumer);
+        let keys: Vec<(u64, u32)> = d
+            .consumers
+            .range((key, 0)..=(key, u32::MAX))
+            .map(|(k, _)| *k)
+            .collect();
+        for k in &keys {
+            if let Some(consumer) = d.consumers.remove(k) {
+                finish(&mut d, k.1, consumer);
+            }
+        }
+        if !keys.is_empty() {
             self.detached.notify_all();
         }
     }
 
     /// What `ust status` and `ust list` report; `events` counts what is on
-    /// disk (read again only when more bytes were written since last time).
+    /// disk (read again only when more bytes were written since).
     pub fn info(&self) -> SessionInfo {
-        let (state, programs, bytes, discarded) = {
+        let (state, programs, channels, errors) = {
             let d = lock(&self.data);
-            let live = d.consumers.values();
-            (
-                d.state,
-                d.programs,
-                live.clone()
-                    .fold(d.done.bytes, |n, c| n.saturating_add(c.bytes)),
-                live.fold(d.done.discarded, |n, c| n.saturating_add(discarded(c))),
-            )
+            let mut totals = d.done.clone();
+            for ((_, ch), c) in &d.consumers {
+                if let Some(t) = totals.get_mut(*ch as usize) {
+                    *t = t.add(Totals {
+                        bytes: c.bytes,
+                        discarded: discarded(c),
+                    });
+                }
+            }
+            let channels: Vec<ChannelInfo> = d
+                .channels
+                .iter()
+                .zip(totals)
+                .map(|(def, t)| ChannelInfo {
+                    name: def.name.clone(),
+                    subbuf_size: def.geometry.subbuf_size,
+                    num_subbuf: def.geometry.num_subbuf as u32,
+                    overwrite: def.geometry.overwrite,
+                    blocking_timeout_us: def.blocking_timeout_us,
+                    events: 0,
+                    discarded: t.discarded,
+                    bytes: t.bytes,
+                })
+                .collect();
+            (d.state, d.programs.len() as u32, channels, d.errors.clone())
         };
+        let bytes = channels.iter().fold(0u64, |n, c| n.saturating_add(c.bytes));
         let events = {
             let mut counted = lock(&self.counted);
             if counted.0 != bytes {
@@ -521,8 +741,12 @@ impl Session {
             state: state.code(),
             apps: programs,
             events,
-            discarded,
+            discarded: channels
+                .iter()
+                .fold(0u64, |n, c| n.saturating_add(c.discarded)),
             bytes,
+            channels,
+            errors,
         }
     }
 
@@ -534,7 +758,7 @@ impl Session {
             clock::sample_pair(),
             self.clock.realtime_offset,
         );
-        let text = metadata::preamble(&self.info, &clock, true) + &d.tsdl;
+        let text = metadata::preamble(&self.info, &clock, true, d.channels.len() as u32) + &d.tsdl;
         access::as_owner(self.owner, || {
             let tmp = self.dir.join(".metadata.tmp");
             let mut f = File::create(&tmp)?;
@@ -553,7 +777,7 @@ impl Session {
             if !matches!(d.state, State::Started | State::Stopping) {
                 return;
             }
-            if self.geometry.overwrite || d.consumers.is_empty() {
+            if d.consumers.is_empty() || d.channels.iter().all(|c| c.geometry.overwrite) {
                 pacer.rest(POLL_NOTHING);
             } else {
                 let quiet = pacer.quiet_flush_due();
@@ -571,6 +795,9 @@ impl Session {
         let mut wrote = 0;
         let mut failed = Vec::new();
         for (key, consumer) in d.consumers.iter_mut() {
+            if consumer.channel().buffers()[0].geometry().overwrite {
+                continue;
+            }
             let drained = guarded(|| {
                 if quiet {
                     consumer.flush_quiet();
@@ -588,7 +815,7 @@ impl Session {
         }
         for key in failed {
             if let Some(consumer) = d.consumers.remove(&key) {
-                finish(d, consumer);
+                finish(d, key.1, consumer);
             }
         }
         wrote
@@ -610,15 +837,33 @@ fn discarded(c: &Consumer) -> u64 {
         .fold(0u64, |n, rb| n.saturating_add(rb.discarded()))
 }
 
-/// Writes everything a consumer's channel committed and keeps its counts.
-fn finish(d: &mut Data, mut consumer: Consumer) {
+/// Writes everything a consumer of channel `ch` committed and keeps its counts.
+fn finish(d: &mut Data, ch: u32, mut consumer: Consumer) {
     match guarded(|| consumer.finish()) {
         Some(Ok(())) => {}
         Some(Err(e)) => eprintln!("ust daemon: final write of a stream failed: {e}"),
         None => eprintln!("ust daemon: a program's buffers could not be written out"),
     }
-    d.done.bytes = d.done.bytes.saturating_add(consumer.bytes);
-    d.done.discarded = d.done.discarded.saturating_add(discarded(&consumer));
+    if let Some(t) = d.done.get_mut(ch as usize) {
+        *t = t.add(Totals {
+            bytes: consumer.bytes,
+            discarded: discarded(&consumer),
+        });
+    }
+}
+
+/// The number of the channel named `name` (empty: the default one).
+fn channel_id(d: &Data, name: &str) -> Result<u32, Error> {
+    let name = if name.is_empty() {
+        DEFAULT_CHANNEL
+    } else {
+        name
+    };
+    d.channels
+        .iter()
+        .find(|c| c.name == name)
+        .map(|c| c.id)
+        .ok_or(Error::NoSuchChannel)
 }
 
 /// Events in the trace at `dir` as it is on disk now.
@@ -642,22 +887,44 @@ mod tests {
         g.iter().map(|s| s.to_string()).collect()
     }
 
+    fn selects(r: &Rules, name: &str, level: i32) -> bool {
+        !r.selections(name, level).is_empty()
+    }
+
     #[test]
     fn rules_select_by_glob_level_and_exclusion() {
         let mut r = Rules::default();
-        assert!(!r.selects("a:b", 3));
-        r.enable(&globs(&["a:*"]), Some(4));
-        assert!(r.selects("a:b", 3) && !r.selects("a:b", 6) && !r.selects("c:d", 0));
-        r.enable(&globs(&["c:*"]), None);
-        r.disable(&globs(&["c:x*"]));
-        assert!(r.selects("c:d", 14) && !r.selects("c:xy", 0));
-        r.enable(&globs(&["c:x*"]), None);
+        assert!(!selects(&r, "a:b", 3));
+        r.enable(&globs(&["a:*"]), Some(4), 0, None);
+        assert!(selects(&r, "a:b", 3) && !selects(&r, "a:b", 6) && !selects(&r, "c:d", 0));
+        r.enable(&globs(&["c:*"]), None, 0, None);
+        r.disable(&globs(&["c:x*"]), 0);
+        assert!(selects(&r, "c:d", 14) && !selects(&r, "c:xy", 0));
+        r.enable(&globs(&["c:x*"]), None, 0, None);
         assert!(
-            r.selects("c:xy", 0),
+            selects(&r, "c:xy", 0),
             "enabling lifts the identical exclusion"
         );
-        r.disable(&globs(&["a:*"]));
-        assert!(!r.selects("a:b", 0));
+        r.disable(&globs(&["a:*"]), 0);
+        assert!(!selects(&r, "a:b", 0));
+    }
+
+    #[test]
+    fn rules_route_events_to_channels_with_their_filters() {
+        let mut r = Rules::default();
+        r.enable(&globs(&["db:*"]), None, 0, Some("d > 10"));
+        r.enable(&globs(&["db:q*"]), None, 0, Some("t == \"x\""));
+        r.enable(&globs(&["db:*"]), None, 1, None);
+        let sel = r.selections("db:query", 13);
+        assert_eq!(
+            sel[&0],
+            vec!["d > 10".to_string(), "t == \"x\"".to_string()]
+        );
+        assert!(sel[&1].is_empty(), "a rule without filter keeps everything");
+        r.enable(&globs(&["db:q*"]), None, 0, None);
+        assert!(r.selections("db:query", 13)[&0].is_empty());
+        r.disable(&globs(&["db:query"]), 1);
+        assert_eq!(r.selections("db:query", 13).len(), 1);
     }
 
     #[test]
@@ -670,20 +937,20 @@ mod tests {
 
     #[test]
     fn geometry_defaults_and_limits() {
-        let req = |subbuf_size, num_subbuf| CreateSession {
-            name: "s".into(),
-            output: "/tmp/x".into(),
-            subbuf_size,
-            num_subbuf,
-            overwrite: false,
-        };
-        assert_eq!(
-            geometry(&req(0, 0)).unwrap().subbuf_size,
-            DEFAULT_SUBBUF_SIZE
-        );
-        assert!(geometry(&req(4096, 2)).is_ok());
-        assert_eq!(geometry(&req(5000, 2)), Err(Error::BadArgument));
-        assert_eq!(geometry(&req(1 << 40, 2)), Err(Error::BadArgument));
-        assert_eq!(geometry(&req(4096, 1)), Err(Error::BadArgument));
+        let g =
+            |subbuf_size, num_subbuf| geometry(subbuf_size, num_subbuf, false, DEFAULT_GEOMETRY);
+        assert_eq!(g(0, 0).unwrap().subbuf_size, DEFAULT_SUBBUF_SIZE);
+        assert!(g(4096, 2).is_ok());
+        assert_eq!(g(5000, 2), Err(Error::BadArgument));
+        assert_eq!(g(1 << 40, 2), Err(Error::BadArgument));
+        assert_eq!(g(4096, 1), Err(Error::BadArgument));
+    }
+
+    #[test]
+    fn channel_names_are_file_name_safe() {
+        assert!(valid_channel_name("debug-1.x"));
+        for bad in ["", "../x", "a/b", ".hidden", "sp ace", &"x".repeat(65)] {
+            assert!(!valid_channel_name(bad), "{bad:?}");
+        }
     }
 }

@@ -6,7 +6,7 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::Ordering;
@@ -205,14 +205,17 @@ impl CtlClient {
     pub fn enable(&mut self, session: &str, globs: &[&str], loglevel: Option<i32>) -> Reply {
         self.call(Ctl::Enable {
             session: session.into(),
+            channel: String::new(),
             loglevel,
             globs: globs.iter().map(|g| g.to_string()).collect(),
+            filter: String::new(),
         })
     }
 
     pub fn disable(&mut self, session: &str, globs: &[&str]) -> Reply {
         self.call(Ctl::Disable {
             session: session.into(),
+            channel: String::new(),
             globs: globs.iter().map(|g| g.to_string()).collect(),
         })
     }
@@ -293,6 +296,8 @@ pub enum Behaviour {
 #[derive(Default)]
 struct FakeState {
     buffers: Option<Arc<Vec<RingBuffer>>>,
+    /// The buffers' memfds, as sent to the daemon.
+    memfds: Option<Arc<Vec<OwnedFd>>>,
     session: u32,
     enabled: HashMap<String, u32>,
     ready: bool,
@@ -380,9 +385,9 @@ impl FakeApp {
         self.state.0.lock().unwrap().log.clone()
     }
 
-    /// The buffers the daemon consumes (to scribble on).
-    pub fn buffers(&self) -> Option<Arc<Vec<RingBuffer>>> {
-        self.state.0.lock().unwrap().buffers.clone()
+    /// The memory of the buffers the daemon consumes (to scribble on).
+    pub fn memfds(&self) -> Option<Arc<Vec<OwnedFd>>> {
+        self.state.0.lock().unwrap().memfds.clone()
     }
 
     /// Whether the daemon got `Ready` to it or closed the connection.
@@ -473,11 +478,13 @@ fn answer_commands(
                     num_subbuf: spec.num_subbuf as u64,
                     overwrite: spec.overwrite,
                 };
-                let bufs: Vec<RingBuffer> = (0..ncpu)
+                let mut bufs: Vec<RingBuffer> = (0..ncpu)
                     .map(|cpu| RingBuffer::create(cpu, geo).unwrap())
                     .collect();
-                fds = bufs.iter().map(|b| b.fd().as_raw_fd()).collect();
+                let memfds: Vec<OwnedFd> = bufs.iter_mut().map(|b| b.take_fd().unwrap()).collect();
+                fds = memfds.iter().map(|f| f.as_raw_fd()).collect();
                 st.buffers = Some(Arc::new(bufs));
+                st.memfds = Some(Arc::new(memfds));
                 st.session = spec.session;
                 0
             }
@@ -485,11 +492,12 @@ fn answer_commands(
                 session,
                 event_id,
                 name,
+                ..
             } if session == st.session => {
                 st.enabled.insert(name, event_id);
                 0
             }
-            Message::Disable { session, name } if session == st.session => {
+            Message::Disable { session, name, .. } if session == st.session => {
                 st.enabled.remove(&name);
                 0
             }
@@ -503,6 +511,7 @@ fn answer_commands(
             Message::Release { session } if session == st.session => {
                 st.enabled.clear();
                 st.buffers = None;
+                st.memfds = None;
                 0
             }
             _ => Error::NoSuchSession as i32,
@@ -555,10 +564,10 @@ fn unsealed_file() -> std::fs::File {
     f
 }
 
-/// Writes `rounds` × 256 random words at random places of `rb`'s whole
+/// Writes `rounds` × 256 random words at random places of a buffer's whole
 /// shared mapping (control block, slots and data), from a second mapping.
-pub fn scribble(rb: &RingBuffer, seed: &mut u64, rounds: usize) {
-    let file = std::fs::File::from(rb.fd().try_clone().unwrap());
+pub fn scribble(memfd: &OwnedFd, seed: &mut u64, rounds: usize) {
+    let file = std::fs::File::from(memfd.try_clone().unwrap());
     let len = file.metadata().unwrap().len() as usize;
     // SAFETY: a new shared mapping of the whole memfd, checked below.
     let ptr = unsafe {
