@@ -2,90 +2,17 @@
 //! process per test): every command's output, every error line and exit code, and a
 //! registered program listed and traced.
 
+mod cli_daemon;
 mod common;
 mod programs;
+use cli_daemon::{failed, succeeded, wait_registered, Daemon, LineApp};
 use common::{babeltrace, text, ust};
 use programs::{ctl_app, Scratch};
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 const COMMANDS: [&str; 8] = [
     "create", "enable", "disable", "start", "stop", "destroy", "status", "list",
 ];
-
-/// Readiness waits give up after this long (they are not timing assertions).
-const PATIENCE: Duration = Duration::from_secs(60);
-
-/// A `ust daemon` child process, killed when dropped.
-struct Daemon {
-    child: Child,
-    socket: PathBuf,
-}
-
-impl Daemon {
-    fn start(dir: &Path) -> Daemon {
-        let socket = dir.join("d.sock");
-        let child = ust()
-            .args(["daemon", "--socket"])
-            .arg(&socket)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("ust daemon runs");
-        let mut daemon = Daemon { child, socket };
-        let since = Instant::now();
-        while !daemon.ctl(&["list"]).status.success() {
-            if let Some(status) = daemon.child.try_wait().unwrap() {
-                panic!("ust daemon exited: {status}");
-            }
-            assert!(since.elapsed() < PATIENCE, "the daemon never answered");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        daemon
-    }
-
-    /// Runs `ust ARGS --socket SOCKET`.
-    fn ctl(&self, args: &[&str]) -> Output {
-        ust()
-            .args(args)
-            .arg("--socket")
-            .arg(&self.socket)
-            .output()
-            .unwrap()
-    }
-
-    /// Runs a command that must succeed; returns its stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        succeeded(args, self.ctl(args))
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn succeeded(args: &[&str], out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "ust {args:?} failed ({}): {}",
-        out.status,
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
-
-/// Asserts `out` failed with `code` and one line on stderr; returns that line.
-fn failed(out: &Output, code: i32) -> String {
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(code), "stderr: {err}");
-    assert_eq!(err.lines().count(), 1, "not one line: {err:?}");
-    assert!(out.stdout.is_empty(), "stdout: {}", text(&out.stdout));
-    err.trim_end().to_string()
-}
 
 #[test]
 fn every_command_has_help_with_the_socket_option() {
@@ -260,66 +187,6 @@ fn the_default_output_is_a_dated_directory_under_the_current_one() {
     assert!(stamp.chars().all(|c| c.is_ascii_digit() || c == '-'));
     let status = d.ok(&["status", "dated"]);
     assert!(status.contains(&format!("trace:      {}/dated-", dir.display())));
-}
-
-/// A `ctl_app lines` program registering with the daemon at `socket`.
-struct LineApp {
-    child: Child,
-    stdin: std::process::ChildStdin,
-    stdout: BufReader<std::process::ChildStdout>,
-}
-
-impl LineApp {
-    fn start(exe: &Path, socket: &Path) -> LineApp {
-        let mut child = Command::new(exe)
-            .arg("lines")
-            .env("UST_DAEMON_SOCKET", socket)
-            .env_remove("UST_TRACE")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        LineApp {
-            child,
-            stdin,
-            stdout,
-        }
-    }
-
-    /// Has the program record `word`, once it answered.
-    fn say(&mut self, word: &str) {
-        writeln!(self.stdin, "{word}").unwrap();
-        let mut answer = String::new();
-        self.stdout.read_line(&mut answer).unwrap();
-        assert_eq!(answer, "ok\n");
-    }
-
-    fn finish(self) {
-        let LineApp {
-            mut child, stdin, ..
-        } = self;
-        drop(stdin);
-        assert!(child.wait().unwrap().success());
-    }
-}
-
-/// Waits until `ust list` shows the program `pid` with its two tracepoints.
-fn wait_registered(d: &Daemon, pid: u32) {
-    let since = Instant::now();
-    loop {
-        let list = d.ok(&["list"]);
-        let line = format!("  {pid} ctl_app ");
-        if list
-            .lines()
-            .any(|l| l.starts_with(&line) && l.ends_with(": 2 tracepoints"))
-        {
-            return;
-        }
-        assert!(since.elapsed() < PATIENCE, "{pid} never registered: {list}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]
