@@ -149,9 +149,8 @@ fn settle() {
 }
 
 fn register_timeout() -> Duration {
-    let ms = std::env::var("UST_REGISTER_TIMEOUT")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
+    let ms = crate::config::env_var("UST_REGISTER_TIMEOUT")
+        .and_then(|v| v.to_str()?.parse::<u64>().ok())
         .unwrap_or(DEFAULT_WAIT_MS);
     Duration::from_millis(ms)
 }
@@ -409,7 +408,8 @@ fn create_channel(spec: ChannelSpec) -> Result<(Vec<OwnedFd>, Arc<Channel>), Err
     Ok((fds, channel))
 }
 
-/// Records event `name` into a channel, as `event_id`.
+/// Records event `name` into a channel, as `event_id`: now if a provider
+/// of it is loaded, else as soon as one is.
 fn enable(
     session: u32,
     channel: u32,
@@ -433,7 +433,8 @@ fn enable(
             event_id,
         });
     }
-    found(registry::refresh_events(&[name]))
+    registry::refresh_events(&[name]);
+    Ok(())
 }
 
 /// Stops recording event `name` into a channel.
@@ -447,7 +448,8 @@ fn disable(session: u32, channel: u32, name: &str) -> Result<(), Error> {
             list.retain(|e| (e.session, e.channel) != (session, channel));
         }
     }
-    found(registry::refresh_events(&[name]))
+    registry::refresh_events(&[name]);
+    Ok(())
 }
 
 /// Closes the open sub-buffers of a session's channels.
@@ -489,9 +491,4 @@ fn release(session: u32) -> Result<(), Error> {
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     registry::refresh_events(&names);
     Ok(())
-}
-
-/// `BadArgument` when the named event is not registered here.
-fn found(registered: bool) -> Result<(), Error> {
-    registered.then_some(()).ok_or(Error::BadArgument)
 }

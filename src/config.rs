@@ -2,7 +2,7 @@
 //! `UST_TRACE` (trace directory; unset = not traced), `UST_EVENTS`,
 //! `UST_LOGLEVEL`, `UST_SUBBUF_SIZE`, `UST_NUM_SUBBUF`, `UST_OVERWRITE` and
 //! `UST_CLOCK`. A bad value is reported as one message and the program runs
-//! untraced.
+//! untraced. A setuid or setgid program ignores them all (`secure`).
 
 use crate::clock::Source;
 use crate::ringbuf::Geometry;
@@ -127,6 +127,29 @@ pub fn check_geometry(g: Geometry) -> Result<Geometry, String> {
     Ok(g)
 }
 
+/// Whether this process must not trust its environment: a setuid or
+/// setgid program (real and effective ids differ, or the kernel's
+/// `AT_SECURE`), where the variables come from whoever ran it.
+pub fn secure() -> bool {
+    static SECURE: once_cell::sync::OnceCell<bool> = once_cell::sync::OnceCell::new();
+    // SAFETY: getauxval and the id getters have no preconditions.
+    *SECURE.get_or_init(|| unsafe {
+        libc::getauxval(libc::AT_SECURE) != 0
+            || libc::getuid() != libc::geteuid()
+            || libc::getgid() != libc::getegid()
+    })
+}
+
+/// An environment variable the runtime reads (`UST_*`, `XDG_RUNTIME_DIR`),
+/// unset or empty as `None`; always `None` in a `secure` process, which
+/// ignores them all, as LTTng-UST does.
+pub fn env_var(name: &str) -> Option<std::ffi::OsString> {
+    if secure() {
+        return None;
+    }
+    std::env::var_os(name).filter(|v| !v.is_empty())
+}
+
 /// Checks that `ncpu` buffers of geometry `g` fit in the memory available
 /// now (`MemAvailable`), so an oversized request is refused with a message
 /// instead of ending in the OOM killer.
@@ -214,7 +237,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Option<Config
 
 /// The configuration of this process's environment.
 pub fn from_env() -> Result<Option<Config>, String> {
-    from_lookup(|k| std::env::var(k).ok())
+    from_lookup(|k| env_var(k).and_then(|v| v.into_string().ok()))
 }
 
 #[cfg(test)]

@@ -8,9 +8,9 @@
 use crate::channel::Channel;
 use crate::ctf::header::{AppContext, PacketHeader};
 use crate::ringbuf::{PacketInfo, RingBuffer};
+use crate::tracedir::TraceDir;
 use std::fs::File;
 use std::io::{self, Write};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -81,10 +81,10 @@ pub struct Consumer {
 }
 
 impl Consumer {
-    /// Creates (truncating) `<prefix>_<cpu>` in `dir` for every buffer.
+    /// Creates `<prefix>_<cpu>` afresh in `dir` for every buffer.
     pub fn create(
         channel: Arc<Channel>,
-        dir: &Path,
+        dir: &TraceDir,
         uuid: [u8; 16],
         naming: StreamNaming,
     ) -> io::Result<Consumer> {
@@ -93,7 +93,7 @@ impl Consumer {
             .iter()
             .map(|rb| {
                 Ok(Stream {
-                    file: File::create(dir.join(format!("{}_{}", naming.prefix, rb.cpu())))?,
+                    file: dir.create(&format!("{}_{}", naming.prefix, rb.cpu()))?,
                     next: 0,
                     last_offset: 0,
                     last_written: None,

@@ -33,3 +33,4 @@ pub mod session;
 pub mod shm;
 pub mod sysinfo;
 pub mod threads;
+pub mod tracedir;

@@ -272,22 +272,17 @@ pub fn live_schemas() -> Vec<EventSchema> {
 }
 
 /// Asks the interest again about the events named `names` (their
-/// recordings changed), then frees what no thread uses any more. Returns
-/// whether any of them is registered.
-pub fn refresh_events(names: &[&str]) -> bool {
-    let found = {
+/// recordings changed), then frees what no thread uses any more.
+pub fn refresh_events(names: &[&str]) {
+    {
         let mut reg = lock();
-        let mut found = false;
         for i in 0..reg.events.len() {
             if names.contains(&reg.events[i].schema.name.as_str()) {
-                found |= reg.events[i].live > 0;
                 reg.update(i);
             }
         }
-        found
-    };
+    }
     grace::collect();
-    found
 }
 
 /// Asks the interest again about every event (it changed), then frees

@@ -13,8 +13,9 @@ use crate::registry::Interest;
 use crate::schema::EventSchema;
 use crate::sysinfo;
 use crate::threads;
+use crate::tracedir::TraceDir;
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, Read, Seek, Write};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -45,15 +46,25 @@ pub struct Session {
     thread: Mutex<Option<JoinHandle<()>>>,
     stop: AtomicBool,
     finished: AtomicBool,
+    dir: TraceDir,
     _lock: File,
 }
 
 impl Session {
     /// Creates the trace directory, buffers and consumer thread.
-    pub fn start(config: Config) -> Result<&'static Session, String> {
-        let dir = config.trace_dir.clone();
-        let what = |e: io::Error| format!("UST_TRACE={}: {e}", dir.display());
-        let lock = prepare_dir(&dir).map_err(what)?;
+    pub fn start(mut config: Config) -> Result<&'static Session, String> {
+        let asked = config.trace_dir.clone();
+        let what = |e: io::Error| format!("UST_TRACE={}: {e}", asked.display());
+        let (dir, lock) = prepare_dir(&asked).map_err(what)?;
+        if dir.path() != asked {
+            eprintln!(
+                "ust: UST_TRACE={} holds the trace of the program this one replaced (exec); \
+                 this program's trace goes to {}",
+                asked.display(),
+                dir.path().display()
+            );
+            config.trace_dir = dir.path().to_path_buf();
+        }
         let source = clock::select(config.clock);
         let start = clock::sample_pair();
         let realtime_offset = clock::realtime_offset_ns();
@@ -62,7 +73,7 @@ impl Session {
         let channel = Channel::create(ncpu, config.geometry).map_err(what)?;
         channel.prefault();
         let channel = Arc::new(channel);
-        let info = sysinfo::trace_info(&dir);
+        let info = sysinfo::trace_info(dir.path());
         let consumer =
             Consumer::create(channel.clone(), &dir, info.uuid, StreamNaming::daemonless())
                 .map_err(what)?;
@@ -81,6 +92,7 @@ impl Session {
             thread: Mutex::new(None),
             stop: AtomicBool::new(false),
             finished: AtomicBool::new(false),
+            dir,
             _lock: lock,
         }));
         session.write_metadata().map_err(what)?;
@@ -120,11 +132,7 @@ impl Session {
             self.realtime_offset,
         );
         let text = metadata::preamble(&self.info, &clock, false, 1) + &md.events;
-        let tmp = self.config.trace_dir.join(".metadata.tmp");
-        let mut f = File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_data()?;
-        std::fs::rename(&tmp, self.config.trace_dir.join("metadata"))
+        self.dir.replace("metadata", text.as_bytes())
     }
 
     /// The consumer thread's loop, until `finish`.
@@ -210,21 +218,39 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Creates `dir`, takes its lock (refusing a directory another live
-/// process writes to) and removes a previous trace's files.
-fn prepare_dir(dir: &Path) -> io::Result<File> {
-    std::fs::create_dir_all(dir)?;
-    let lock = File::create(dir.join(".ust-lock"))?;
-    // SAFETY: flock on a descriptor we own; no memory is involved.
-    if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        return Err(io::Error::other("another process is writing a trace there"));
-    }
-    for entry in std::fs::read_dir(dir)? {
-        let path: PathBuf = entry?.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name == "metadata" || name.starts_with("channel0_") {
-            std::fs::remove_file(&path)?;
+/// Opens (creating) the trace directory and takes its lock, refusing a
+/// directory another live process writes to; removes a previous trace's
+/// files. If the directory holds the trace of the program this process
+/// replaced with exec() (same pid), that trace is kept and a sibling
+/// directory `DIR.N` is used instead.
+fn prepare_dir(asked: &Path) -> io::Result<(TraceDir, File)> {
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    let pid = std::process::id();
+    let mut path = asked.to_path_buf();
+    let mut n = 0;
+    loop {
+        let dir = TraceDir::open(&path, me)?;
+        let mut lock = dir.lock_file(".ust-lock", me)?;
+        // SAFETY: flock on a descriptor we own; no memory is involved.
+        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            return Err(io::Error::other("another process is writing a trace there"));
         }
+        let mut writer = String::new();
+        lock.read_to_string(&mut writer)?;
+        if writer.trim() == pid.to_string() && n < 100 {
+            n += 1;
+            path = PathBuf::from(format!("{}.{n}", asked.display()));
+            continue;
+        }
+        lock.set_len(0)?;
+        lock.rewind()?;
+        write!(lock, "{pid}")?;
+        for name in dir.entries()? {
+            if name == "metadata" || name.starts_with("channel0_") {
+                dir.remove(&name)?;
+            }
+        }
+        return Ok((dir, lock));
     }
-    Ok(lock)
 }

@@ -111,7 +111,9 @@ fn write_trace(dir: &Path, channel: Arc<Channel>, schema: &EventSchema, pid: u32
             procname: "hello".into(),
         }),
     };
-    let mut consumer = Consumer::create(channel, dir, info.uuid, naming).unwrap();
+    // SAFETY: geteuid has no preconditions.
+    let files = ust::tracedir::TraceDir::open(dir, unsafe { libc::geteuid() }).unwrap();
+    let mut consumer = Consumer::create(channel, &files, info.uuid, naming).unwrap();
     consumer.finish().unwrap();
     let start = ust::clock::sample_pair();
     let clock = ust::clock::ctf_clock(

@@ -54,6 +54,7 @@ impl Client {
     }
 
     fn greet(conn: Conn, path: &Path) -> Result<Client, Failure> {
+        check_daemon_owner(&conn, path)?;
         let client = Client {
             conn,
             path: path.to_path_buf(),
@@ -126,6 +127,29 @@ impl Client {
             ),
         })
     }
+}
+
+/// Talks only to a daemon running as this user or root, as programs do:
+/// anyone may put a socket where another user's daemon is expected.
+fn check_daemon_owner(conn: &Conn, path: &Path) -> Result<(), Failure> {
+    let uid = conn
+        .peer_cred()
+        .map_err(|e| {
+            Failure(format!(
+                "cannot identify the daemon at {}: {e}",
+                path.display()
+            ))
+        })?
+        .uid;
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    if uid == me || uid == 0 {
+        return Ok(());
+    }
+    Err(Failure(format!(
+        "the daemon at {} runs as user {uid}, not as you or root: not talking to it",
+        path.display()
+    )))
 }
 
 /// Nobody listens at the path: try the next place.

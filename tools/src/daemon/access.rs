@@ -95,6 +95,20 @@ impl Policy {
 }
 
 /// The gid of group `name`, from /etc/group.
+/// The login name of `uid` (from /etc/passwd), or `uid N`.
+pub fn user_name(uid: u32) -> String {
+    std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|text| {
+            text.lines().find_map(|l| {
+                let mut parts = l.split(':');
+                let name = parts.next()?;
+                (parts.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+            })
+        })
+        .unwrap_or_else(|| format!("uid {uid}"))
+}
+
 fn group_gid(name: &str) -> Option<u32> {
     let groups = std::fs::read_to_string("/etc/group").ok()?;
     groups.lines().find_map(|line| {
@@ -121,6 +135,16 @@ fn supplementary_groups(pid: u32) -> Vec<u32> {
 
 /// Runs `f` with this thread's file-system identity set to `owner`, when
 /// the daemon runs as root for another user; otherwise just runs `f`.
+/// The user that owns the files made with `as_owner(owner, …)`: the owner
+/// for a root daemon, else the daemon's own user.
+pub fn file_owner(owner: Identity) -> u32 {
+    // SAFETY: geteuid has no preconditions.
+    match unsafe { libc::geteuid() } {
+        0 => owner.uid,
+        me => me,
+    }
+}
+
 pub fn as_owner<T>(owner: Identity, f: impl FnOnce() -> T) -> T {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 || owner.uid == 0 {

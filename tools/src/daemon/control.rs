@@ -10,7 +10,7 @@
 //! (again only when more was written since).
 
 use super::access::Identity;
-use super::registry::{Registry, SYNC_WAIT};
+use super::registry::{Refusal, Registry, SYNC_WAIT};
 use super::session::Session;
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,7 +34,13 @@ pub fn serve(reg: &Registry, conn: &Conn, who: Identity) {
         };
         let sent = match handle(reg, who, ctl) {
             Ok(reply) => conn.send(frame.seq, 0, &reply, &[]),
-            Err(e) => conn.send(frame.seq, e as i32, &Message::Ack, &[]),
+            Err(Refusal {
+                code,
+                text: Some(text),
+            }) => conn.send(frame.seq, code as i32, &Message::Refused(text), &[]),
+            Err(Refusal { code, text: None }) => {
+                conn.send(frame.seq, code as i32, &Message::Ack, &[])
+            }
         };
         if sent.is_err() {
             return;
@@ -62,7 +68,7 @@ pub fn refuse(conn: &Conn) {
     }
 }
 
-fn handle(reg: &Registry, who: Identity, ctl: Ctl) -> Result<Message, Error> {
+fn handle(reg: &Registry, who: Identity, ctl: Ctl) -> Result<Message, Refusal> {
     let ack = |_| Message::Ack;
     match ctl {
         Ctl::Create(req) => reg
@@ -108,7 +114,7 @@ fn handle(reg: &Registry, who: Identity, ctl: Ctl) -> Result<Message, Error> {
         Ctl::Stop { session } => {
             let s = owned(reg, who, &session)?;
             let _op = super::session::lock(&s.op);
-            reg.stop_session(&s).map(ack)
+            Ok(reg.stop_session(&s).map(ack)?)
         }
         Ctl::Destroy { session } => {
             let s = owned(reg, who, &session)?;

@@ -76,6 +76,7 @@ impl Daemon {
         } else {
             Policy::per_user()
         };
+        prepare_socket_dir(&opts.socket, &policy)?;
         if Conn::connect(&opts.socket).is_ok() {
             return Err(io::Error::new(
                 io::ErrorKind::AddrInUse,
@@ -152,9 +153,8 @@ impl Drop for Daemon {
 }
 
 /// Creates the socket's directory if needed (never changing an existing
-/// one, but refusing an unsafe one) and binds the socket with the policy's
-/// owner, group and mode.
-fn bind(socket: &Path, policy: &Policy) -> io::Result<Listener> {
+/// one, but refusing an unsafe one).
+fn prepare_socket_dir(socket: &Path, policy: &Policy) -> io::Result<()> {
     let dir = socket
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -170,7 +170,14 @@ fn bind(socket: &Path, policy: &Policy) -> io::Result<Listener> {
             .mode(mode)
             .create(dir)?;
     }
-    check_socket_dir(dir)?;
+    if socket == ust::ipc::paths::user_socket() {
+        check_private_dir(dir)?;
+    }
+    check_socket_dir(dir)
+}
+
+/// Binds the socket with the policy's owner, group and mode.
+fn bind(socket: &Path, policy: &Policy) -> io::Result<Listener> {
     let listener = Listener::bind(socket)?;
     match policy.tracing_gid() {
         Some(gid) => wire::chown_group(socket, gid, 0o660)?,
@@ -210,6 +217,29 @@ fn check_socket_dir(dir: &Path) -> io::Result<()> {
             format!(
                 "{} must belong to you or root and not be writable by others",
                 dir.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The per-user runtime directory must be this user's own, mode 0700:
+/// anything else may be another user's trap (their socket in it would
+/// receive our commands and our programs' buffers).
+fn check_private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(dir)?;
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    if !meta.is_dir() || meta.uid() != me || meta.mode() & 0o077 != 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "{} is not a private directory of yours (owner uid {}, mode {:o}; it must be \
+                 yours with mode 0700): remove it, or set XDG_RUNTIME_DIR",
+                dir.display(),
+                meta.uid(),
+                meta.mode() & 0o7777
             ),
         ));
     }

@@ -3,7 +3,7 @@
 //! every program to bring itself in line with the sessions and waiting,
 //! bounded, until they did.
 
-use super::access::{Identity, Policy};
+use super::access::{self, Identity, Policy};
 use super::app::App;
 use super::session::{lock, ClockBase, Session, State};
 use std::collections::BTreeMap;
@@ -12,12 +12,37 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 use ust::ipc::proto::{CreateSession, Error};
 
-/// Most sessions a daemon holds.
-const MAX_SESSIONS: usize = 256;
+/// Most sessions a daemon holds, and one user may hold (so one user cannot
+/// lock the others out of the system daemon).
+pub const MAX_SESSIONS: usize = 4096;
+pub const MAX_SESSIONS_PER_USER: usize = 64;
 /// Event description bytes all programs together may make the daemon hold.
 const MAX_SCHEMA_BYTES: usize = 256 << 20;
 /// How long a control command waits for programs to follow a change.
 pub const SYNC_WAIT: Duration = Duration::from_millis(2500);
+
+/// A refusal of a control request: its code, and the words to show when
+/// the code alone would mislead.
+#[derive(Debug)]
+pub struct Refusal {
+    pub code: Error,
+    pub text: Option<String>,
+}
+
+impl Refusal {
+    pub fn new(code: Error, text: String) -> Refusal {
+        Refusal {
+            code,
+            text: Some(text),
+        }
+    }
+}
+
+impl From<Error> for Refusal {
+    fn from(code: Error) -> Refusal {
+        Refusal { code, text: None }
+    }
+}
 
 pub struct Registry {
     pub policy: Policy,
@@ -69,24 +94,52 @@ impl Registry {
 
     /// Creates a session owned by `owner`; names are unique per owner (so
     /// a name taken by another user reveals nothing), trace directories of
-    /// live sessions unique across all.
-    pub fn add_session(&self, req: &CreateSession, owner: Identity) -> Result<Arc<Session>, Error> {
+    /// live sessions unique across all, and each user holds at most
+    /// `MAX_SESSIONS_PER_USER`.
+    pub fn add_session(
+        &self,
+        req: &CreateSession,
+        owner: Identity,
+    ) -> Result<Arc<Session>, Refusal> {
         let mut sessions = lock(&self.sessions);
         if self.closed.load(Ordering::Acquire) {
-            return Err(Error::WrongState);
+            return Err(Error::WrongState.into());
         }
         if sessions
             .iter()
             .any(|s| s.name == req.name && s.owner.uid == owner.uid)
         {
-            return Err(Error::SessionExists);
+            return Err(Error::SessionExists.into());
         }
-        if sessions.len() >= MAX_SESSIONS
-            || sessions
-                .iter()
-                .any(|s| s.dir.as_os_str() == req.output.as_str())
+        let theirs = sessions.iter().filter(|s| s.owner.uid == owner.uid).count();
+        if theirs >= MAX_SESSIONS_PER_USER {
+            return Err(Refusal::new(
+                Error::TooManySessions,
+                format!(
+                    "too many sessions for user {} (limit {MAX_SESSIONS_PER_USER}): destroy one first",
+                    access::user_name(owner.uid)
+                ),
+            ));
+        }
+        if sessions.len() >= MAX_SESSIONS {
+            return Err(Refusal::new(
+                Error::TooManySessions,
+                format!("the daemon holds its maximum of {MAX_SESSIONS} sessions"),
+            ));
+        }
+        if let Some(other) = sessions
+            .iter()
+            .find(|s| s.dir.as_os_str() == req.output.as_str())
         {
-            return Err(Error::BadArgument);
+            let whose = if other.owner.uid == owner.uid {
+                format!("your session \"{}\"", other.name)
+            } else {
+                "another user's session".into()
+            };
+            return Err(Refusal::new(
+                Error::BadArgument,
+                format!("{} is the trace directory of {whose}", req.output),
+            ));
         }
         let id = self.next_session.fetch_add(1, Ordering::Relaxed);
         let session = Arc::new(Session::create(id, req, owner, self.clock)?);

@@ -13,10 +13,9 @@
 //! program.
 
 use super::access::{self, Identity};
+use super::registry::Refusal;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fs::File;
-use std::io::{self, Write};
-use std::os::unix::fs::DirBuilderExt;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -31,6 +30,7 @@ use ust::ipc::proto::{ChannelConfig, ChannelInfo, CreateSession, Error, SessionI
 use ust::pacer::Pacer;
 use ust::ringbuf::Geometry;
 use ust::schema::EventSchema;
+use ust::tracedir::TraceDir;
 
 /// Consumer polling: fastest when data flows, slowest when idle.
 const POLL_MIN: Duration = Duration::from_millis(1);
@@ -251,6 +251,7 @@ pub struct Session {
     pub name: String,
     pub owner: Identity,
     pub dir: PathBuf,
+    files: TraceDir,
     pub clock: ClockBase,
     info: TraceInfo,
     data: Mutex<Data>,
@@ -312,30 +313,28 @@ pub fn valid_name(name: &str) -> bool {
     !name.is_empty() && name.len() <= 255 && !name.chars().any(|c| c.is_control() || c == '/')
 }
 
-/// Creates the trace directory (mode 0700 if new) as its owner; refuses
-/// one that already holds a trace.
-fn prepare_dir(dir: &Path, owner: Identity) -> Result<(), Error> {
+/// Opens the trace directory (made 0700 if new) as its owner, checked to
+/// be theirs and closed to others (see `TraceDir`); refuses one that
+/// already holds a trace.
+fn prepare_dir(path: &Path, owner: Identity) -> Result<TraceDir, Refusal> {
     access::as_owner(owner, || {
-        if let Some(parent) = dir.parent() {
-            std::fs::create_dir_all(parent).map_err(io_error)?;
+        let dir = TraceDir::open(path, access::file_owner(owner)).map_err(|e| {
+            Refusal::new(
+                io_error(&e),
+                format!("cannot trace into {}: {e}", path.display()),
+            )
+        })?;
+        if dir.contains("metadata") {
+            return Err(Refusal::new(
+                Error::BadArgument,
+                format!("{} already holds a trace", path.display()),
+            ));
         }
-        match std::fs::DirBuilder::new().mode(0o700).create(dir) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {
-                if dir.join("metadata").exists() {
-                    Err(Error::BadArgument)
-                } else {
-                    File::create(dir.join(".ust-probe"))
-                        .and_then(|_| std::fs::remove_file(dir.join(".ust-probe")))
-                        .map_err(io_error)
-                }
-            }
-            Err(e) => Err(io_error(e)),
-        }
+        Ok(dir)
     })
 }
 
-fn io_error(e: io::Error) -> Error {
+fn io_error(e: &io::Error) -> Error {
     match e.kind() {
         io::ErrorKind::PermissionDenied => Error::PermissionDenied,
         _ => Error::Io,
@@ -369,7 +368,7 @@ impl Session {
         req: &CreateSession,
         owner: Identity,
         clock: ClockBase,
-    ) -> Result<Session, Error> {
+    ) -> Result<Session, Refusal> {
         let geometry = geometry(
             req.subbuf_size,
             req.num_subbuf,
@@ -378,9 +377,9 @@ impl Session {
         )?;
         let dir = PathBuf::from(&req.output);
         if !valid_name(&req.name) || !dir.is_absolute() || dir.parent().is_none() {
-            return Err(Error::BadArgument);
+            return Err(Error::BadArgument.into());
         }
-        prepare_dir(&dir, owner)?;
+        let files = prepare_dir(&dir, owner)?;
         let mut info = ust::sysinfo::trace_info(&dir);
         info.process = None;
         let session = Session {
@@ -388,6 +387,7 @@ impl Session {
             name: req.name.clone(),
             owner,
             dir,
+            files,
             clock,
             info,
             data: Mutex::new(Data {
@@ -416,7 +416,7 @@ impl Session {
         };
         session
             .write_metadata(&lock(&session.data))
-            .map_err(io_error)?;
+            .map_err(|e| io_error(&e))?;
         Ok(session)
     }
 
@@ -484,7 +484,7 @@ impl Session {
         });
         d.ids_per_channel.push(0);
         d.done.push(Totals::default());
-        self.write_metadata(&d).map_err(io_error)
+        self.write_metadata(&d).map_err(|e| io_error(&e))
     }
 
     /// Enables events by glob into a channel (empty name: the default
@@ -622,7 +622,7 @@ impl Session {
         d.ids.insert(key, next);
         d.ids_per_channel[channel as usize] = next + 1;
         d.tsdl.push_str(&metadata::event(channel, next, schema));
-        self.write_metadata(&d).map_err(io_error)?;
+        self.write_metadata(&d).map_err(|e| io_error(&e))?;
         Ok(next)
     }
 
@@ -650,7 +650,7 @@ impl Session {
                     format!("{base}.{n}")
                 }
             })
-            .find(|p| !d.prefixes.contains(p) && !self.dir.join(format!("{p}_0")).exists())
+            .find(|p| !d.prefixes.contains(p) && !self.files.contains(&format!("{p}_0")))
             .unwrap_or(base);
         let ncpu = app.channel.buffers().len() as u64;
         let naming = StreamNaming {
@@ -664,9 +664,9 @@ impl Session {
         };
         let uuid = self.info.uuid;
         let consumer = access::as_owner(self.owner, || {
-            Consumer::create(app.channel, &self.dir, uuid, naming)
+            Consumer::create(app.channel, &self.files, uuid, naming)
         })
-        .map_err(io_error)?;
+        .map_err(|e| io_error(&e))?;
         d.prefixes.insert(prefix);
         d.next_instance += ncpu;
         d.programs.insert(app.key);
@@ -760,11 +760,7 @@ impl Session {
         );
         let text = metadata::preamble(&self.info, &clock, true, d.channels.len() as u32) + &d.tsdl;
         access::as_owner(self.owner, || {
-            let tmp = self.dir.join(".metadata.tmp");
-            let mut f = File::create(&tmp)?;
-            f.write_all(text.as_bytes())?;
-            f.sync_data()?;
-            std::fs::rename(&tmp, self.dir.join("metadata"))
+            self.files.replace("metadata", text.as_bytes())
         })
     }
 
