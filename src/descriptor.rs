@@ -65,6 +65,39 @@ pub unsafe fn read_provider(p: *const abi::ProviderDesc) -> Result<Vec<EventSche
         .collect()
 }
 
+/// A copy of an event descriptor of any ABI 1.x version; `model_emf_uri` is
+/// NULL for programs built for ABI 1.0, whose descriptors end before it.
+///
+/// # Safety
+/// `e` points to an event descriptor of `struct_size` bytes.
+unsafe fn event_desc(e: *const abi::EventDesc) -> Result<abi::EventDesc, String> {
+    // SAFETY: every version starts with `struct_size`.
+    let size = unsafe { (*e).struct_size };
+    check_size(
+        size,
+        std::mem::offset_of!(abi::EventDesc, model_emf_uri),
+        "event",
+    )?;
+    let has_uri = size as usize >= std::mem::size_of::<abi::EventDesc>();
+    // SAFETY: members are read in place through the raw pointer (no reference
+    // to the whole struct), each within the `size` bytes checked above.
+    unsafe {
+        Ok(abi::EventDesc {
+            struct_size: size,
+            nr_fields: (*e).nr_fields,
+            name: (*e).name,
+            fields: (*e).fields,
+            loglevel: (*e).loglevel,
+            signature: (*e).signature,
+            model_emf_uri: if has_uri {
+                (*e).model_emf_uri
+            } else {
+                std::ptr::null()
+            },
+        })
+    }
+}
+
 /// # Safety
 /// `e` points to an event descriptor.
 unsafe fn read_event(e: *const abi::EventDesc) -> Result<EventSchema, String> {
@@ -72,12 +105,7 @@ unsafe fn read_event(e: *const abi::EventDesc) -> Result<EventSchema, String> {
         return Err("NULL event descriptor".into());
     }
     // SAFETY: non-NULL event descriptor per the caller's contract.
-    let e = unsafe { &*e };
-    check_size(
-        e.struct_size,
-        std::mem::size_of::<abi::EventDesc>(),
-        "event",
-    )?;
+    let e = unsafe { event_desc(e) }?;
     // SAFETY: descriptor strings are NUL-terminated.
     let name = unsafe { string(e.name, "event name") }?;
     if e.nr_fields > MAX_FIELDS {
@@ -91,6 +119,12 @@ unsafe fn read_event(e: *const abi::EventDesc) -> Result<EventSchema, String> {
     };
     // SAFETY: descriptor strings are NUL-terminated.
     let signature = unsafe { string(e.signature, "signature") }?;
+    let model_emf_uri = if e.model_emf_uri.is_null() {
+        None
+    } else {
+        // SAFETY: a non-NULL URI is the provider's NUL-terminated string.
+        Some(unsafe { string(e.model_emf_uri, "model EMF URI") }?)
+    };
     let mut fields = Vec::new();
     for i in 0..e.nr_fields as usize {
         // SAFETY: `fields` has `nr_fields` entries; the first one's declared
@@ -106,6 +140,7 @@ unsafe fn read_event(e: *const abi::EventDesc) -> Result<EventSchema, String> {
         loglevel: loglevel.clamp(0, 14),
         signature,
         fields,
+        model_emf_uri,
     })
 }
 
