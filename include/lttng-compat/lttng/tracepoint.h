@@ -10,7 +10,7 @@
  *
  * It includes the system headers LTTng-UST's <lttng/tracepoint.h> includes,
  * because instrumented programs rely on them (stderr, getpid(), dlopen(),
- * bool, ...).
+ * bool, assert(), ...), and LTTng-UST's version (<lttng/ust-version.h>).
  */
 #if defined(LTTNG_UST_TRACEPOINT_DEFINE) && !defined(TRACEPOINT_DEFINE)
 #define TRACEPOINT_DEFINE
@@ -23,6 +23,9 @@
 #define TRACEPOINT_PROVIDER_HIDDEN_DEFINITION
 #endif
 
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +33,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 #include <dlfcn.h>
+#include <lttng/ust-api-compat.h>
+#include <lttng/ust-config.h>
+#include <lttng/ust-version.h>
 #include <ust/tracepoint.h>
 
 #ifndef UST_LTTNG_COMPAT_TRACEPOINT_H
