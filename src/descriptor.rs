@@ -264,3 +264,38 @@ unsafe fn read_enum(d: *const abi::EnumDesc) -> Result<Vec<EnumLabel>, String> {
     }
     Ok(labels)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An event descriptor with no field, declaring `struct_size`, whose URI is set.
+    fn event(struct_size: u32, uri: &std::ffi::CStr) -> abi::EventDesc {
+        abi::EventDesc {
+            struct_size,
+            nr_fields: 0,
+            name: c"p:e".as_ptr(),
+            fields: std::ptr::null(),
+            loglevel: std::ptr::null(),
+            signature: c"()".as_ptr(),
+            model_emf_uri: uri.as_ptr(),
+        }
+    }
+
+    #[test]
+    fn model_emf_uri_is_read_only_from_descriptors_that_hold_it() {
+        let uri = c"urn:example:model";
+        let full = event(std::mem::size_of::<abi::EventDesc>() as u32, uri);
+        // SAFETY: a valid descriptor.
+        let read = unsafe { read_event(&full) }.unwrap();
+        assert_eq!(read.model_emf_uri.as_deref(), Some("urn:example:model"));
+        let base = std::mem::offset_of!(abi::EventDesc, model_emf_uri) as u32;
+        let old = event(base, uri);
+        // SAFETY: a valid descriptor of ABI 1.0's size.
+        let read = unsafe { read_event(&old) }.unwrap();
+        assert_eq!((read.name.as_str(), read.model_emf_uri), ("p:e", None));
+        let short = event(base - 8, uri);
+        // SAFETY: the size check refuses it before reading past `struct_size`.
+        assert!(unsafe { read_event(&short) }.is_err());
+    }
+}
