@@ -67,14 +67,11 @@
 #define _UST_ENUMV_B_END
 #define _UST_ENUMV_ALL(values) _UST_CAT(_UST_ENUMV_A values, _END)
 
-/* Every pass reports nothing about bad fields: the call-site pass did. */
-#undef _UST_REPORT_BAD_FIELDS
-#define _UST_REPORT_BAD_FIELDS(provider, cls, fields)
-
 /*
  * Pass 1 — enumerations, field tables, log levels and model URIs.
  * TRACEPOINT_ENUM emits its label table; TRACEPOINT_EVENT_CLASS the class's
- * field descriptors (terminated by a UST_FIELD_END entry);
+ * field descriptors (terminated by a UST_FIELD_END entry; none when the
+ * call-site pass reported bad fields);
  * TRACEPOINT_LOGLEVEL the level's value and TRACEPOINT_MODEL_EMF_URI the
  * URI, each under a fixed assembler name (C++ would otherwise mangle it);
  * TRACEPOINT_EVENT_INSTANCE weak references to those two, NULL when the
@@ -95,7 +92,8 @@
 		#provider "_" #name, __ust_enum_entries__##provider##___##name};
 #define _UST_EVENT_CLASS(provider, cls, args, fields)                             \
 	static const struct ust_field_desc __ust_fields__##provider##___##cls[] = { \
-		_UST_DESC_ALL(fields) _UST_FIELD_NOW(UST_FIELD_END, 0, , 0, 0, 0, NULL)};
+		_UST_DESC_ALL(_UST_VALID_FIELDS(fields))                          \
+		_UST_FIELD_NOW(UST_FIELD_END, 0, , 0, 0, 0, NULL)};
 #define _UST_LOGLEVEL(provider, name, level)                                \
 	static const int __ust_loglevel__##provider##___##name               \
 		__asm__("__ust_loglevel__" #provider "___" #name) __attribute__((used)) = (level);
@@ -187,7 +185,6 @@ int _UST_CAT(__ust_tracepoint_provider_, TRACEPOINT_PROVIDER) _UST_PROVIDER_VISI
 #undef _UST_EVENT_INSTANCE
 #undef _UST_LOGLEVEL
 #undef _UST_MODEL_EMF_URI
-#undef _UST_REPORT_BAD_FIELDS
 #undef TRACEPOINT_HEADER_MULTI_READ
 #undef LTTNG_UST_TRACEPOINT_HEADER_MULTI_READ
 

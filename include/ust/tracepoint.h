@@ -67,7 +67,10 @@ enum {
 #define _UST_STR_I(x) #x
 #define _UST_STR(x) _UST_STR_I(x)
 
-/* `extern`, with C linkage in C++: for symbols shared by a provider's units. */
+/*
+ * _UST_EXTERN_C: `extern`, with C linkage in C++ (symbols a provider's units
+ * share). _UST_STATIC_ASSERT: the language's static assertion.
+ */
 #ifdef __cplusplus
 #define _UST_EXTERN_C extern "C"
 #define _UST_STATIC_ASSERT static_assert
@@ -258,11 +261,10 @@ enum {
 #define _UST_FIELDS_OK(fields) _UST_IS_EMPTY(_UST_FIELDS_REST(fields))
 /* `fields` when it holds only known field macros, else nothing. */
 #define _UST_VALID_FIELDS(fields) _UST_CAT(_UST_IF_, _UST_FIELDS_OK(fields))(fields, )
-/* Nothing when `fields` is valid, else a static assertion naming the culprit. */
-#define _UST_REPORT_FIELDS(provider, cls, fields)                                   \
-	_UST_CAT(_UST_IF_, _UST_FIELDS_OK(fields))(, _UST_STATIC_ASSERT(0,          \
-		"UST: TP_FIELDS of " #provider ":" #cls ": not a field macro UST " \
-		"knows, at: " _UST_STR(_UST_FIELDS_REST(fields)));)
+/* A static assertion naming what is wrong in `fields`. */
+#define _UST_BAD_FIELDS(provider, cls, fields)                                   \
+	_UST_STATIC_ASSERT(0, "UST: TP_FIELDS of " #provider ":" #cls ": not a field " \
+			      "macro UST knows, at: " _UST_STR(_UST_FIELDS_REST(fields)));
 
 /* ---- Serialization helpers (internal) ---------------------------------- */
 
@@ -478,8 +480,7 @@ static void __attribute__((destructor)) __ust_tracepoints_fini(void)
  * a payload layout shared by TRACEPOINT_EVENT_INSTANCEs.
  */
 #define TRACEPOINT_EVENT_CLASS(provider, cls, args, fields) \
-	_UST_REPORT_BAD_FIELDS(provider, cls, fields)       \
-	_UST_EVENT_CLASS(provider, cls, args, _UST_VALID_FIELDS(fields))
+	_UST_EVENT_CLASS(provider, cls, args, fields)
 
 /*
  * TRACEPOINT_EVENT_INSTANCE(provider, class, event, TP_ARGS(...)): an event
@@ -515,11 +516,16 @@ static void __attribute__((destructor)) __ust_tracepoints_fini(void)
  */
 #ifndef _UST_EVENT_CLASS
 
-/* A TP_FIELDS list with an unknown macro fails here, naming it. */
-#define _UST_REPORT_BAD_FIELDS(provider, cls, fields) _UST_REPORT_FIELDS(provider, cls, fields)
-
-/* The class's signature and its out-of-line serializer. */
-#define _UST_EVENT_CLASS(provider, cls, args, fields)                               \
+/*
+ * The class's signature and its out-of-line serializer; or, when `fields`
+ * holds something else than field macros, a static assertion saying so
+ * (and an empty serializer, so that nothing else fails).
+ */
+#define _UST_EVENT_CLASS(provider, cls, args, fields) \
+	_UST_CAT(_UST_CLASS_, _UST_FIELDS_OK(fields))(provider, cls, args, fields)
+#define _UST_CLASS_0(provider, cls, args, fields) \
+	_UST_BAD_FIELDS(provider, cls, fields) _UST_CLASS_1(provider, cls, args, )
+#define _UST_CLASS_1(provider, cls, args, fields)                                   \
 	static const char __ust_sig__##provider##___##cls[] _UST_UNUSED = #fields; \
 	static void __ust_ser__##provider##___##cls(                                \
 		const struct ust_event_handle *__ust_h _UST_PARAMS args)            \

@@ -307,7 +307,11 @@ fn record_lttng(case: &Case, run: &Run, work: &Path) -> PathBuf {
         lttng(&args);
     }
     lttng(&["start", &session]);
-    let output = run.command().output();
+    // Waits for the session daemon however busy the machine is: the first events count.
+    let output = run
+        .command()
+        .env("LTTNG_UST_REGISTER_TIMEOUT", "-1")
+        .output();
     lttng(&["stop", &session]);
     lttng(&["destroy", &session]);
     check_success(
