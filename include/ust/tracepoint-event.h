@@ -4,10 +4,12 @@
  * Included at the end of every provider header. It does nothing unless the
  * including unit defined TRACEPOINT_CREATE_PROBES; then it re-reads the
  * provider header (TRACEPOINT_INCLUDE) in the numbered passes below, each of
- * which first resets the provider-header macros and then gives them one
- * meaning. The result is a `struct ust_provider_desc` registered with libust
- * by a constructor and unregistered by a destructor (so dlclose() of a
- * provider library removes its events).
+ * which first resets the _UST_* macros that the provider-header statements
+ * (TRACEPOINT_EVENT, ...) hand their expanded arguments to, and then gives
+ * them one meaning. The result is a `struct ust_provider_desc` registered
+ * with libust by a constructor and unregistered by a destructor (so
+ * dlclose() of a provider library removes its events), and the symbol
+ * __ust_tracepoint_provider_<provider> that TRACEPOINT_DEFINE units refer to.
  */
 #include <ust/tracepoint.h>
 
@@ -71,9 +73,9 @@
  * Pass 1 — enumerations, field tables, log levels and model URIs.
  * TRACEPOINT_ENUM emits its label table; TRACEPOINT_EVENT_CLASS the class's
  * field descriptors (terminated by a UST_FIELD_END entry; none when the
- * call-site pass reported bad fields);
- * TRACEPOINT_LOGLEVEL the level's value and TRACEPOINT_MODEL_EMF_URI the
- * URI, each under a fixed assembler name (C++ would otherwise mangle it);
+ * call-site pass reported bad fields); TRACEPOINT_LOGLEVEL the level's
+ * value and TRACEPOINT_MODEL_EMF_URI the URI, each under a fixed assembler
+ * name (C++ would mangle the names of these static constants); and
  * TRACEPOINT_EVENT_INSTANCE weak references to those two, NULL when the
  * event has no TRACEPOINT_LOGLEVEL or TRACEPOINT_MODEL_EMF_URI.
  */
@@ -109,7 +111,8 @@
 
 /*
  * Pass 2 — event descriptors: one `struct ust_event_desc` per
- * TRACEPOINT_EVENT_INSTANCE, pointing at its class's fields and signature.
+ * TRACEPOINT_EVENT_INSTANCE, pointing at its class's fields and signature,
+ * its log level and its model URI.
  */
 #undef _UST_ENUM
 #undef _UST_EVENT_CLASS

@@ -35,6 +35,7 @@ mod side;
 
 use side::*;
 use std::ffi::OsString;
+use std::path::Path;
 
 /// Compiles `files` of `tests/c/lttng_compat/` as `lang` and links them into program `name`.
 fn program(build: &Build, lang: Lang, name: &str, files: &[&str]) -> Run {
@@ -130,7 +131,8 @@ fn ust_api_providers_in_static_and_as_needed_shared_libraries_are_linked_in() {
     let archived = build.object(Lang::C, &include.join("ust_tp_archived.c"), &include);
     let archive = build.archive("libust_tp_archived.a", &[archived]);
     let shared = build.object(Lang::C, &include.join("ust_tp_needed.c"), &include);
-    build.link(Lang::C, "libust_tp_needed.so", true, &[shared.into()]);
+    let library = build.link(Lang::C, "libust_tp_needed.so", true, &[shared.into()]);
+    assert!(exported(&library).contains(&"__ust_tracepoint_provider_ust_needed".to_string()));
     let main = build.object(Lang::C, &include.join("ust_linked.c"), &include);
     let exe = build.link(
         Lang::C,
@@ -161,6 +163,39 @@ fn ust_api_providers_in_static_and_as_needed_shared_libraries_are_linked_in() {
     }
     assert_eq!(seen, expected);
     let _ = std::fs::remove_dir_all(&work);
+}
+
+/// `TRACEPOINT_PROVIDER_HIDDEN_DEFINITION` keeps the provider's symbol out of the dynamic
+/// symbol table (for a provider used only inside its own module).
+#[test]
+fn hidden_provider_definition_is_not_exported() {
+    let work = work_dir("hidden_provider");
+    let library = work.join("libhidden.so");
+    let mut cc = std::process::Command::new("cc");
+    cc.args(["-shared", "-fPIC", "-Wall", "-Wextra", "-Werror"])
+        .arg("-DTRACEPOINT_PROVIDER_HIDDEN_DEFINITION")
+        .arg(format!("-I{}", sources().display()))
+        .args(ust_cppflags())
+        .arg(sources().join("ust_tp_needed.c"))
+        .arg("-o")
+        .arg(&library);
+    run_ok(&mut cc);
+    let symbols = exported(&library);
+    assert!(
+        !symbols.iter().any(|s| s.contains("tracepoint_provider")),
+        "{symbols:?}"
+    );
+    assert!(symbols.iter().any(|s| s == "ust_provider_register"));
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+/// The names of the dynamic symbols `library` defines or needs (`nm -D`).
+fn exported(library: &Path) -> Vec<String> {
+    let table = run_ok(std::process::Command::new("nm").arg("-D").arg(library));
+    table
+        .lines()
+        .filter_map(|line| line.split_whitespace().last().map(str::to_string))
+        .collect()
 }
 
 /// Item 3: `tracepoint(TRACEPOINT_PROVIDER, event, …)` and every provider-header statement
