@@ -12,7 +12,7 @@ use std::sync::atomic::AtomicPtr;
 /// ABI major version (the soname's).
 pub const ABI_MAJOR: u32 = 1;
 /// ABI minor version.
-pub const ABI_MINOR: u32 = 0;
+pub const ABI_MINOR: u32 = 1;
 
 /// `enum ust_field_kind`.
 pub mod kind {
@@ -77,6 +77,8 @@ pub struct EventDesc {
     pub fields: *const FieldDesc,
     pub loglevel: *const i32,
     pub signature: *const c_char,
+    /// Since ABI 1.1: read only when `struct_size` covers it.
+    pub model_emf_uri: *const c_char,
 }
 
 /// `struct ust_provider_desc`.

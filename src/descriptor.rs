@@ -65,6 +65,39 @@ pub unsafe fn read_provider(p: *const abi::ProviderDesc) -> Result<Vec<EventSche
         .collect()
 }
 
+/// A copy of an event descriptor of any ABI 1.x version; `model_emf_uri` is
+/// NULL for programs built for ABI 1.0, whose descriptors end before it.
+///
+/// # Safety
+/// `e` points to an event descriptor of `struct_size` bytes.
+unsafe fn event_desc(e: *const abi::EventDesc) -> Result<abi::EventDesc, String> {
+    // SAFETY: every version starts with `struct_size`.
+    let size = unsafe { (*e).struct_size };
+    check_size(
+        size,
+        std::mem::offset_of!(abi::EventDesc, model_emf_uri),
+        "event",
+    )?;
+    let has_uri = size as usize >= std::mem::size_of::<abi::EventDesc>();
+    // SAFETY: members are read in place through the raw pointer (no reference
+    // to the whole struct), each within the `size` bytes checked above.
+    unsafe {
+        Ok(abi::EventDesc {
+            struct_size: size,
+            nr_fields: (*e).nr_fields,
+            name: (*e).name,
+            fields: (*e).fields,
+            loglevel: (*e).loglevel,
+            signature: (*e).signature,
+            model_emf_uri: if has_uri {
+                (*e).model_emf_uri
+            } else {
+                std::ptr::null()
+            },
+        })
+    }
+}
+
 /// # Safety
 /// `e` points to an event descriptor.
 unsafe fn read_event(e: *const abi::EventDesc) -> Result<EventSchema, String> {
@@ -72,12 +105,7 @@ unsafe fn read_event(e: *const abi::EventDesc) -> Result<EventSchema, String> {
         return Err("NULL event descriptor".into());
     }
     // SAFETY: non-NULL event descriptor per the caller's contract.
-    let e = unsafe { &*e };
-    check_size(
-        e.struct_size,
-        std::mem::size_of::<abi::EventDesc>(),
-        "event",
-    )?;
+    let e = unsafe { event_desc(e) }?;
     // SAFETY: descriptor strings are NUL-terminated.
     let name = unsafe { string(e.name, "event name") }?;
     if e.nr_fields > MAX_FIELDS {
@@ -91,6 +119,12 @@ unsafe fn read_event(e: *const abi::EventDesc) -> Result<EventSchema, String> {
     };
     // SAFETY: descriptor strings are NUL-terminated.
     let signature = unsafe { string(e.signature, "signature") }?;
+    let model_emf_uri = if e.model_emf_uri.is_null() {
+        None
+    } else {
+        // SAFETY: a non-NULL URI is the provider's NUL-terminated string.
+        Some(unsafe { string(e.model_emf_uri, "model EMF URI") }?)
+    };
     let mut fields = Vec::new();
     for i in 0..e.nr_fields as usize {
         // SAFETY: `fields` has `nr_fields` entries; the first one's declared
@@ -106,6 +140,7 @@ unsafe fn read_event(e: *const abi::EventDesc) -> Result<EventSchema, String> {
         loglevel: loglevel.clamp(0, 14),
         signature,
         fields,
+        model_emf_uri,
     })
 }
 
@@ -228,4 +263,39 @@ unsafe fn read_enum(d: *const abi::EnumDesc) -> Result<Vec<EnumLabel>, String> {
         labels.push(EnumLabel { label, start, end });
     }
     Ok(labels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An event descriptor with no field, declaring `struct_size`, whose URI is set.
+    fn event(struct_size: u32, uri: &std::ffi::CStr) -> abi::EventDesc {
+        abi::EventDesc {
+            struct_size,
+            nr_fields: 0,
+            name: c"p:e".as_ptr(),
+            fields: std::ptr::null(),
+            loglevel: std::ptr::null(),
+            signature: c"()".as_ptr(),
+            model_emf_uri: uri.as_ptr(),
+        }
+    }
+
+    #[test]
+    fn model_emf_uri_is_read_only_from_descriptors_that_hold_it() {
+        let uri = c"urn:example:model";
+        let full = event(std::mem::size_of::<abi::EventDesc>() as u32, uri);
+        // SAFETY: a valid descriptor.
+        let read = unsafe { read_event(&full) }.unwrap();
+        assert_eq!(read.model_emf_uri.as_deref(), Some("urn:example:model"));
+        let base = std::mem::offset_of!(abi::EventDesc, model_emf_uri) as u32;
+        let old = event(base, uri);
+        // SAFETY: a valid descriptor of ABI 1.0's size.
+        let read = unsafe { read_event(&old) }.unwrap();
+        assert_eq!((read.name.as_str(), read.model_emf_uri), ("p:e", None));
+        let short = event(base - 8, uri);
+        // SAFETY: the size check refuses it before reading past `struct_size`.
+        assert!(unsafe { read_event(&short) }.is_err());
+    }
 }

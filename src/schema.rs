@@ -59,6 +59,8 @@ pub struct EventSchema {
     /// Must equal the call site's for the event to be enabled.
     pub signature: String,
     pub fields: Vec<Field>,
+    /// `TRACEPOINT_MODEL_EMF_URI`, written as the event's `model.emf.uri`.
+    pub model_emf_uri: Option<String>,
 }
 
 /// The log level of events that declare none (TRACE_DEBUG_LINE).

@@ -55,6 +55,10 @@ fn rust_layout() -> BTreeMap<String, usize> {
     put("ust_event_desc.fields", offset_of!(EventDesc, fields));
     put("ust_event_desc.loglevel", offset_of!(EventDesc, loglevel));
     put("ust_event_desc.signature", offset_of!(EventDesc, signature));
+    put(
+        "ust_event_desc.model_emf_uri",
+        offset_of!(EventDesc, model_emf_uri),
+    );
     put("ust_provider_desc", size_of::<ProviderDesc>());
     put(
         "ust_provider_desc.struct_size",

@@ -23,7 +23,7 @@ extern "C" {
 
 /* ABI version: the major is the soname's (libust.so.1). */
 #define UST_ABI_MAJOR 1
-#define UST_ABI_MINOR 0
+#define UST_ABI_MINOR 1
 
 /* What a field descriptor describes. */
 enum ust_field_kind {
@@ -82,6 +82,8 @@ struct ust_event_desc {
 	const struct ust_field_desc *fields;
 	const int *loglevel;   /* NULL: TRACE_DEBUG_LINE (13) */
 	const char *signature; /* must equal the call site's */
+	/* End of ABI 1.0. Since 1.1: */
+	const char *model_emf_uri; /* NULL: none (TRACEPOINT_MODEL_EMF_URI) */
 };
 
 /* A tracepoint provider: registered by the TRACEPOINT_CREATE_PROBES unit. */

@@ -4,10 +4,12 @@
  * Included at the end of every provider header. It does nothing unless the
  * including unit defined TRACEPOINT_CREATE_PROBES; then it re-reads the
  * provider header (TRACEPOINT_INCLUDE) in the numbered passes below, each of
- * which first resets the provider-header macros and then gives them one
- * meaning. The result is a `struct ust_provider_desc` registered with libust
- * by a constructor and unregistered by a destructor (so dlclose() of a
- * provider library removes its events).
+ * which first resets the _UST_* macros that the provider-header statements
+ * (TRACEPOINT_EVENT, ...) hand their expanded arguments to, and then gives
+ * them one meaning. The result is a `struct ust_provider_desc` registered
+ * with libust by a constructor and unregistered by a destructor (so
+ * dlclose() of a provider library removes its events), and the symbol
+ * __ust_tracepoint_provider_<provider> that TRACEPOINT_DEFINE units refer to.
  */
 #include <ust/tracepoint.h>
 
@@ -68,17 +70,21 @@
 #define _UST_ENUMV_ALL(values) _UST_CAT(_UST_ENUMV_A values, _END)
 
 /*
- * Pass 1 — enumerations, field tables and log levels. TRACEPOINT_ENUM
- * emits its label table; TRACEPOINT_EVENT_CLASS the class's field
- * descriptors (terminated by a UST_FIELD_END entry); TRACEPOINT_LOGLEVEL the
- * level's value; TRACEPOINT_EVENT_INSTANCE a weak reference to that value,
- * NULL when the event has no TRACEPOINT_LOGLEVEL.
+ * Pass 1 — enumerations, field tables, log levels and model URIs.
+ * TRACEPOINT_ENUM emits its label table; TRACEPOINT_EVENT_CLASS the class's
+ * field descriptors (terminated by a UST_FIELD_END entry; none when the
+ * call-site pass reported bad fields); TRACEPOINT_LOGLEVEL the level's
+ * value and TRACEPOINT_MODEL_EMF_URI the URI, each under a fixed assembler
+ * name (C++ would mangle the names of these static constants); and
+ * TRACEPOINT_EVENT_INSTANCE weak references to those two, NULL when the
+ * event has no TRACEPOINT_LOGLEVEL or TRACEPOINT_MODEL_EMF_URI.
  */
-#undef TRACEPOINT_ENUM
-#undef TRACEPOINT_EVENT_CLASS
-#undef TRACEPOINT_EVENT_INSTANCE
-#undef TRACEPOINT_LOGLEVEL
-#define TRACEPOINT_ENUM(provider, name, values)                                       \
+#undef _UST_ENUM
+#undef _UST_EVENT_CLASS
+#undef _UST_EVENT_INSTANCE
+#undef _UST_LOGLEVEL
+#undef _UST_MODEL_EMF_URI
+#define _UST_ENUM(provider, name, values)                                             \
 	static const struct ust_enum_entry __ust_enum_entries__##provider##___##name[] = { \
 		_UST_ENUMV_ALL(values){sizeof(struct ust_enum_entry), 0, NULL, 0, 0}};     \
 	static const struct ust_enum_desc __ust_enum__##provider##___##name = {            \
@@ -86,43 +92,55 @@
 		(uint32_t)(sizeof(__ust_enum_entries__##provider##___##name) /             \
 			   sizeof(struct ust_enum_entry) - 1),                             \
 		#provider "_" #name, __ust_enum_entries__##provider##___##name};
-#define TRACEPOINT_EVENT_CLASS(provider, cls, args, fields)                       \
+#define _UST_EVENT_CLASS(provider, cls, args, fields)                             \
 	static const struct ust_field_desc __ust_fields__##provider##___##cls[] = { \
-		_UST_DESC_ALL(fields) _UST_FIELD_NOW(UST_FIELD_END, 0, , 0, 0, 0, NULL)};
-#define TRACEPOINT_LOGLEVEL(provider, name, level) \
-	static const int __ust_loglevel__##provider##___##name __attribute__((used)) = (level);
-#define TRACEPOINT_EVENT_INSTANCE(provider, cls, name, args)     \
-	static int __ust_loglevel_ref__##provider##___##name \
-		__attribute__((weakref("__ust_loglevel__" #provider "___" #name)));
+		_UST_DESC_ALL(_UST_VALID_FIELDS(fields))                          \
+		_UST_FIELD_NOW(UST_FIELD_END, 0, , 0, 0, 0, NULL)};
+#define _UST_LOGLEVEL(provider, name, level)                                \
+	static const int __ust_loglevel__##provider##___##name               \
+		__asm__("__ust_loglevel__" #provider "___" #name) __attribute__((used)) = (level);
+#define _UST_MODEL_EMF_URI(provider, name, uri)                            \
+	static const char __ust_emf_uri__##provider##___##name[]            \
+		__asm__("__ust_emf_uri__" #provider "___" #name) __attribute__((used)) = uri;
+#define _UST_EVENT_INSTANCE(provider, cls, name, args)                                   \
+	static int __ust_loglevel_ref__##provider##___##name                             \
+		__attribute__((weakref("__ust_loglevel__" #provider "___" #name)));      \
+	static char __ust_emf_uri_ref__##provider##___##name                             \
+		__attribute__((weakref("__ust_emf_uri__" #provider "___" #name)));
 #include TRACEPOINT_INCLUDE
 
 /*
  * Pass 2 — event descriptors: one `struct ust_event_desc` per
- * TRACEPOINT_EVENT_INSTANCE, pointing at its class's fields and signature.
+ * TRACEPOINT_EVENT_INSTANCE, pointing at its class's fields and signature,
+ * its log level and its model URI.
  */
-#undef TRACEPOINT_ENUM
-#undef TRACEPOINT_EVENT_CLASS
-#undef TRACEPOINT_EVENT_INSTANCE
-#undef TRACEPOINT_LOGLEVEL
-#define TRACEPOINT_ENUM(provider, name, values)
-#define TRACEPOINT_EVENT_CLASS(provider, cls, args, fields)
-#define TRACEPOINT_LOGLEVEL(provider, name, level)
-#define TRACEPOINT_EVENT_INSTANCE(provider, cls, name, args)                          \
+#undef _UST_ENUM
+#undef _UST_EVENT_CLASS
+#undef _UST_EVENT_INSTANCE
+#undef _UST_LOGLEVEL
+#undef _UST_MODEL_EMF_URI
+#define _UST_ENUM(provider, name, values)
+#define _UST_EVENT_CLASS(provider, cls, args, fields)
+#define _UST_LOGLEVEL(provider, name, level)
+#define _UST_MODEL_EMF_URI(provider, name, uri)
+#define _UST_EVENT_INSTANCE(provider, cls, name, args)                                \
 	static const struct ust_event_desc __ust_event__##provider##___##name = {     \
 		sizeof(struct ust_event_desc),                                        \
 		(uint32_t)(sizeof(__ust_fields__##provider##___##cls) /               \
 			   sizeof(struct ust_field_desc) - 1),                        \
 		#provider ":" #name, __ust_fields__##provider##___##cls,              \
 		&__ust_loglevel_ref__##provider##___##name,                           \
-		__ust_sig__##provider##___##cls};
+		__ust_sig__##provider##___##cls,                                      \
+		&__ust_emf_uri_ref__##provider##___##name};
 #include TRACEPOINT_INCLUDE
 
 /*
  * Pass 3 — the provider: the NULL-terminated list of its events, its
- * descriptor, and the constructor/destructor pair that (un)registers it.
+ * descriptor, the constructor/destructor pair that (un)registers it, and
+ * the symbol its TRACEPOINT_DEFINE units refer to.
  */
-#undef TRACEPOINT_EVENT_INSTANCE
-#define TRACEPOINT_EVENT_INSTANCE(provider, cls, name, args) &__ust_event__##provider##___##name,
+#undef _UST_EVENT_INSTANCE
+#define _UST_EVENT_INSTANCE(provider, cls, name, args) &__ust_event__##provider##___##name,
 static const struct ust_event_desc *const _UST_CAT(__ust_events__, TRACEPOINT_PROVIDER)[] = {
 #include TRACEPOINT_INCLUDE
 	NULL};
@@ -144,11 +162,32 @@ static void __attribute__((destructor)) _UST_CAT(__ust_provider_fini__, TRACEPOI
 	ust_provider_unregister(&_UST_CAT(__ust_provider__, TRACEPOINT_PROVIDER));
 }
 
+/*
+ * __ust_tracepoint_provider_<provider>: its address is all that matters
+ * (see _UST_PROVIDER_REF in <ust/tracepoint.h>). Visible to other modules
+ * unless TRACEPOINT_PROVIDER_HIDDEN_DEFINITION is defined, for programs
+ * whose TRACEPOINT_DEFINE unit is in the same module as the provider.
+ */
+#undef _UST_PROVIDER_VISIBILITY
+#ifdef TRACEPOINT_PROVIDER_HIDDEN_DEFINITION
+#define _UST_PROVIDER_VISIBILITY __attribute__((visibility("hidden")))
+#else
+#define _UST_PROVIDER_VISIBILITY __attribute__((visibility("default")))
+#endif
+#ifdef __cplusplus
+extern "C" {
+#endif
+int _UST_CAT(__ust_tracepoint_provider_, TRACEPOINT_PROVIDER) _UST_PROVIDER_VISIBILITY = 0;
+#ifdef __cplusplus
+}
+#endif
+
 /* Reset: the next provider header starts from the call-site meanings. */
-#undef TRACEPOINT_ENUM
-#undef TRACEPOINT_EVENT_CLASS
-#undef TRACEPOINT_EVENT_INSTANCE
-#undef TRACEPOINT_LOGLEVEL
+#undef _UST_ENUM
+#undef _UST_EVENT_CLASS
+#undef _UST_EVENT_INSTANCE
+#undef _UST_LOGLEVEL
+#undef _UST_MODEL_EMF_URI
 #undef TRACEPOINT_HEADER_MULTI_READ
 #undef LTTNG_UST_TRACEPOINT_HEADER_MULTI_READ
 

@@ -16,8 +16,14 @@
  * one relaxed load of the tracepoint's handle and one predicted branch; the
  * arguments are evaluated only when the event is enabled. The unit that
  * defines TRACEPOINT_DEFINE holds the tracepoint structs and registers them
- * from a constructor; the unit that defines TRACEPOINT_CREATE_PROBES holds
- * the event descriptions (see <ust/tracepoint-event.h>).
+ * from a constructor, and refers to a symbol of each provider it uses so
+ * that the linker keeps the provider; the unit that defines
+ * TRACEPOINT_CREATE_PROBES holds the event descriptions and defines that
+ * symbol (see <ust/tracepoint-event.h>).
+ *
+ * Every public macro taking a provider or event name expands its arguments
+ * before pasting them into symbol names, as LTTng-UST's do, so
+ * tracepoint(TRACEPOINT_PROVIDER, event, ...) works.
  */
 #ifndef UST_TRACEPOINT_H
 #define UST_TRACEPOINT_H
@@ -60,6 +66,18 @@ enum {
 #define _UST_CAT(a, b) _UST_CAT_I(a, b)
 #define _UST_STR_I(x) #x
 #define _UST_STR(x) _UST_STR_I(x)
+
+/*
+ * _UST_EXTERN_C: `extern`, with C linkage in C++ (symbols a provider's units
+ * share). _UST_STATIC_ASSERT: the language's static assertion.
+ */
+#ifdef __cplusplus
+#define _UST_EXTERN_C extern "C"
+#define _UST_STATIC_ASSERT static_assert
+#else
+#define _UST_EXTERN_C extern
+#define _UST_STATIC_ASSERT _Static_assert
+#endif
 
 /* Number of arguments, 1..20 (an empty list counts as 1). */
 #define _UST_NARGS(...) _UST_NARGS_I(__VA_ARGS__, 20, 19, 18, 17, 16, 15, 14, 13, \
@@ -216,6 +234,38 @@ enum {
 /* ctf_enum_auto(label): the previous label's last value plus one. */
 #define ctf_enum_auto(label) (label, 0, 0, 1)
 
+/* ---- Checking TP_FIELDS (internal) ------------------------------------- */
+
+/*
+ * Every field macro above expands to a parenthesised tuple. _UST_FIELDS_REST
+ * walks past the leading tuples of a TP_FIELDS list and leaves what follows
+ * them: nothing when every field is one UST knows, else the first unknown
+ * macro call onward (say, a newer tracer's blob field), which the call-site
+ * pass reports by name in a static assertion. The other passes then see no
+ * field at all, so that one message is all the compiler prints.
+ */
+#define _UST_CHECK_A(...) _UST_CHECK_B
+#define _UST_CHECK_B(...) _UST_CHECK_A
+#define _UST_REST__UST_CHECK_A
+#define _UST_REST__UST_CHECK_B
+#define _UST_FIELDS_REST(fields) _UST_CAT(_UST_REST_, _UST_CHECK_A fields)
+/* 1 when `rest` (empty, or starting with an identifier) is empty, else 0. */
+#define _UST_SECOND(...) _UST_SECOND_I(__VA_ARGS__)
+#define _UST_SECOND_I(a, b, ...) b
+#define _UST_EMPTY_PROBE_ ~, 1
+#define _UST_IS_EMPTY(rest) _UST_SECOND(_UST_EMPTY_PROBE(rest), 0, ~)
+#define _UST_EMPTY_PROBE(rest) _UST_EMPTY_PROBE_I(rest)
+#define _UST_EMPTY_PROBE_I(rest) _UST_EMPTY_PROBE_##rest
+#define _UST_IF_1(yes, no) yes
+#define _UST_IF_0(yes, no) no
+#define _UST_FIELDS_OK(fields) _UST_IS_EMPTY(_UST_FIELDS_REST(fields))
+/* `fields` when it holds only known field macros, else nothing. */
+#define _UST_VALID_FIELDS(fields) _UST_CAT(_UST_IF_, _UST_FIELDS_OK(fields))(fields, )
+/* A static assertion naming what is wrong in `fields`. */
+#define _UST_BAD_FIELDS(provider, cls, fields)                                   \
+	_UST_STATIC_ASSERT(0, "UST: TP_FIELDS of " #provider ":" #cls ": not a field " \
+			      "macro UST knows, at: " _UST_STR(_UST_FIELDS_REST(fields)));
+
 /* ---- Serialization helpers (internal) ---------------------------------- */
 
 /* Copy `n` bytes to *p and advance *p. */
@@ -303,7 +353,8 @@ static inline void _ust_put(char **p, const void *src, size_t n)
  * Disabled, it costs one load and one predicted branch; the arguments are
  * not evaluated.
  */
-#define tracepoint(provider, name, ...)                                             \
+#define tracepoint(...) _UST_TRACEPOINT(__VA_ARGS__)
+#define _UST_TRACEPOINT(provider, name, ...)                                        \
 	do {                                                                        \
 		const struct ust_event_handle *__ust_h = _UST_HANDLE(provider, name); \
 		if (__builtin_expect(__ust_h != NULL, 0))                           \
@@ -318,20 +369,42 @@ static inline void _ust_put(char **p, const void *src, size_t n)
 	__builtin_expect(_UST_HANDLE(provider, name) != NULL, 0)
 
 /* do_tracepoint(provider, event, args...): fire after tracepoint_enabled(). */
-#define do_tracepoint(provider, name, ...) tracepoint(provider, name, ##__VA_ARGS__)
+#define do_tracepoint(...) _UST_TRACEPOINT(__VA_ARGS__)
 
 /* ---- Tracepoint definition and registration (TRACEPOINT_DEFINE) -------- */
 
 #ifdef TRACEPOINT_DEFINE
 
-/* Defines one tracepoint struct and lists it in this module's section. */
+/*
+ * Defines one tracepoint struct and lists it in this module's section, and
+ * refers to its provider (see _UST_PROVIDER_REF).
+ */
 #define _UST_DEFINE_TRACEPOINT(provider, cls, name)                                \
 	struct ust_tracepoint __ust_tp__##provider##___##name = {                  \
 		sizeof(struct ust_tracepoint), 0, #provider ":" #name,             \
 		__ust_sig__##provider##___##cls, NULL};                            \
 	static struct ust_tracepoint *__ust_tp_ptr__##provider##___##name          \
 		__attribute__((used, section("__ust_tracepoints_ptrs"))) =         \
-			&__ust_tp__##provider##___##name;
+			&__ust_tp__##provider##___##name;                          \
+	_UST_PROVIDER_REF(provider, name)
+
+#ifdef TRACEPOINT_PROBE_DYNAMIC_LINKAGE
+/* The provider is loaded at run time (LD_PRELOAD, dlopen): no reference. */
+#define _UST_PROVIDER_REF(provider, name)
+#else
+/*
+ * A reference to __ust_tracepoint_provider_<provider>, which the provider's
+ * TRACEPOINT_CREATE_PROBES unit defines: the linker then takes the provider
+ * object out of a static library, and keeps the provider's shared library
+ * as a dependency under --as-needed. Without the provider, linking fails
+ * ("undefined reference to __ust_tracepoint_provider_..."), as it does
+ * with LTTng-UST.
+ */
+#define _UST_PROVIDER_REF(provider, name)                                          \
+	_UST_EXTERN_C int __ust_tracepoint_provider_##provider;                    \
+	static int *const __ust_provider_ref__##provider##___##name                \
+		__attribute__((used)) = &__ust_tracepoint_provider_##provider;
+#endif
 
 extern struct ust_tracepoint *const __start___ust_tracepoints_ptrs[]
 	__attribute__((weak, visibility("hidden")));
@@ -393,21 +466,66 @@ static void __attribute__((destructor)) __ust_tracepoints_fini(void)
 }
 #endif
 
-#endif /* UST_TRACEPOINT_H */
+/* ---- Provider-header statements ---------------------------------------- */
 
 /*
- * The call-site pass: what TRACEPOINT_EVENT and friends mean in ordinary
- * code. Outside the include guard because <ust/tracepoint-event.h>
- * redefines these macros for its own passes and removes them when done.
+ * Each statement expands its arguments (so a provider may be named by a
+ * macro such as TRACEPOINT_PROVIDER) and hands them to an _UST_* macro that
+ * the current pass defines: the call-site pass below, or one of the passes
+ * of <ust/tracepoint-event.h>.
  */
-#ifndef TRACEPOINT_EVENT_CLASS
 
 /*
  * TRACEPOINT_EVENT_CLASS(provider, class, TP_ARGS(...), TP_FIELDS(...)):
- * a payload layout shared by TRACEPOINT_EVENT_INSTANCEs. Emits the class's
- * signature and its out-of-line serializer.
+ * a payload layout shared by TRACEPOINT_EVENT_INSTANCEs.
  */
-#define TRACEPOINT_EVENT_CLASS(provider, cls, args, fields)                         \
+#define TRACEPOINT_EVENT_CLASS(provider, cls, args, fields) \
+	_UST_EVENT_CLASS(provider, cls, args, fields)
+
+/*
+ * TRACEPOINT_EVENT_INSTANCE(provider, class, event, TP_ARGS(...)): an event
+ * with the payload of `class`.
+ */
+#define TRACEPOINT_EVENT_INSTANCE(provider, cls, name, args) \
+	_UST_EVENT_INSTANCE(provider, cls, name, args)
+
+/* TRACEPOINT_EVENT(provider, event, TP_ARGS(...), TP_FIELDS(...)): a class and its one instance. */
+#define TRACEPOINT_EVENT(provider, name, args, fields)       \
+	TRACEPOINT_EVENT_CLASS(provider, name, args, fields) \
+	TRACEPOINT_EVENT_INSTANCE(provider, name, name, args)
+
+/* TRACEPOINT_ENUM(provider, enum, TP_ENUM_VALUES(...)): labels for ctf_enum. */
+#define TRACEPOINT_ENUM(provider, name, values) _UST_ENUM(provider, name, values)
+
+/* TRACEPOINT_LOGLEVEL(provider, event, TRACE_*): the event's log level. */
+#define TRACEPOINT_LOGLEVEL(provider, name, level) _UST_LOGLEVEL(provider, name, level)
+
+/*
+ * TRACEPOINT_MODEL_EMF_URI(provider, event, "uri"): a URI naming the
+ * event's model, recorded as the event's `model.emf.uri` in the trace
+ * metadata (as LTTng-UST does).
+ */
+#define TRACEPOINT_MODEL_EMF_URI(provider, name, uri) _UST_MODEL_EMF_URI(provider, name, uri)
+
+#endif /* UST_TRACEPOINT_H */
+
+/*
+ * The call-site pass: what the provider-header statements mean in ordinary
+ * code. Outside the include guard because <ust/tracepoint-event.h>
+ * redefines these macros for its own passes and removes them when done.
+ */
+#ifndef _UST_EVENT_CLASS
+
+/*
+ * The class's signature and its out-of-line serializer; or, when `fields`
+ * holds something else than field macros, a static assertion saying so
+ * (and an empty serializer, so that nothing else fails).
+ */
+#define _UST_EVENT_CLASS(provider, cls, args, fields) \
+	_UST_CAT(_UST_CLASS_, _UST_FIELDS_OK(fields))(provider, cls, args, fields)
+#define _UST_CLASS_0(provider, cls, args, fields) \
+	_UST_BAD_FIELDS(provider, cls, fields) _UST_CLASS_1(provider, cls, args, )
+#define _UST_CLASS_1(provider, cls, args, fields)                                   \
 	static const char __ust_sig__##provider##___##cls[] _UST_UNUSED = #fields; \
 	static void __ust_ser__##provider##___##cls(                                \
 		const struct ust_event_handle *__ust_h _UST_PARAMS args)            \
@@ -427,11 +545,10 @@ static void __attribute__((destructor)) __ust_tracepoints_fini(void)
 	}
 
 /*
- * TRACEPOINT_EVENT_INSTANCE(provider, class, event, TP_ARGS(...)): an event
- * with the payload of `class`. Declares the tracepoint (and defines it in
- * the TRACEPOINT_DEFINE unit).
+ * The tracepoint's declaration and the call site's callback (and, in the
+ * TRACEPOINT_DEFINE unit, the tracepoint itself).
  */
-#define TRACEPOINT_EVENT_INSTANCE(provider, cls, name, args)                              \
+#define _UST_EVENT_INSTANCE(provider, cls, name, args)                                    \
 	extern struct ust_tracepoint __ust_tp__##provider##___##name                      \
 		__attribute__((visibility("hidden")));                                    \
 	static inline void __ust_cb__##provider##___##name(                               \
@@ -443,17 +560,9 @@ static void __attribute__((destructor)) __ust_tracepoints_fini(void)
 	}                                                                                 \
 	_UST_DEFINE_TRACEPOINT(provider, cls, name)
 
-/* TRACEPOINT_ENUM(provider, enum, TP_ENUM_VALUES(...)): labels for ctf_enum. */
-#define TRACEPOINT_ENUM(provider, name, values)
+/* Enumerations, log levels and model URIs only matter to the event descriptions. */
+#define _UST_ENUM(provider, name, values)
+#define _UST_LOGLEVEL(provider, name, level)
+#define _UST_MODEL_EMF_URI(provider, name, uri)
 
-/* TRACEPOINT_LOGLEVEL(provider, event, TRACE_*): the event's log level. */
-#define TRACEPOINT_LOGLEVEL(provider, name, level)
-
-#endif /* TRACEPOINT_EVENT_CLASS */
-
-/* TRACEPOINT_EVENT(provider, event, TP_ARGS(...), TP_FIELDS(...)): a class and its one instance. */
-#ifndef TRACEPOINT_EVENT
-#define TRACEPOINT_EVENT(provider, name, args, fields) \
-	TRACEPOINT_EVENT_CLASS(provider, name, args, fields) \
-	TRACEPOINT_EVENT_INSTANCE(provider, name, name, args)
-#endif
+#endif /* _UST_EVENT_CLASS */

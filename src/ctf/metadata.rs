@@ -220,10 +220,14 @@ fn field(f: &Field) -> String {
 /// The `event` block of one event.
 pub fn event(stream_id: u32, id: u32, ev: &EventSchema) -> String {
     let mut s = format!(
-        "event {{\n\tname = {};\n\tid = {id};\n\tstream_id = {stream_id};\n\tloglevel = {};\n\tfields := struct {{\n",
+        "event {{\n\tname = {};\n\tid = {id};\n\tstream_id = {stream_id};\n\tloglevel = {};\n",
         quote(&ev.name),
         ev.loglevel
     );
+    if let Some(uri) = &ev.model_emf_uri {
+        let _ = writeln!(s, "\tmodel.emf.uri = {};", quote(uri));
+    }
+    s.push_str("\tfields := struct {\n");
     for f in &ev.fields {
         s.push_str(&field(f));
     }
@@ -259,12 +263,29 @@ mod tests {
                     len_int: int(32, false),
                 },
             }],
+            model_emf_uri: None,
         };
         let text = event(0, 3, &ev);
         let len_at = text.find("__seq_length;").unwrap();
         let seq_at = text.find("_seq[ __seq_length ];").unwrap();
         assert!(len_at < seq_at);
         assert!(text.contains("loglevel = 4;") && text.contains("id = 3;"));
+        assert!(!text.contains("model.emf.uri"));
+    }
+
+    #[test]
+    fn model_emf_uri_follows_the_loglevel_quoted() {
+        let ev = EventSchema {
+            name: "p:e".into(),
+            loglevel: 2,
+            signature: String::new(),
+            fields: Vec::new(),
+            model_emf_uri: Some("http://example.com/m?q=\"p:e\"".into()),
+        };
+        let text = event(0, 0, &ev);
+        assert!(text.contains(
+            "\tloglevel = 2;\n\tmodel.emf.uri = \"http://example.com/m?q=\\\"p:e\\\"\";\n\tfields := struct {\n"
+        ));
     }
 
     #[test]

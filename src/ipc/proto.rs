@@ -360,6 +360,7 @@ impl Writer {
         self.str(&e.name);
         self.i32(e.loglevel);
         self.str(&e.signature);
+        self.str(e.model_emf_uri.as_deref().unwrap_or(""));
         self.u16(e.fields.len() as u16);
         for f in &e.fields {
             self.str(&f.name);
@@ -693,6 +694,7 @@ impl<'a> Reader<'a> {
             return Err(DecodeError::BadValue("log level"));
         }
         let signature = self.str()?;
+        let model_emf_uri = Some(self.str()?).filter(|uri| !uri.is_empty());
         let n = self.u16()? as usize;
         let n = self.count(n, 3)?;
         let fields = (0..n).map(|_| self.field()).collect::<R<Vec<_>>>()?;
@@ -701,6 +703,7 @@ impl<'a> Reader<'a> {
             loglevel,
             signature,
             fields,
+            model_emf_uri,
         })
     }
     fn session_info(&mut self) -> R<SessionInfo> {
@@ -924,6 +927,7 @@ mod tests {
                     },
                 },
             ],
+            model_emf_uri: Some("http://example.com/model".into()),
         };
         let info = SessionInfo {
             name: "s".into(),

@@ -39,6 +39,7 @@ int main(void)
 	OFF(ust_event_desc, fields);
 	OFF(ust_event_desc, loglevel);
 	OFF(ust_event_desc, signature);
+	OFF(ust_event_desc, model_emf_uri);
 	SIZE(ust_provider_desc);
 	OFF(ust_provider_desc, struct_size);
 	OFF(ust_provider_desc, nr_events);

@@ -7,6 +7,10 @@
  * lttng_ust_field_integer, lttng_ust_tracepoint, ...) onto UST's, which
  * already carry the ≤ 2.12 names (TRACEPOINT_EVENT, ctf_integer,
  * tracepoint, ...).
+ *
+ * It includes the system headers LTTng-UST's <lttng/tracepoint.h> includes,
+ * because instrumented programs rely on them (stderr, getpid(), dlopen(),
+ * bool, assert(), ...), and LTTng-UST's version (<lttng/ust-version.h>).
  */
 #if defined(LTTNG_UST_TRACEPOINT_DEFINE) && !defined(TRACEPOINT_DEFINE)
 #define TRACEPOINT_DEFINE
@@ -14,7 +18,24 @@
 #if defined(LTTNG_UST_TRACEPOINT_PROBE_DYNAMIC_LINKAGE) && !defined(TRACEPOINT_PROBE_DYNAMIC_LINKAGE)
 #define TRACEPOINT_PROBE_DYNAMIC_LINKAGE
 #endif
+#if defined(LTTNG_UST_TRACEPOINT_PROVIDER_HIDDEN_DEFINITION) && \
+	!defined(TRACEPOINT_PROVIDER_HIDDEN_DEFINITION)
+#define TRACEPOINT_PROVIDER_HIDDEN_DEFINITION
+#endif
 
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include <unistd.h>
+#include <dlfcn.h>
+#include <lttng/ust-api-compat.h>
+#include <lttng/ust-config.h>
+#include <lttng/ust-version.h>
 #include <ust/tracepoint.h>
 
 #ifndef UST_LTTNG_COMPAT_TRACEPOINT_H
@@ -26,6 +47,7 @@
 #define LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(tmpl_provider, tmpl_name, provider, name, args) \
 	TRACEPOINT_EVENT_INSTANCE(provider, tmpl_name, name, args)
 #define LTTNG_UST_TRACEPOINT_LOGLEVEL TRACEPOINT_LOGLEVEL
+#define LTTNG_UST_TRACEPOINT_MODEL_EMF_URI TRACEPOINT_MODEL_EMF_URI
 #define LTTNG_UST_TRACEPOINT_ENUM TRACEPOINT_ENUM
 #define LTTNG_UST_TP_ARGS TP_ARGS
 #define LTTNG_UST_TP_FIELDS TP_FIELDS

@@ -319,10 +319,12 @@ pub fn valid_name(name: &str) -> bool {
 fn prepare_dir(path: &Path, owner: Identity) -> Result<TraceDir, Refusal> {
     access::as_owner(owner, || {
         let dir = TraceDir::open(path, access::file_owner(owner)).map_err(|e| {
-            Refusal::new(
-                io_error(&e),
-                format!("cannot trace into {}: {e}", path.display()),
-            )
+            // TraceDir's refusals say what is wrong; plain I/O errors are
+            // worded by the client, which knows the directory.
+            match e.get_ref() {
+                Some(why) => Refusal::new(Error::PermissionDenied, why.to_string()),
+                None => io_error(&e).into(),
+            }
         })?;
         if dir.contains("metadata") {
             return Err(Refusal::new(

@@ -275,6 +275,7 @@ pub fn schema(name: &str, loglevel: i32) -> EventSchema {
                 text: false,
             }),
         }],
+        model_emf_uri: None,
     }
 }
 

@@ -1,0 +1,7 @@
+/*
+ * lttng/ust-getcpu.h (UST compatibility): UST has no equivalent
+ * of this LTTng-UST header. Including it stops the build here, with
+ * the reason, rather than silently picking up LTTng-UST's header of the
+ * same name.
+ */
+#error "UST does not provide <lttng/ust-getcpu.h>, which holds LTTng-UST's getcpu override plugin API"
