@@ -241,7 +241,11 @@ fn probe_block(out: &mut String, provider: &str, probe: &Probe) {
         .args
         .iter()
         .enumerate()
-        .map(|(i, a)| format!("{} arg{i}", param_type(&a.kind)))
+        .map(|(i, a)| {
+            let ty = param_type(&a.kind);
+            let gap = if ty.ends_with('*') { "" } else { " " };
+            format!("{ty}{gap}arg{i}")
+        })
         .collect();
     let params = if params.is_empty() {
         "void".to_string()
@@ -262,9 +266,10 @@ fn probe_block(out: &mut String, provider: &str, probe: &Probe) {
         n => format!("DTRACE_PROBE{n}({provider}, {name}, {vars})"),
     };
     let upper = macro_name(provider, name);
+    let fields: Vec<&str> = probe.args.iter().map(|a| a.field.as_str()).collect();
     let _ = write!(
         out,
-        "\n/* {upper}({vars}): the event {provider}:{name} */\n\
+        "\n/* {upper}({}): records the event {provider}:{name} */\n\
          #ifdef _UST_DTRACE_SDT\n\
          __extension__ unsigned short {provider}_{name}_semaphore\n\
          \t__attribute__((weak, visibility(\"hidden\"), section(\".probes\")));\n\
@@ -276,6 +281,7 @@ fn probe_block(out: &mut String, provider: &str, probe: &Probe) {
          \t(tracepoint_enabled({provider}, {name}) || _UST_DTRACE_ATTACHED({provider}, {name}))\n\
          #define {upper}({vars}) \\\n\
          \t({upper}_ENABLED() ? {fire}({vars}) : (void)0)\n",
+        fields.join(", "),
         recorded.concat()
     );
 }
