@@ -262,7 +262,15 @@ fn probe_sites_carry_sdt_notes_unless_opted_out() {
     let dir = Scratch::new("dtrace-sdt");
     let exe = build_app(&dir, Flavour::HeaderOnly);
     let notes = sdt_notes(&exe);
-    for probe in ["query__start", "query__done", "ints", "fixed", "ptrs", "flag", "tick"] {
+    for probe in [
+        "query__start",
+        "query__done",
+        "ints",
+        "fixed",
+        "ptrs",
+        "flag",
+        "tick",
+    ] {
         let name = format!("app:{probe}");
         assert!(
             notes.iter().any(|(n, semaphore)| *n == name && *semaphore),
@@ -314,10 +322,18 @@ fn bpftrace_sees(exe: &Path) {
         .unwrap();
     let seen = text(&out.stdout);
     if !out.status.success() || !seen.contains("Attaching") {
-        eprintln!("skipped: bpftrace cannot attach here: {}", text(&out.stderr));
+        eprintln!(
+            "skipped: bpftrace cannot attach here: {}",
+            text(&out.stderr)
+        );
         return;
     }
-    for call in ["bpf select 1 42", "bpf from cxx.cc 4", "bpf guarded 8", "bpf unguarded 9"] {
+    for call in [
+        "bpf select 1 42",
+        "bpf from cxx.cc 4",
+        "bpf guarded 8",
+        "bpf unguarded 9",
+    ] {
         assert!(seen.lines().any(|l| l == call), "{call} in {seen}");
     }
     assert!(seen.contains("evaluated=2 "), "{seen}");
@@ -332,7 +348,11 @@ fn ust_trace_records_the_probes_through_the_daemon() {
     let stdout = text(&out.stdout);
     assert!(stdout.starts_with("evaluated=2 "), "{stdout}");
     let summary = text(&out.stderr);
-    for (event, count) in [("app:query__start", "7"), ("app:flag", "2"), ("app:lib__call", "1")] {
+    for (event, count) in [
+        ("app:query__start", "7"),
+        ("app:flag", "2"),
+        ("app:lib__call", "1"),
+    ] {
         assert!(
             summary.lines().any(|l| {
                 let mut words = l.split_whitespace();
@@ -478,12 +498,18 @@ fn usage_errors_exit_2_and_help_exits_0() {
     let out = ust_dtrace().args(["-s", "x.d"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("-h (header) or -G"));
-    let out = ust_dtrace().args(["-c", "ls", "-h", "-s", "x.d"]).output().unwrap();
+    let out = ust_dtrace()
+        .args(["-c", "ls", "-h", "-s", "x.d"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("ust trace"));
     let out = ok(ust_dtrace().arg("--help"));
     assert!(text(&out.stdout).contains("-G"));
-    let missing = ust_dtrace().args(["-h", "-s", "/nonexistent/x.d"]).output().unwrap();
+    let missing = ust_dtrace()
+        .args(["-h", "-s", "/nonexistent/x.d"])
+        .output()
+        .unwrap();
     assert_eq!(missing.status.code(), Some(1));
     assert!(text(&missing.stderr).contains("cannot read /nonexistent/x.d"));
 }
@@ -511,7 +537,15 @@ fn generated_header_compiles_in_strict_c_and_cxx_dialects() {
     ] {
         for opt in ["-O0", "-O2"] {
             ok(compiler(compiler_name, &dir)
-                .args([std, opt, "-Wshadow", "-Wundef", "-Wmissing-declarations", "-x", lang])
+                .args([
+                    std,
+                    opt,
+                    "-Wshadow",
+                    "-Wundef",
+                    "-Wmissing-declarations",
+                    "-x",
+                    lang,
+                ])
                 .args(["-c", "unit.c", "-o", "unit.o"]));
         }
     }
