@@ -13,7 +13,15 @@ use std::path::{Path, PathBuf};
 /// A name beside `path` for the file that will replace it.
 pub fn sibling_temp(path: &Path) -> PathBuf {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    path.with_file_name(format!(".{name}.ust-dtrace-{}.tmp", std::process::id()))
+    path.with_file_name(format!(".{name}.ust-dtrace-{}.tmp", unique()))
+}
+
+/// This process's id and the clock's nanoseconds: a name no other run is using.
+fn unique() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{}-{nanos:x}", std::process::id())
 }
 
 /// Writes `bytes` as `path`.
@@ -45,15 +53,9 @@ pub struct ScratchDir(PathBuf);
 impl ScratchDir {
     pub fn new() -> Result<ScratchDir> {
         let base = std::env::temp_dir();
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
         let mut last = None;
         for attempt in 0..16u32 {
-            let dir = base.join(format!(
-                "ust-dtrace-{}-{stamp:x}-{attempt}",
-                std::process::id()
-            ));
+            let dir = base.join(format!("ust-dtrace-{}-{attempt}", unique()));
             match DirBuilder::new().mode(0o700).create(&dir) {
                 Ok(()) => return Ok(ScratchDir(dir)),
                 Err(e) => last = Some(e),

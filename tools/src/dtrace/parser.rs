@@ -245,10 +245,21 @@ impl<'a> Parser<'a> {
     }
 
     /// `typedef TYPE DECLARATOR [, DECLARATOR …] ;` — learned for later declarations. In the
-    /// provider file a type it cannot follow is an error; in a header it is noted, and only
-    /// an error when a probe uses it.
+    /// provider file a type it cannot follow is an error; in a header it is noted (an error
+    /// only if a probe uses it), and a typedef this reader cannot parse is skipped.
     fn typedef(&mut self) -> Result<()> {
         let strict = self.peek().is_some_and(|t| t.in_main);
+        let start = self.at;
+        match self.typedef_names(strict) {
+            Err(_) if !strict => {
+                self.at = start;
+                self.skip_declaration()
+            }
+            result => result,
+        }
+    }
+
+    fn typedef_names(&mut self, strict: bool) -> Result<()> {
         self.at += 1;
         let base = self.specifiers(strict)?;
         loop {
@@ -555,6 +566,7 @@ mod tests {
             typedef struct { int __val[2]; } __fsid_t;\n\
             typedef int (*cmp_t)(const void *, const void *);\n\
             typedef __builtin_va_list va;\n\
+            typedef __typeof__(sizeof 0) weird_t;\n\
             typedef int register_t __attribute__ ((__mode__ (__word__)));\n\
             extern int printf(const char *, ...);\n\
             static __inline unsigned f(unsigned x) { return x; }\n\
