@@ -73,6 +73,9 @@ enum Flavour {
     WithObject,
     /// `-h` only, built with UST_DTRACE_NO_SDT.
     NoSdt,
+    /// `-h` and `-G`, the units built with UST_DTRACE_DEFINED_BY_OBJECT: only the object
+    /// defines the provider.
+    DefinedByObject,
 }
 
 /// Builds the app program (app.c, other.c, cxx.cc and libshared.so) in `dir`.
@@ -86,7 +89,7 @@ fn build_app(dir: &Path, flavour: Flavour) -> PathBuf {
         dir.join("app_probes.h").as_os_str(),
     ]);
     let mut objects = vec![];
-    if flavour == Flavour::WithObject {
+    if matches!(flavour, Flavour::WithObject | Flavour::DefinedByObject) {
         let object = dir.join("app_probes.o");
         let mut cmd = ust_dtrace();
         cmd.args(["-64", "-xnolibs", "-G", "-s"])
@@ -99,10 +102,10 @@ fn build_app(dir: &Path, flavour: Flavour) -> PathBuf {
         ok(&mut cmd);
         objects.push(object);
     }
-    let defines: &[&str] = if flavour == Flavour::NoSdt {
-        &["-DUST_DTRACE_NO_SDT"]
-    } else {
-        &[]
+    let defines: &[&str] = match flavour {
+        Flavour::NoSdt => &["-DUST_DTRACE_NO_SDT"],
+        Flavour::DefinedByObject => &["-DUST_DTRACE_DEFINED_BY_OBJECT"],
+        _ => &[],
     };
     let c = c_dir();
     ok(compiler("cc", dir)
@@ -208,11 +211,20 @@ fn printed_argv(stdout: &str) -> &str {
         .expect("argv0= printed")
 }
 
+/// How many copies of the app provider's descriptor `file` holds (one per unit defining it;
+/// C++ mangles the name of its copy, `_ZL19__ust_provider__app`).
+fn provider_copies(file: &Path) -> usize {
+    let out = ok(Command::new("nm").arg(file));
+    text(&out.stdout)
+        .lines()
+        .filter(|l| l.ends_with("__ust_provider__app"))
+        .count()
+}
+
 /// Builds and runs app untraced (no argument evaluated) and traced (every event, in order,
-/// each event declared once although two modules define the provider).
-fn check_app(name: &str, flavour: Flavour) {
-    let dir = Scratch::new(name);
-    let exe = build_app(&dir, flavour);
+/// each event declared once although two modules define the provider); returns the program.
+fn check_app(dir: &Path, flavour: Flavour) -> PathBuf {
+    let exe = build_app(dir, flavour);
     assert!(run(&exe, None).starts_with("evaluated=0 "));
     let trace = dir.join("trace");
     let stdout = run(&exe, Some(&trace));
@@ -225,16 +237,28 @@ fn check_app(name: &str, flavour: Flavour) {
     if let Some(events) = read_back(&trace) {
         assert_eq!(events, app_events(printed_argv(&stdout)));
     }
+    exe
 }
 
 #[test]
 fn header_only_build_records_every_argument_kind() {
-    check_app("dtrace-header-only", Flavour::HeaderOnly);
+    let dir = Scratch::new("dtrace-header-only");
+    let exe = check_app(&dir, Flavour::HeaderOnly);
+    assert_eq!(provider_copies(&exe), 3, "app.c, other.c and cxx.cc each hold one");
 }
 
 #[test]
 fn build_with_the_g_object_records_the_same() {
-    check_app("dtrace-with-object", Flavour::WithObject);
+    let dir = Scratch::new("dtrace-with-object");
+    check_app(&dir, Flavour::WithObject);
+}
+
+#[test]
+fn units_may_leave_the_definitions_to_the_g_object() {
+    let dir = Scratch::new("dtrace-defined-by-object");
+    let exe = check_app(&dir, Flavour::DefinedByObject);
+    assert_eq!(provider_copies(&exe), 1);
+    assert_eq!(provider_copies(&dir.join("libshared.so")), 1);
 }
 
 /// The stapsdt notes of `file` as `provider:name` with whether each has a semaphore.

@@ -80,7 +80,10 @@ const PREAMBLE: &str = r#" *
  * object `ust-dtrace -G` builds holds the same definitions, for builds that link
  * it. A unit that includes another UST provider header before this one gets no
  * tracepoint definitions from it: another unit of the same program or library,
- * or the -G object, must then hold them. Programs link with libust
+ * or the -G object, must then hold them. Each copy costs some data (the event
+ * descriptions): where every program and library using the provider links the
+ * -G object, define UST_DTRACE_DEFINED_BY_OBJECT when compiling the units, and
+ * they carry only their call sites. Programs link with libust
  * (pkg-config --libs ust).
  *
  * SystemTap and bpftrace. Where <sys/sdt.h> exists, each probe also carries the
@@ -92,12 +95,14 @@ const PREAMBLE: &str = r#" *
 "#;
 
 /// Before the first provider: the headers the argument types need, and the unit set up to
-/// define what it includes (weakly), before `<ust/tracepoint.h>` is first read.
+/// define what it includes (weakly, unless the -G object does), before `<ust/tracepoint.h>`
+/// is first read.
 const SETUP: &str = r#"
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+#ifndef UST_DTRACE_DEFINED_BY_OBJECT
 #ifndef TRACEPOINT_DEFINE
 #define TRACEPOINT_DEFINE
 #define _UST_DTRACE_UNDEF_DEFINE
@@ -105,6 +110,7 @@ const SETUP: &str = r#"
 #ifndef TRACEPOINT_WEAK_DEFINITIONS
 #define TRACEPOINT_WEAK_DEFINITIONS
 #define _UST_DTRACE_UNDEF_WEAK_DEFINITIONS
+#endif
 #endif
 #ifndef TRACEPOINT_CREATE_PROBES
 #define _UST_DTRACE_UNDEF_CREATE_PROBES
@@ -172,8 +178,10 @@ fn provider_block(out: &mut String, provider: &Provider) {
     out.push_str(
         "\n/* The call sites' meaning of the events, then their definitions. */\n\
          #include <ust/dtrace-provider.h>\n\
+         #ifndef UST_DTRACE_DEFINED_BY_OBJECT\n\
          #ifndef TRACEPOINT_CREATE_PROBES\n#define TRACEPOINT_CREATE_PROBES\n#endif\n\
          #include <ust/tracepoint-event.h>\n\
+         #endif\n\
          #undef UST_DTRACE_EVENTS\n",
     );
     for probe in &provider.probes {

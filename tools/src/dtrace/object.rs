@@ -20,7 +20,7 @@ pub fn build(header: &str, source_name: &str, output: &Path, cpp_args: &[String]
     write(
         "provider.c",
         &format!(
-            "/* The provider object of {source_name}, built by ust-dtrace -G: its definitions. */\n#include \"provider.h\"\n"
+            "/* The provider object of {source_name}, built by ust-dtrace -G: its definitions. */\n#undef UST_DTRACE_DEFINED_BY_OBJECT\n#include \"provider.h\"\n"
         ),
     )?;
     let temp = sibling_temp(output);
