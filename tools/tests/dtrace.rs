@@ -319,7 +319,7 @@ fn probe_sites_carry_sdt_notes_unless_opted_out() {
 /// Where bpftrace is installed and may run: `bpftrace -l 'usdt:EXE:*'` lists the probes, and
 /// a bpftrace script attached to one of them sees every call with its arguments, guarded
 /// ones included (bpftrace sets the probe's semaphore, which `_ENABLED()` reads), while UST
-/// does not trace the program.
+/// does not trace the program. Bounded by `timeout`: a bpftrace that cannot finish is skipped.
 fn bpftrace_sees(exe: &Path) {
     let pattern = format!("usdt:{}:*", exe.display());
     let Ok(out) = Command::new("bpftrace").args(["-l", &pattern]).output() else {
@@ -338,8 +338,8 @@ fn bpftrace_sees(exe: &Path) {
         "usdt:{}:app:query__start {{ printf(\"bpf %s %d\\n\", str(arg0), arg1); }}",
         exe.display()
     );
-    let out = Command::new("bpftrace")
-        .args(["-e", &script, "-c"])
+    let out = Command::new("timeout")
+        .args(["120", "bpftrace", "-e", &script, "-c"])
         .arg(exe)
         .env_remove("UST_TRACE")
         .output()
