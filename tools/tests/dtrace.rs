@@ -244,7 +244,11 @@ fn check_app(dir: &Path, flavour: Flavour) -> PathBuf {
 fn header_only_build_records_every_argument_kind() {
     let dir = Scratch::new("dtrace-header-only");
     let exe = check_app(&dir, Flavour::HeaderOnly);
-    assert_eq!(provider_copies(&exe), 3, "app.c, other.c and cxx.cc each hold one");
+    assert_eq!(
+        provider_copies(&exe),
+        3,
+        "app.c, other.c and cxx.cc each hold one"
+    );
 }
 
 #[test]
