@@ -7,7 +7,10 @@
 //!
 //! * disabled tracepoint (no tracing session / no `UST_TRACE`);
 //! * enabled 3-integer event, 1 thread and 2 threads;
-//! * enabled string event (a 20-character string and an integer).
+//! * enabled string event (a 20-character string and an integer);
+//! * UST only: the same 3-integer event as a disabled DTrace probe, through the macros `ust-dtrace`
+//!   generates from `benches/c/bench_probes.d`, unguarded and behind its `_ENABLED()` test, with
+//!   and without the SDT notes (`UST_DTRACE_NO_SDT`).
 //!
 //! Enabled runs use 16 sub-buffers of 1 MiB per CPU for both tracers (`UST_SUBBUF_SIZE`,
 //! `UST_NUM_SUBBUF`; `lttng enable-channel -u --subbuf-size=1M --num-subbuf=16`), discard mode,
@@ -41,9 +44,24 @@ struct Scenario {
     enabled: bool,
     /// Runs per tracer, interleaved; the fastest is reported (the machine is shared and noisy).
     rounds: u32,
+    /// A case of UST's own (ust-dtrace's macros), not measured under LTTng-UST.
+    ust_only: bool,
 }
 
-const SCENARIOS: [Scenario; 4] = [
+/// A disabled probe fired through ust-dtrace's macros (`event` is a dtrace kind of bench.c).
+const fn dtrace_disabled(label: &'static str, event: &'static str) -> Scenario {
+    Scenario {
+        label,
+        event,
+        per_thread: 1_500_000_000,
+        threads: 1,
+        enabled: false,
+        rounds: 5,
+        ust_only: true,
+    }
+}
+
+const SCENARIOS: [Scenario; 8] = [
     Scenario {
         label: "disabled tracepoint",
         event: "int3",
@@ -51,6 +69,7 @@ const SCENARIOS: [Scenario; 4] = [
         threads: 1,
         enabled: false,
         rounds: 5,
+        ust_only: false,
     },
     Scenario {
         label: "3 integers, 1 thread",
@@ -59,6 +78,7 @@ const SCENARIOS: [Scenario; 4] = [
         threads: 1,
         enabled: true,
         rounds: 2,
+        ust_only: false,
     },
     Scenario {
         label: "3 integers, 2 threads",
@@ -67,6 +87,7 @@ const SCENARIOS: [Scenario; 4] = [
         threads: 2,
         enabled: true,
         rounds: 2,
+        ust_only: false,
     },
     Scenario {
         label: "string + integer",
@@ -75,7 +96,12 @@ const SCENARIOS: [Scenario; 4] = [
         threads: 1,
         enabled: true,
         rounds: 2,
+        ust_only: false,
     },
+    dtrace_disabled("dtrace probe, disabled", "dtrace"),
+    dtrace_disabled("dtrace guard, disabled", "dtrace-guarded"),
+    dtrace_disabled("dtrace probe, no SDT", "dtrace-nosdt"),
+    dtrace_disabled("dtrace guard, no SDT", "dtrace-nosdt-guarded"),
 ];
 
 #[derive(Clone, Copy, PartialEq)]
@@ -149,7 +175,10 @@ fn main() {
 fn best_runs(benches: &[Bench], scenario: &Scenario, work: &Path) -> Vec<(Tracer, Measurement)> {
     let mut best: Vec<(Tracer, Measurement)> = Vec::new();
     for round in 1..=scenario.rounds {
-        for bench in benches {
+        for bench in benches
+            .iter()
+            .filter(|b| !scenario.ust_only || b.tracer == Tracer::Ust)
+        {
             let name = bench.tracer.name();
             eprintln!("running: {} under {name}, round {round}", scenario.label);
             let run = match measure(bench, scenario, work) {
@@ -169,7 +198,8 @@ fn best_runs(benches: &[Bench], scenario: &Scenario, work: &Path) -> Vec<(Tracer
     best
 }
 
-/// Builds the UST flavour against a fresh `cargo build --release` of libust.
+/// Builds the UST flavour against a fresh `cargo build --release` of libust (with the
+/// ust-dtrace loops when they build).
 fn build_ust(work: &Path) -> Result<Bench, String> {
     let lib_dir = ust_lib_dir(work)?;
     let exe = work.join("bench-ust");
@@ -177,6 +207,12 @@ fn build_ust(work: &Path) -> Result<Bench, String> {
     cc.arg("-DBENCH_UST")
         .arg("-I")
         .arg(repo_root().join("include"));
+    match dtrace_objects(work) {
+        Ok(objects) => {
+            cc.arg("-DBENCH_DTRACE").args(objects);
+        }
+        Err(why) => println!("note: ust-dtrace cases not measured: {why}"),
+    }
     cc.arg("-L")
         .arg(&lib_dir)
         .args(["-lust", "-ldl", "-lpthread"]);
@@ -204,6 +240,52 @@ fn with_daemon(ust: &Bench) -> Result<Bench, String> {
         lib_dir: ust.lib_dir.clone(),
         ust_tool: Some(target_dir().join("release/ust")),
     })
+}
+
+/// Generates `bench_probes.h` with a fresh `ust-dtrace` and compiles `bench_dtrace.c` twice:
+/// with the SDT notes, and without (`UST_DTRACE_NO_SDT`, as `dtrace_loop_nosdt`).
+fn dtrace_objects(work: &Path) -> Result<Vec<PathBuf>, String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    run(Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "ust-tools",
+            "--bin",
+            "ust-dtrace",
+        ])
+        .current_dir(repo_root()))?;
+    let c_dir = repo_root().join("benches/c");
+    run(Command::new(target_dir().join("release/ust-dtrace"))
+        .args(["-h", "-s"])
+        .arg(c_dir.join("bench_probes.d"))
+        .arg("-o")
+        .arg(work.join("bench_probes.h")))?;
+    let mut objects = Vec::new();
+    for (name, defines) in [
+        ("bench_dtrace.o", &[][..]),
+        (
+            "bench_dtrace_nosdt.o",
+            &[
+                "-DUST_DTRACE_NO_SDT",
+                "-DBENCH_DTRACE_LOOP=dtrace_loop_nosdt",
+            ][..],
+        ),
+    ] {
+        let object = work.join(name);
+        run(Command::new("cc")
+            .args(["-O2", "-falign-loops=32", "-Wall", "-c", "-I"])
+            .arg(repo_root().join("include"))
+            .arg("-I")
+            .arg(work)
+            .args(defines)
+            .arg(c_dir.join("bench_dtrace.c"))
+            .arg("-o")
+            .arg(&object))?;
+        objects.push(object);
+    }
+    Ok(objects)
 }
 
 /// Builds the LTTng-UST flavour, once lttng-tools and a session daemon are known to work.
@@ -279,6 +361,7 @@ fn measure(bench: &Bench, scenario: &Scenario, work: &Path) -> Result<Measuremen
     if !scenario.enabled && bench.tracer == Tracer::UstDaemon {
         return Err("same binary as UST when disabled".into());
     }
+
     if !scenario.enabled {
         let stdout = run_bench(bench, scenario, None)?;
         return Ok(Measurement {

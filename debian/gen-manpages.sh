@@ -1,7 +1,8 @@
 #!/bin/sh
 # Generates the man pages of the ust command from its --help output with
 # help2man: ust.1 for the command and ust-SUB.1 for each subcommand listed
-# under "Commands:" in `ust --help` (clap's layout).
+# under "Commands:" in `ust --help` (clap's layout), and ust-dtrace.1 for the
+# ust-dtrace command built beside it.
 #
 #   debian/gen-manpages.sh PATH/TO/ust VERSION OUTPUT_DIR
 set -eu
@@ -31,3 +32,7 @@ while read -r sub description; do
 		--section=1 --name="$description" --output="$out/ust-$sub.1" \
 		"$wrappers/ust-$sub"
 done
+
+help2man --no-info --no-discard-stderr --version-string="$version" --section=1 \
+	--name="DTrace provider files (dtrace -h/-G) for UST" \
+	--output="$out/ust-dtrace.1" "$(dirname "$ust")/ust-dtrace"

@@ -7,7 +7,7 @@ PACKAGES=(
 	build-essential g++ pkg-config binutils util-linux
 	babeltrace2 liblttng-ust-dev lttng-tools
 	debhelper dpkg-dev devscripts lintian help2man
-	hyperfine
+	hyperfine systemtap-sdt-dev
 	cmake python3
 )
 

@@ -273,7 +273,9 @@ fn check_split(libust1: &Path, libust_dev: &Path, ust_tools: &Path, libdir: &str
     let tools = contents(ust_tools);
     for file in [
         "usr/bin/ust",
+        "usr/bin/ust-dtrace",
         "usr/share/man/man1/ust.1.gz",
+        "usr/share/man/man1/ust-dtrace.1.gz",
         "lib/systemd/system/ust-daemon.service",
     ] {
         assert!(
@@ -381,6 +383,8 @@ fn check_layout(repo: &Path, sysroot: &Path, libdir: &str) {
 fn check_ust_tools(sysroot: &Path, ust_tools: &Path, control_dir: &Path) {
     let help = stdout(Command::new(sysroot.join("usr/bin/ust")).arg("--help"));
     assert!(help.contains("Usage: ust"), "{help}");
+    let help = stdout(Command::new(sysroot.join("usr/bin/ust-dtrace")).arg("--help"));
+    assert!(help.contains("Usage: ust-dtrace"), "{help}");
     let unit = fs::read_to_string(sysroot.join("lib/systemd/system/ust-daemon.service")).unwrap();
     assert!(
         unit.lines()

@@ -4,6 +4,9 @@
  * timed with clock_gettime(CLOCK_MONOTONIC) around its loop only.
  *
  * usage: bench int3|str N THREADS
+ * (built with -DBENCH_DTRACE and bench_dtrace.c: also dtrace, dtrace-guarded,
+ * dtrace-nosdt and dtrace-nosdt-guarded, the int3 event through ust-dtrace's
+ * macros; see bench_dtrace.c)
  * prints: ns_per_event=<mean over threads of loop time / N> wall_ns=<first
  * loop start to last loop end> start_ns=<CLOCK_MONOTONIC at first loop start>
  * Whether the events are recorded depends on the tracer's session only, so
@@ -24,8 +27,16 @@
 
 #define MAX_THREADS 64
 
+#ifdef BENCH_DTRACE
+void dtrace_loop(long n, uint32_t id, int guarded);
+void dtrace_loop_nosdt(long n, uint32_t id, int guarded);
+#endif
+
 struct job {
 	int string_event;
+	/* Set for the ust-dtrace kinds: the loop to run, and whether it is guarded. */
+	void (*dtrace)(long n, uint32_t id, int guarded);
+	int guarded;
 	long n;
 	uint32_t id;
 	struct timespec start, end;
@@ -43,7 +54,9 @@ static void *run(void *arg)
 	long i;
 
 	clock_gettime(CLOCK_MONOTONIC, &job->start);
-	if (job->string_event) {
+	if (job->dtrace) {
+		job->dtrace(job->n, job->id, job->guarded);
+	} else if (job->string_event) {
 		for (i = 0; i < job->n; i++)
 			tracepoint(bench, str, text, (int32_t) i);
 	} else {
@@ -72,6 +85,22 @@ static void report(const struct job *jobs, int threads)
 		(long long) first->tv_sec * 1000000000 + first->tv_nsec);
 }
 
+/* Sets up `job` for the event kind `name`; 0 if there is no such kind. */
+static int set_kind(struct job *job, const char *name)
+{
+	*job = (struct job) { .string_event = !strcmp(name, "str") };
+#ifdef BENCH_DTRACE
+	if (!strcmp(name, "dtrace") || !strcmp(name, "dtrace-guarded"))
+		job->dtrace = dtrace_loop;
+	else if (!strcmp(name, "dtrace-nosdt") || !strcmp(name, "dtrace-nosdt-guarded"))
+		job->dtrace = dtrace_loop_nosdt;
+	job->guarded = strstr(name, "-guarded") != NULL;
+	if (job->dtrace)
+		return 1;
+#endif
+	return !strcmp(name, "int3") || job->string_event;
+}
+
 int main(int argc, char **argv)
 {
 	struct job jobs[MAX_THREADS];
@@ -79,7 +108,7 @@ int main(int argc, char **argv)
 	int threads, t;
 	long n;
 
-	if (argc != 4 || (strcmp(argv[1], "int3") && strcmp(argv[1], "str"))) {
+	if (argc != 4 || !set_kind(&jobs[0], argv[1])) {
 		fprintf(stderr, "usage: %s int3|str N THREADS\n", argv[0]);
 		return 2;
 	}
@@ -90,8 +119,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (t = 0; t < threads; t++) {
-		jobs[t] = (struct job) { .string_event = !strcmp(argv[1], "str"),
-			.n = n, .id = (uint32_t) t };
+		set_kind(&jobs[t], argv[1]);
+		jobs[t].n = n;
+		jobs[t].id = (uint32_t) t;
 		pthread_create(&tids[t], NULL, run, &jobs[t]);
 	}
 	for (t = 0; t < threads; t++)

@@ -152,13 +152,35 @@ static const struct ust_provider_desc _UST_CAT(__ust_provider__, TRACEPOINT_PROV
 	_UST_STR(TRACEPOINT_PROVIDER), _UST_CAT(__ust_events__, TRACEPOINT_PROVIDER),
 	UST_ABI_MAJOR, UST_ABI_MINOR};
 
+#ifdef TRACEPOINT_WEAK_DEFINITIONS
+/*
+ * Every unit of the module holds this pass (see TRACEPOINT_WEAK_DEFINITIONS
+ * in <ust/tracepoint.h>): the first constructor to run registers its copy of
+ * the provider and records it here, the others leave it be.
+ */
+const struct ust_provider_desc *_UST_CAT(__ust_provider_owner__, TRACEPOINT_PROVIDER)
+	__attribute__((weak, visibility("hidden")));
+#define _UST_PROVIDER_OWNER _UST_CAT(__ust_provider_owner__, TRACEPOINT_PROVIDER)
+#endif
+
 static void __attribute__((constructor)) _UST_CAT(__ust_provider_init__, TRACEPOINT_PROVIDER)(void)
 {
+#ifdef TRACEPOINT_WEAK_DEFINITIONS
+	if (_UST_PROVIDER_OWNER)
+		return;
+	_UST_PROVIDER_OWNER = &_UST_CAT(__ust_provider__, TRACEPOINT_PROVIDER);
+#endif
 	ust_provider_register(&_UST_CAT(__ust_provider__, TRACEPOINT_PROVIDER));
 }
 
 static void __attribute__((destructor)) _UST_CAT(__ust_provider_fini__, TRACEPOINT_PROVIDER)(void)
 {
+#ifdef TRACEPOINT_WEAK_DEFINITIONS
+	if (_UST_PROVIDER_OWNER != &_UST_CAT(__ust_provider__, TRACEPOINT_PROVIDER))
+		return;
+	_UST_PROVIDER_OWNER = NULL;
+#undef _UST_PROVIDER_OWNER
+#endif
 	ust_provider_unregister(&_UST_CAT(__ust_provider__, TRACEPOINT_PROVIDER));
 }
 
@@ -177,7 +199,11 @@ static void __attribute__((destructor)) _UST_CAT(__ust_provider_fini__, TRACEPOI
 #ifdef __cplusplus
 extern "C" {
 #endif
-int _UST_CAT(__ust_tracepoint_provider_, TRACEPOINT_PROVIDER) _UST_PROVIDER_VISIBILITY = 0;
+int _UST_CAT(__ust_tracepoint_provider_, TRACEPOINT_PROVIDER) _UST_PROVIDER_VISIBILITY
+#ifdef TRACEPOINT_WEAK_DEFINITIONS
+	__attribute__((weak))
+#endif
+	= 0;
 #ifdef __cplusplus
 }
 #endif

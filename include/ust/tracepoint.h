@@ -376,11 +376,25 @@ static inline void _ust_put(char **p, const void *src, size_t n)
 #ifdef TRACEPOINT_DEFINE
 
 /*
+ * TRACEPOINT_WEAK_DEFINITIONS: defined, with TRACEPOINT_DEFINE and
+ * TRACEPOINT_CREATE_PROBES, before a unit first includes <ust/tracepoint.h>,
+ * by headers that define their provider in every unit including them
+ * (those ust-dtrace generates). The tracepoints are then weak definitions,
+ * of which the linker keeps one per module (program or shared library), and
+ * <ust/tracepoint-event.h> registers the provider once per module.
+ */
+#ifdef TRACEPOINT_WEAK_DEFINITIONS
+#define _UST_DEFINITION __attribute__((weak))
+#else
+#define _UST_DEFINITION
+#endif
+
+/*
  * Defines one tracepoint struct and lists it in this module's section, and
  * refers to its provider (see _UST_PROVIDER_REF).
  */
 #define _UST_DEFINE_TRACEPOINT(provider, cls, name)                                \
-	struct ust_tracepoint __ust_tp__##provider##___##name = {                  \
+	struct ust_tracepoint __ust_tp__##provider##___##name _UST_DEFINITION = {  \
 		sizeof(struct ust_tracepoint), 0, #provider ":" #name,             \
 		__ust_sig__##provider##___##cls, NULL};                            \
 	static struct ust_tracepoint *__ust_tp_ptr__##provider##___##name          \
