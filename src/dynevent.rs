@@ -46,8 +46,8 @@ fn c_string(s: &str) -> CString {
 pub struct Provider {
     _strings: Vec<CString>,
     _fields: Vec<Box<[abi::FieldDesc]>>,
-    _loglevels: Vec<Box<i32>>,
-    _events: Vec<Box<abi::EventDesc>>,
+    _loglevels: Box<[i32]>,
+    _events: Box<[abi::EventDesc]>,
     _event_ptrs: Box<[*const abi::EventDesc]>,
     desc: Box<abi::ProviderDesc>,
 }
@@ -68,36 +68,36 @@ impl Provider {
             p
         };
         let provider_name = intern(name);
-        let mut fields = Vec::new();
-        let mut loglevels = Vec::new();
-        let mut events_out = Vec::new();
-        for ev in events {
-            let mut descs: Vec<abi::FieldDesc> = ev
-                .fields
-                .iter()
-                .map(|f| field_desc(f, intern(&f.name)))
-                .collect();
-            descs.push(end_marker());
-            let descs = descs.into_boxed_slice();
-            let loglevel = ev.loglevel.map(Box::new);
-            let desc = Box::new(abi::EventDesc {
+        let loglevels: Box<[i32]> = events.iter().map(|e| e.loglevel.unwrap_or(0)).collect();
+        let fields: Vec<Box<[abi::FieldDesc]>> = events
+            .iter()
+            .map(|ev| {
+                ev.fields
+                    .iter()
+                    .map(|f| field_desc(f, intern(&f.name)))
+                    .chain([end_marker()])
+                    .collect()
+            })
+            .collect();
+        let events_out: Box<[abi::EventDesc]> = events
+            .iter()
+            .zip(&fields)
+            .zip(loglevels.iter())
+            .map(|((ev, descs), level)| abi::EventDesc {
                 struct_size: std::mem::size_of::<abi::EventDesc>() as u32,
                 nr_fields: ev.fields.len() as u32,
                 name: intern(&ev.name),
                 fields: descs.as_ptr(),
-                loglevel: loglevel
-                    .as_deref()
-                    .map_or(std::ptr::null(), std::ptr::from_ref),
+                loglevel: if ev.loglevel.is_some() {
+                    level
+                } else {
+                    std::ptr::null()
+                },
                 signature: intern(&ev.signature),
-            });
-            fields.push(descs);
-            loglevels.extend(loglevel);
-            events_out.push(desc);
-        }
-        let event_ptrs: Box<[*const abi::EventDesc]> = events_out
-            .iter()
-            .map(|e| std::ptr::from_ref(&**e))
+            })
             .collect();
+        let event_ptrs: Box<[*const abi::EventDesc]> =
+            events_out.iter().map(std::ptr::from_ref).collect();
         let desc = Box::new(abi::ProviderDesc {
             struct_size: std::mem::size_of::<abi::ProviderDesc>() as u32,
             nr_events: event_ptrs.len() as u32,

@@ -32,3 +32,4 @@ pub mod session;
 pub mod shm;
 pub mod sysinfo;
 pub mod threads;
+pub mod tracef;

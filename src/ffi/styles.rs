@@ -4,6 +4,7 @@
 
 use super::guard;
 use crate::marker::{self, Marker};
+use crate::tracef;
 use std::ffi::c_int;
 
 /// Registers the markers of a module (called by its constructor).
@@ -29,4 +30,16 @@ pub extern "C" fn ust_markers_unregister(markers: *const *mut Marker) {
         marker::unregister(markers);
         Ok(())
     });
+}
+
+/// Registers the provider of `tracef` (called by the first module using it).
+#[no_mangle]
+pub extern "C" fn ust_tracef_provider_register() -> c_int {
+    guard("tracef registration", tracef::register_tracef)
+}
+
+/// Registers the provider of `tracelog` (called by the first module using it).
+#[no_mangle]
+pub extern "C" fn ust_tracelog_provider_register() -> c_int {
+    guard("tracelog registration", tracef::register_tracelog)
 }

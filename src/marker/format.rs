@@ -114,8 +114,7 @@ fn typed(name: &str, modifier: &str, conv: u8) -> Result<Arg, String> {
 fn last_word(text: &[u8]) -> Option<&str> {
     let is_word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
     text.split(|b| !is_word(b))
-        .filter(|w| !w.is_empty() && !w[0].is_ascii_digit())
-        .next_back()
+        .rfind(|w| !w.is_empty() && !w[0].is_ascii_digit())
         .and_then(|w| std::str::from_utf8(w).ok())
 }
 

@@ -1,0 +1,136 @@
+//! The other instrumentation styles end to end: the examples of
+//! c-examples/ (markers, tracef/tracelog, custom probes, TRACE_EVENT) built
+//! against include/ and libust, run with `UST_TRACE=DIR`, and every field of
+//! every event read back with babeltrace2 and checked.
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+
+/// Builds c-examples/<name>/ (every .c file in it) into `dir`.
+fn build(name: &str, dir: &Path, extra: &[&str]) -> PathBuf {
+    let src = example(name);
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(&src)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .collect();
+    sources.sort();
+    let exe = dir.join(name);
+    let mut args = vec!["-I", src.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    compile(&sources, &exe, &args);
+    exe
+}
+
+/// "name: payload" for every event of `trace`.
+fn events(trace: &Path) -> Vec<String> {
+    let (events, stderr) = babeltrace(trace);
+    assert!(stderr.is_empty(), "babeltrace2: {stderr}");
+    events
+        .iter()
+        .map(|e| format!("{}: {}", e.name, e.payload))
+        .collect()
+}
+
+#[test]
+fn markers_record_typed_fields_and_refuse_an_untyped_format() {
+    let dir = scratch("styles-markers");
+    let exe = build("markers", &dir, &[]);
+    let trace = dir.join("trace");
+    let out = run_traced(&exe, &["3"], &trace, &[]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "3 orders\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "ust: marker shop:untyped (format \"%d\"): no field name before %d; not recorded\n"
+    );
+    assert_eq!(
+        events(&trace),
+        [
+            "ust:start: { orders = 3 }",
+            "shop:order: { id = 0, item = \"apple\", qty = 1, price = 0.5 }",
+            "shop:order: { id = 1, item = \"pear\", qty = 3, price = 1.5 }",
+            "shop:order: { id = 2, item = \"(null)\", qty = 5, price = 2.5 }",
+            "shop:sizes: { c = -1, s = -2, l = -3, ll = -4, z = 5, j = -6, t = -7 }",
+            "shop:display: { mask = 0xBEEF, big = 0xABCDEF, ch = \"Z\", ptr = 0x1234, mode = 493 }",
+            "ust:done: { }",
+        ]
+    );
+    let metadata = std::fs::read_to_string(trace.join("metadata")).unwrap();
+    for typed in [
+        "integer { size = 32; align = 8; signed = 1; encoding = none; base = 10; } _id;",
+        "string _item;",
+        "integer { size = 32; align = 8; signed = 0; encoding = none; base = 10; } _qty;",
+        "floating_point { exp_dig = 11; mant_dig = 53; align = 8; } _price;",
+        "integer { size = 8; align = 8; signed = 1; encoding = none; base = 10; } _c;",
+        "integer { size = 16; align = 8; signed = 1; encoding = none; base = 10; } _s;",
+        "integer { size = 64; align = 8; signed = 0; encoding = none; base = 10; } _z;",
+        "integer { size = 32; align = 8; signed = 0; encoding = none; base = 16; } _mask;",
+        "integer { size = 64; align = 8; signed = 0; encoding = none; base = 16; } _ptr;",
+    ] {
+        assert!(metadata.contains(typed), "metadata lacks {typed}");
+    }
+}
+
+#[test]
+fn markers_are_not_recorded_when_not_selected_and_cost_no_output() {
+    let dir = scratch("styles-markers-selected");
+    let exe = build("markers", &dir, &[]);
+    let trace = dir.join("trace");
+    run_traced(&exe, &["2"], &trace, &[("UST_EVENTS", "ust:*")]);
+    assert_eq!(
+        events(&trace),
+        ["ust:start: { orders = 2 }", "ust:done: { }"]
+    );
+    let untraced = run_ok(&mut std::process::Command::new(&exe));
+    assert_eq!(String::from_utf8_lossy(&untraced.stdout), "3 orders\n");
+}
+
+#[test]
+fn tracef_and_tracelog_record_the_formatted_message() {
+    let dir = scratch("styles-tracef");
+    let exe = build("tracef", &dir, &[]);
+    let trace = dir.join("trace");
+    let out = run_traced(&exe, &["2"], &trace, &[]);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = example("tracef").join("tracef.c");
+    let file = file.to_str().unwrap();
+    let long: String = (0..699).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+    let got = events(&trace);
+    let expected = [
+        "lttng_ust_tracef:event: { _msg_length = 22, msg = \"iteration 0 of 2: even\" }".to_string(),
+        "lttng_ust_tracef:event: { _msg_length = 21, msg = \"iteration 1 of 2: odd\" }".into(),
+        "lttng_ust_tracef:event: { _msg_length = 55, msg = \"ints -5 -300 -7 -9 42 4000000000 beef BEEF 10 fffffffff\" }".into(),
+        "lttng_ust_tracef:event: { _msg_length = 33, msg = \"chars ok (null) 0x1000 (nil) 100%\" }".into(),
+        "lttng_ust_tracef:event: { _msg_length = 29, msg = \"floats 3.14 0.001    42|ab  |\" }".into(),
+        format!("lttng_ust_tracef:event: {{ _msg_length = 704, msg = \"long {long}\" }}"),
+        format!("lttng_ust_tracelog:TRACE_ERR: {{ line = 46, file = \"{file}\", func = \"main\", _msg_length = 20, msg = \"disk sda is 97% full\" }}"),
+        format!("lttng_ust_tracelog:LTTNG_UST_TRACEPOINT_LOGLEVEL_INFO: {{ line = 47, file = \"{file}\", func = \"main\", _msg_length = 22, msg = \"started with 2 workers\" }}"),
+        format!("lttng_ust_tracelog:TRACE_WARNING: {{ line = 24, file = \"{file}\", func = \"log_warning\", _msg_length = 24, msg = \"low memory: 1024 kB left\" }}"),
+    ];
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn tracelog_levels_select_events_like_any_loglevel() {
+    let dir = scratch("styles-tracelog-level");
+    let exe = build("tracef", &dir, &[]);
+    let trace = dir.join("trace");
+    run_traced(&exe, &["2"], &trace, &[("UST_LOGLEVEL", "TRACE_WARNING")]);
+    let names: Vec<String> = events(&trace)
+        .iter()
+        .map(|e| e.split(':').take(2).collect::<Vec<_>>().join(":"))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "lttng_ust_tracelog:TRACE_ERR",
+            "lttng_ust_tracelog:TRACE_WARNING"
+        ]
+    );
+}
