@@ -134,3 +134,48 @@ fn tracelog_levels_select_events_like_any_loglevel() {
         ]
     );
 }
+
+#[test]
+fn custom_probes_run_with_their_data_and_never_after_unregistration() {
+    let dir = scratch("styles-probes");
+    let exe = build("probes", &dir, &["-lpthread"]);
+    let trace = dir.join("trace");
+    let out = run_traced(&exe, &[], &trace, &[]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "done\n");
+    let got = events(&trace);
+    let (rounds, rest): (Vec<&String>, Vec<&String>) =
+        got.iter().partition(|e| e.starts_with("conn:round: "));
+    assert_eq!(
+        rest,
+        [
+            "conn:open: { probe = \"audit\", fd = 4, peer = \"10.0.0.1\" }",
+            "conn:open: { probe = \"debug\", fd = 4, peer = \"10.0.0.1\" }",
+            "conn:open: { probe = \"audit\", fd = 5, peer = \"10.0.0.2\" }",
+            "conn:checked: { rounds = 200, violations = 0 }",
+        ]
+    );
+    let expected: Vec<String> = (0..200)
+        .map(|r| format!("conn:round: {{ round = {r}, calls = \"at least 100\" }}"))
+        .collect();
+    assert_eq!(rounds, expected.iter().collect::<Vec<_>>());
+}
+
+#[test]
+fn custom_probes_nest_refuse_self_unregistration_and_survive_threads_and_fork() {
+    let dir = scratch("styles-probe-rules");
+    let exe = dir.join("probe_rules");
+    compile(&[test_c("styles/probe_rules.c")], &exe, &["-lpthread"]);
+    let trace = dir.join("trace");
+    run_traced(&exe, &[], &trace, &[]);
+    assert_eq!(
+        events(&trace),
+        [
+            "rules:nested: { tag = \"in\", v = 7, depth = 1 }",
+            "rules:from_probe: { v = 1, unregister = -35, register = 0 }",
+            "rules:from_probe: { v = 2, unregister = -35, register = -17 }",
+            "rules:late: { tag = \"late\", v = 2 }",
+            "rules:threads: { calls = 100 }",
+            "rules:fork_child: { exit = 0 }",
+        ]
+    );
+}

@@ -393,6 +393,9 @@ static void __attribute__((destructor)) __ust_tracepoints_fini(void)
 }
 #endif
 
+/* The other styles this header offers: custom probes, kernel-style TRACE_EVENT. */
+#include <ust/declare-trace.h>
+
 #endif /* UST_TRACEPOINT_H */
 
 /*

@@ -1,11 +1,15 @@
 //! The exported C functions of the other instrumentation styles: markers
-//! (include/ust/marker.h). Each goes through `guard` and checks its
+//! (include/ust/marker.h), tracef/tracelog (tracef.h, tracelog.h) and
+//! custom probes (declare-trace.h). Each catches panics and checks its
 //! pointers before handing them to its module.
 
 use super::guard;
+use crate::grace::{self, Reader};
 use crate::marker::{self, Marker};
+use crate::probe::{self, Probe, ProbeSite, Refusal};
 use crate::tracef;
-use std::ffi::c_int;
+use std::ffi::{c_int, c_void};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Registers the markers of a module (called by its constructor).
 ///
@@ -42,4 +46,86 @@ pub extern "C" fn ust_tracef_provider_register() -> c_int {
 #[no_mangle]
 pub extern "C" fn ust_tracelog_provider_register() -> c_int {
     guard("tracelog registration", tracef::register_tracelog)
+}
+
+/// Runs a probe-registration change: 0, or `-errno` (the reason is
+/// printed only when it is the system's, not the caller's).
+fn probe_change(what: &str, f: impl FnOnce() -> Result<(), Refusal>) -> c_int {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => 0,
+        Ok(Err(refusal)) => {
+            if let Refusal::NoGracePeriod(msg) = &refusal {
+                eprintln!("ust: {what}: {msg}");
+            }
+            -refusal.errno()
+        }
+        Err(_) => {
+            eprintln!("ust: {what}: internal error");
+            -libc::EINVAL
+        }
+    }
+}
+
+/// Attaches `func(data, ...)` to a custom tracepoint (register_trace_NAME).
+///
+/// # Safety
+/// `site` is NULL or a site defined by DEFINE_TRACE; `func` has the
+/// site's probe type.
+#[no_mangle]
+pub unsafe extern "C" fn ust_probe_register(
+    site: *const ProbeSite,
+    func: Option<unsafe extern "C" fn()>,
+    data: *mut c_void,
+) -> c_int {
+    probe_change("probe registration", || {
+        // SAFETY: per this function's contract.
+        unsafe { probe::register(site, Probe { func, data }) }
+    })
+}
+
+/// Detaches `func(data, ...)` and waits until no thread runs it
+/// (unregister_trace_NAME).
+///
+/// # Safety
+/// `site` is NULL or a site defined by DEFINE_TRACE.
+#[no_mangle]
+pub unsafe extern "C" fn ust_probe_unregister(
+    site: *const ProbeSite,
+    func: Option<unsafe extern "C" fn()>,
+    data: *mut c_void,
+) -> c_int {
+    probe_change("probe unregistration", || {
+        // SAFETY: per this function's contract.
+        unsafe { probe::unregister(site, Probe { func, data }) }
+    })
+}
+
+/// The calling thread's reader record, stored into `slot` (the module's
+/// thread-local cache) — NULL if it cannot be had (the probes are then
+/// skipped).
+///
+/// # Safety
+/// `slot` is the calling thread's slot of the module keyed `module`.
+#[no_mangle]
+pub unsafe extern "C" fn ust_probe_reader_get(
+    slot: *mut *const Reader,
+    module: *const c_void,
+) -> *const Reader {
+    if slot.is_null() {
+        return std::ptr::null();
+    }
+    // SAFETY: per this function's contract.
+    catch_unwind(AssertUnwindSafe(|| unsafe {
+        grace::reader_for(slot, module as usize)
+    }))
+    .map_or(std::ptr::null(), std::ptr::from_ref)
+}
+
+/// A module with custom tracepoints is unloading (its destructor).
+#[no_mangle]
+pub extern "C" fn ust_probe_module_forget(module: *const c_void) {
+    guard("probe module unload", || {
+        grace::forget_module(module as usize);
+        Ok(())
+    });
 }
