@@ -7,16 +7,23 @@ mod common;
 
 use common::*;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
-/// Builds c-examples/<name>/ (every .c file in it) into `dir`.
-fn build(name: &str, dir: &Path, extra: &[&str]) -> PathBuf {
-    let src = example(name);
-    let mut sources: Vec<PathBuf> = std::fs::read_dir(&src)
+/// The C files of c-examples/<name>/.
+fn sources(name: &str) -> Vec<PathBuf> {
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(example(name))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "c"))
         .collect();
     sources.sort();
+    sources
+}
+
+/// Builds c-examples/<name>/ (every .c file in it) into `dir`.
+fn build(name: &str, dir: &Path, extra: &[&str]) -> PathBuf {
+    let src = example(name);
+    let sources = sources(name);
     let exe = dir.join(name);
     let mut args = vec!["-I", src.to_str().unwrap()];
     args.extend_from_slice(extra);
@@ -83,7 +90,7 @@ fn markers_are_not_recorded_when_not_selected_and_cost_no_output() {
         events(&trace),
         ["ust:start: { orders = 2 }", "ust:done: { }"]
     );
-    let untraced = run_ok(&mut std::process::Command::new(&exe));
+    let untraced = run_ok(&mut Command::new(&exe));
     assert_eq!(String::from_utf8_lossy(&untraced.stdout), "3 orders\n");
 }
 
@@ -178,4 +185,72 @@ fn custom_probes_nest_refuse_self_unregistration_and_survive_threads_and_fork() 
             "rules:fork_child: { exit = 0 }",
         ]
     );
+}
+
+#[test]
+fn trace_event_records_one_field_per_entry_member() {
+    let dir = scratch("styles-trace-event");
+    let exe = build("trace-event", &dir, &[]);
+    let trace = dir.join("trace");
+    let out = run_traced(&exe, &[], &trace, &[]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "recording\n");
+    assert_eq!(
+        events(&trace),
+        [
+            "sched_demo:switch_task: { prev = 0, tag = \"swt\", next = \"idle\", _cpus_length = 3, cpus = [ [0] = 0, [1] = 1, [2] = 3 ], flags = 0xC }",
+            "sched_demo:switch_task: { prev = 1, tag = \"swt\", next = \"worker\", _cpus_length = 2, cpus = [ [0] = 0, [1] = 1 ], flags = 0x8 }",
+            "sched_demo:switch_task: { prev = -1, tag = \"swt\", next = \"(null)\", _cpus_length = 0, cpus = [ ], flags = 0x0 }",
+            "sched_demo:mem_alloc: { ptr = 0x1000, size = 4096, load = 0.75, _label_length = 3, label = \"big\" }",
+            "sched_demo:mem_free: { ptr = 0x1000, size = 64, load = -1.5, _label_length = 3, label = \"sml\" }",
+        ]
+    );
+    let untraced = run_ok(&mut Command::new(&exe));
+    assert!(
+        untraced.stdout.is_empty(),
+        "trace_switch_task_enabled() is 0 untraced"
+    );
+}
+
+#[test]
+fn every_style_compiles_as_cplusplus_and_records_the_same_events() {
+    let dir = scratch("styles-cplusplus");
+    for (name, args) in [
+        ("markers", &["3"][..]),
+        ("tracef", &["2"][..]),
+        ("probes", &[][..]),
+        ("trace-event", &[][..]),
+    ] {
+        let c_exe = build(name, &dir, &["-lpthread"]);
+        let cxx_exe = dir.join(format!("{name}-cxx"));
+        let lib = lib_dir();
+        run_ok(
+            Command::new("g++")
+                .args([
+                    "-x",
+                    "c++",
+                    "-std=c++11",
+                    "-O2",
+                    "-Wall",
+                    "-Wextra",
+                    "-Werror",
+                ])
+                .arg("-I")
+                .arg(root().join("include"))
+                .arg("-I")
+                .arg(example(name))
+                .args(sources(name))
+                .arg("-o")
+                .arg(&cxx_exe)
+                .arg(format!("-L{}", lib.display()))
+                .arg(format!("-Wl,-rpath,{}", lib.display()))
+                .args(["-lust", "-lpthread"]),
+        );
+        let traces = [
+            dir.join(format!("{name}-c-trace")),
+            dir.join(format!("{name}-cxx-trace")),
+        ];
+        run_traced(&c_exe, args, &traces[0], &[]);
+        run_traced(&cxx_exe, args, &traces[1], &[]);
+        assert_eq!(events(&traces[0]), events(&traces[1]), "{name}");
+    }
 }

@@ -395,6 +395,7 @@ static void __attribute__((destructor)) __ust_tracepoints_fini(void)
 
 /* The other styles this header offers: custom probes, kernel-style TRACE_EVENT. */
 #include <ust/declare-trace.h>
+#include <ust/trace-event.h>
 
 #endif /* UST_TRACEPOINT_H */
 
