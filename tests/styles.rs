@@ -254,3 +254,48 @@ fn every_style_compiles_as_cplusplus_and_records_the_same_events() {
         assert_eq!(events(&traces[0]), events(&traces[1]), "{name}");
     }
 }
+
+#[test]
+fn markers_take_20_arguments_skip_wrong_calls_refuse_clashes_and_follow_dlclose() {
+    let dir = scratch("styles-marker-edges");
+    let lib = dir.join("libmarker_plugin.so");
+    compile(
+        &[test_c("styles/marker_lib.c")],
+        &lib,
+        &["-shared", "-fPIC"],
+    );
+    let exe = dir.join("marker_edges");
+    compile(
+        &[test_c("styles/marker_edges.c")],
+        &exe,
+        &["-Wno-format", "-ldl"],
+    );
+    let trace = dir.join("trace");
+    let out = run_traced(&exe, &[lib.to_str().unwrap()], &trace, &[]);
+    // Whichever of the two clashing markers registers first wins.
+    let refusal = |lost: &str, kept: &str| {
+        format!(
+            "ust: marker edges:clash (format \"{lost}\"): format \"{lost}\" differs from the format \"{kept}\" of another marker of that name; not recorded\n"
+        )
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let clash = if stderr == refusal("x %s", "x %d") {
+        "edges:clash: { x = 1 }"
+    } else {
+        assert_eq!(stderr, refusal("x %d", "x %s"));
+        "edges:clash: { x = \"two\" }"
+    };
+    let fields: Vec<String> = ('a'..='t')
+        .zip(1..)
+        .map(|(c, v)| format!("{c} = {v}"))
+        .collect();
+    assert_eq!(
+        events(&trace),
+        [
+            format!("edges:many: {{ {} }}", fields.join(", ")),
+            clash.to_string(),
+            "plugin:work: { n = 1 }".to_string(),
+            "plugin:work: { n = 2 }".to_string(),
+        ]
+    );
+}

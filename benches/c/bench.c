@@ -3,7 +3,9 @@
  * -DBENCH_UST for UST): each of THREADS threads fires N events of one kind,
  * timed with clock_gettime(CLOCK_MONOTONIC) around its loop only.
  *
- * usage: bench int3|str N THREADS
+ * usage: bench int3|str|tracef3|mark3|probe3 N THREADS
+ * (tracef3: tracef("%d %d %d"); mark3: trace_mark with 3 integers; probe3: a
+ * custom probe recording bench:int3 — the last two are UST's own styles)
  * prints: ns_per_event=<mean over threads of loop time / N> wall_ns=<first
  * loop start to last loop end> start_ns=<CLOCK_MONOTONIC at first loop start>
  * Whether the events are recorded depends on the tracer's session only, so
@@ -18,14 +20,32 @@
 
 #ifdef BENCH_UST
 #include "bench_tp_ust.h"
+#include <ust/marker.h>
+#include <ust/tracef.h>
 #else
 #include "bench_tp_lttng.h"
+#include <lttng/tracef.h>
 #endif
 
 #define MAX_THREADS 64
 
+enum kind { INT3, STR, TRACEF3, MARK3, PROBE3 };
+static const char *const kinds[] = {"int3", "str", "tracef3", "mark3", "probe3"};
+
+#ifdef BENCH_UST
+/* A custom tracepoint whose probe records the same event as `int3`. */
+DECLARE_TRACE(bench_probe3, TP_PROTO(int64_t a, int32_t b, uint32_t c), TP_ARGS(a, b, c))
+DEFINE_TRACE(bench_probe3);
+
+static void record_int3(void *data, int64_t a, int32_t b, uint32_t c)
+{
+	(void)data;
+	tracepoint(bench, int3, a, b, c);
+}
+#endif
+
 struct job {
-	int string_event;
+	enum kind kind;
 	long n;
 	uint32_t id;
 	struct timespec start, end;
@@ -43,12 +63,32 @@ static void *run(void *arg)
 	long i;
 
 	clock_gettime(CLOCK_MONOTONIC, &job->start);
-	if (job->string_event) {
+	switch (job->kind) {
+	case STR:
 		for (i = 0; i < job->n; i++)
 			tracepoint(bench, str, text, (int32_t) i);
-	} else {
+		break;
+	case INT3:
 		for (i = 0; i < job->n; i++)
 			tracepoint(bench, int3, i, (int32_t) i * 3, job->id);
+		break;
+	case TRACEF3:
+		for (i = 0; i < job->n; i++)
+			tracef("%d %d %d", (int) i, (int) i * 3, (int) job->id);
+		break;
+#ifdef BENCH_UST
+	case MARK3:
+		for (i = 0; i < job->n; i++)
+			trace_mark(bench, mark3, "a %ld b %d c %u", i, (int32_t) i * 3, job->id);
+		break;
+	case PROBE3:
+		for (i = 0; i < job->n; i++)
+			trace_bench_probe3(i, (int32_t) i * 3, job->id);
+		break;
+#else
+	default:
+		break;
+#endif
 	}
 	clock_gettime(CLOCK_MONOTONIC, &job->end);
 	return NULL;
@@ -76,13 +116,25 @@ int main(int argc, char **argv)
 {
 	struct job jobs[MAX_THREADS];
 	pthread_t tids[MAX_THREADS];
-	int threads, t;
+	int threads, t, kind = 0;
 	long n;
 
-	if (argc != 4 || (strcmp(argv[1], "int3") && strcmp(argv[1], "str"))) {
-		fprintf(stderr, "usage: %s int3|str N THREADS\n", argv[0]);
+	while (argc == 4 && kind < (int) (sizeof(kinds) / sizeof(kinds[0])) &&
+	       strcmp(argv[1], kinds[kind]))
+		kind++;
+	if (argc != 4 || kind == (int) (sizeof(kinds) / sizeof(kinds[0]))) {
+		fprintf(stderr, "usage: %s int3|str|tracef3|mark3|probe3 N THREADS\n", argv[0]);
 		return 2;
 	}
+#ifdef BENCH_UST
+	if (kind == PROBE3 && register_trace_bench_probe3(record_int3, NULL))
+		return 1;
+#else
+	if (kind == MARK3 || kind == PROBE3) {
+		fprintf(stderr, "%s: UST's own style, not in LTTng-UST\n", argv[1]);
+		return 2;
+	}
+#endif
 	n = atol(argv[2]);
 	threads = atoi(argv[3]);
 	if (n <= 0 || threads <= 0 || threads > MAX_THREADS) {
@@ -90,8 +142,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (t = 0; t < threads; t++) {
-		jobs[t] = (struct job) { .string_event = !strcmp(argv[1], "str"),
-			.n = n, .id = (uint32_t) t };
+		jobs[t] = (struct job) { .kind = (enum kind) kind, .n = n, .id = (uint32_t) t };
 		pthread_create(&tids[t], NULL, run, &jobs[t]);
 	}
 	for (t = 0; t < threads; t++)

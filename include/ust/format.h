@@ -45,19 +45,52 @@ static inline void __ust_sink_put(struct __ust_sink *s, const char *p, size_t n)
 	s->len += n;
 }
 
-/* Appends `v` in base 10, 16 (lower or upper case) or 8. */
-static inline void __ust_sink_uint(struct __ust_sink *s, unsigned long long v, unsigned base,
+/* Appends one character (formats are mostly short runs: no memcpy call). */
+static inline void __ust_sink_char(struct __ust_sink *s, char c)
+{
+	if (s->len < s->cap)
+		s->buf[s->len] = c;
+	s->len++;
+}
+
+/* Appends `v` in base 10, straight into the buffer when it fits. */
+static inline void __ust_sink_decimal(struct __ust_sink *s, unsigned long long v)
+{
+	unsigned long long limit = 10;
+	size_t n = 1;
+	char tmp[20], *d;
+
+	while (n < 20 && v >= limit) {
+		n++;
+		limit *= 10;
+	}
+	d = s->len + n <= s->cap ? s->buf + s->len + n : tmp + n;
+	/* A constant divisor: the compiler multiplies instead of dividing. */
+	do {
+		*--d = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (s->len + n > s->cap)
+		__ust_sink_put(s, tmp, n);
+	else
+		s->len += n;
+}
+
+/* Appends `v` in base 16 (lower or upper case) or 8. */
+static inline void __ust_sink_pow2(struct __ust_sink *s, unsigned long long v, unsigned shift,
 				   int upper)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+	unsigned long long mask = (1ULL << shift) - 1;
 	char tmp[24];
 	size_t i = sizeof(tmp);
 
 	do {
-		tmp[--i] = digits[v % base];
-		v /= base;
+		tmp[--i] = digits[v & mask];
+		v >>= shift;
 	} while (v);
-	__ust_sink_put(s, tmp + i, sizeof(tmp) - i);
+	while (i < sizeof(tmp))
+		__ust_sink_char(s, tmp[i++]);
 }
 
 /*
@@ -68,14 +101,12 @@ static inline void __ust_sink_uint(struct __ust_sink *s, unsigned long long v, u
 static inline int __ust_format_fast(struct __ust_sink *s, const char *fmt, va_list ap)
 {
 	while (*fmt) {
-		const char *lit = fmt;
 		unsigned long long u;
 		int mod = 0; /* 'H': hh, 'h', 0, 'l': 64-bit */
 		int is_signed;
 
 		while (*fmt && *fmt != '%')
-			fmt++;
-		__ust_sink_put(s, lit, (size_t)(fmt - lit));
+			__ust_sink_char(s, *fmt++);
 		if (!*fmt)
 			break;
 		fmt++;
@@ -92,7 +123,7 @@ static inline int __ust_format_fast(struct __ust_sink *s, const char *fmt, va_li
 		case '%':
 			if (mod)
 				return -1;
-			__ust_sink_put(s, "%", 1);
+			__ust_sink_char(s, '%');
 			fmt++;
 			continue;
 		case 's': {
@@ -111,7 +142,7 @@ static inline int __ust_format_fast(struct __ust_sink *s, const char *fmt, va_li
 			if (mod)
 				return -1;
 			c = (char)va_arg(ap, int);
-			__ust_sink_put(s, &c, 1);
+			__ust_sink_char(s, c);
 			fmt++;
 			continue;
 		}
@@ -122,7 +153,7 @@ static inline int __ust_format_fast(struct __ust_sink *s, const char *fmt, va_li
 			p = va_arg(ap, void *);
 			if (p) {
 				__ust_sink_put(s, "0x", 2);
-				__ust_sink_uint(s, (unsigned long long)(uintptr_t)p, 16, 0);
+				__ust_sink_pow2(s, (unsigned long long)(uintptr_t)p, 4, 0);
 			} else {
 				__ust_sink_put(s, "(nil)", 5);
 			}
@@ -151,12 +182,12 @@ static inline int __ust_format_fast(struct __ust_sink *s, const char *fmt, va_li
 				      : mod == 'l' ? (long long)u
 						   : (int)u;
 			if (v < 0) {
-				__ust_sink_put(s, "-", 1);
+				__ust_sink_char(s, '-');
 				u = 0ULL - (unsigned long long)v;
 			} else {
 				u = (unsigned long long)v;
 			}
-			__ust_sink_uint(s, u, 10, 0);
+			__ust_sink_decimal(s, u);
 		} else {
 			if (mod == 'H')
 				u = (unsigned char)u;
@@ -164,7 +195,10 @@ static inline int __ust_format_fast(struct __ust_sink *s, const char *fmt, va_li
 				u = (unsigned short)u;
 			else if (mod != 'l')
 				u = (unsigned int)u;
-			__ust_sink_uint(s, u, *fmt == 'u' ? 10 : *fmt == 'o' ? 8 : 16, *fmt == 'X');
+			if (*fmt == 'u')
+				__ust_sink_decimal(s, u);
+			else
+				__ust_sink_pow2(s, u, *fmt == 'o' ? 3 : 4, *fmt == 'X');
 		}
 		fmt++;
 	}
@@ -281,7 +315,8 @@ static inline void __ust_record_message(const struct ust_event_handle *h,
 		__ust_put_message(p, &m);
 		h->commit(&r);
 	}
-	free(m.heap);
+	if (m.heap)
+		free(m.heap);
 }
 
 #ifdef __cplusplus
