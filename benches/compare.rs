@@ -7,7 +7,11 @@
 //!
 //! * disabled tracepoint (no tracing session / no `UST_TRACE`);
 //! * enabled 3-integer event, 1 thread and 2 threads;
-//! * enabled string event (a 20-character string and an integer).
+//! * enabled string event (a 20-character string and an integer);
+//! * the other instrumentation styles, 1 thread: `trace_mark` with 3 integers and a custom probe
+//!   (DECLARE_TRACE) recording the 3-integer event, compared with the 3-integer
+//!   `TRACEPOINT_EVENT` (UST only: LTTng-UST has neither), and `tracef("%d %d %d")` under both
+//!   tracers.
 //!
 //! Enabled runs use 16 sub-buffers of 1 MiB per CPU for both tracers (`UST_SUBBUF_SIZE`,
 //! `UST_NUM_SUBBUF`; `lttng enable-channel -u --subbuf-size=1M --num-subbuf=16`), discard mode,
@@ -24,6 +28,8 @@
 //! MB/s also counts `ust trace`'s start-up and its summary, which reads the trace back, so it
 //! understates the consumer. When lttng-tools or its session daemon is not
 //! available the reason is printed and only UST is measured (and the other way round).
+//! Arguments after `--` select the scenarios whose label contains one of them, e.g.
+//! `cargo bench --bench compare -- "1 thread" trace_mark probe tracef`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -35,7 +41,12 @@ const NUM_SUBBUF: u32 = 16;
 /// One benchmark case: which event, how many per thread, how many threads, traced or not.
 struct Scenario {
     label: &'static str,
+    /// The C program's event kind (its first argument).
     event: &'static str,
+    /// What the LTTng session enables for it.
+    lttng_event: &'static str,
+    /// The tracers it runs under.
+    tracers: &'static [Tracer],
     per_thread: u64,
     threads: u32,
     enabled: bool,
@@ -43,10 +54,14 @@ struct Scenario {
     rounds: u32,
 }
 
-const SCENARIOS: [Scenario; 4] = [
+const ALL: &[Tracer] = &[Tracer::Ust, Tracer::UstDaemon, Tracer::Lttng];
+
+const SCENARIOS: [Scenario; 7] = [
     Scenario {
         label: "disabled tracepoint",
         event: "int3",
+        lttng_event: "bench:int3",
+        tracers: ALL,
         per_thread: 1_500_000_000,
         threads: 1,
         enabled: false,
@@ -55,6 +70,8 @@ const SCENARIOS: [Scenario; 4] = [
     Scenario {
         label: "3 integers, 1 thread",
         event: "int3",
+        lttng_event: "bench:int3",
+        tracers: ALL,
         per_thread: 5_000_000,
         threads: 1,
         enabled: true,
@@ -63,6 +80,8 @@ const SCENARIOS: [Scenario; 4] = [
     Scenario {
         label: "3 integers, 2 threads",
         event: "int3",
+        lttng_event: "bench:int3",
+        tracers: ALL,
         per_thread: 5_000_000,
         threads: 2,
         enabled: true,
@@ -71,10 +90,42 @@ const SCENARIOS: [Scenario; 4] = [
     Scenario {
         label: "string + integer",
         event: "str",
+        lttng_event: "bench:str",
+        tracers: ALL,
         per_thread: 4_000_000,
         threads: 1,
         enabled: true,
         rounds: 2,
+    },
+    Scenario {
+        label: "trace_mark, 3 integers",
+        event: "mark3",
+        lttng_event: "",
+        tracers: &[Tracer::Ust],
+        per_thread: 5_000_000,
+        threads: 1,
+        enabled: true,
+        rounds: 3,
+    },
+    Scenario {
+        label: "custom probe, 3 ints",
+        event: "probe3",
+        lttng_event: "",
+        tracers: &[Tracer::Ust],
+        per_thread: 5_000_000,
+        threads: 1,
+        enabled: true,
+        rounds: 3,
+    },
+    Scenario {
+        label: "tracef(\"%d %d %d\")",
+        event: "tracef3",
+        lttng_event: "lttng_ust_tracef:event",
+        tracers: &[Tracer::Ust, Tracer::Lttng],
+        per_thread: 2_000_000,
+        threads: 1,
+        enabled: true,
+        rounds: 3,
     },
 ];
 
@@ -133,14 +184,22 @@ fn main() {
         println!("nothing to measure");
         return;
     }
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let mut rows = Vec::new();
-    for scenario in &SCENARIOS {
+    for scenario in SCENARIOS
+        .iter()
+        .filter(|s| filters.is_empty() || filters.iter().any(|f| s.label.contains(f.as_str())))
+    {
         for (tracer, best) in best_runs(&benches, scenario, &work) {
             rows.push((scenario, tracer, best));
         }
     }
     print_table(&rows);
     print_ratios(&rows);
+    print_style_ratios(&rows);
     let _ = fs::remove_dir_all(&work);
 }
 
@@ -149,7 +208,10 @@ fn main() {
 fn best_runs(benches: &[Bench], scenario: &Scenario, work: &Path) -> Vec<(Tracer, Measurement)> {
     let mut best: Vec<(Tracer, Measurement)> = Vec::new();
     for round in 1..=scenario.rounds {
-        for bench in benches {
+        for bench in benches
+            .iter()
+            .filter(|b| scenario.tracers.contains(&b.tracer))
+        {
             let name = bench.tracer.name();
             eprintln!("running: {} under {name}, round {round}", scenario.label);
             let run = match measure(bench, scenario, work) {
@@ -373,7 +435,7 @@ fn run_under_lttng_session(
     let output = format!("--output={}", dir.display());
     let subbuf = format!("--subbuf-size={SUBBUF_SIZE}");
     let num_subbuf = format!("--num-subbuf={NUM_SUBBUF}");
-    let event = format!("bench:{}", scenario.event);
+    let event = scenario.lttng_event;
     lttng(&["create", &session, &output])?;
     let result = lttng(&[
         "enable-channel",
@@ -384,7 +446,7 @@ fn run_under_lttng_session(
         "-s",
         &session,
     ])
-    .and_then(|_| lttng(&["enable-event", "-u", &event, "-c", "ch", "-s", &session]))
+    .and_then(|_| lttng(&["enable-event", "-u", event, "-c", "ch", "-s", &session]))
     .and_then(|_| lttng(&["start", &session]))
     .and_then(|_| run_bench(bench, scenario, None));
     let stopped = lttng(&["stop", &session]).map(|_| monotonic_ns());
@@ -550,5 +612,33 @@ fn print_ratios(rows: &[(&Scenario, Tracer, Measurement)]) {
                 daemon / ust
             );
         }
+    }
+}
+
+/// Prints the other styles' time per event against the 3-integer TRACEPOINT_EVENT (UST, same
+/// run), and UST's tracef against LTTng-UST's.
+fn print_style_ratios(rows: &[(&Scenario, Tracer, Measurement)]) {
+    let find = |event: &str, threads: u32, tracer: Tracer| {
+        rows.iter()
+            .find(|(s, t, _)| s.event == event && s.threads == threads && s.enabled && *t == tracer)
+            .map(|(_, _, m)| m.ns_per_event)
+    };
+    let tracepoint = find("int3", 1, Tracer::Ust);
+    for (event, what) in [("mark3", "trace_mark"), ("probe3", "custom probe")] {
+        if let (Some(style), Some(tp)) = (find(event, 1, Tracer::Ust), tracepoint) {
+            println!(
+                "{what} / TRACEPOINT_EVENT (UST, 3 integers) time per event: {:.2}x",
+                style / tp
+            );
+        }
+    }
+    if let (Some(ust), Some(lttng)) = (
+        find("tracef3", 1, Tracer::Ust),
+        find("tracef3", 1, Tracer::Lttng),
+    ) {
+        println!(
+            "UST tracef / LTTng-UST tracef time per event: {:.2}x",
+            ust / lttng
+        );
     }
 }

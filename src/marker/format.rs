@@ -6,7 +6,8 @@ use crate::abi::{flag, kind};
 use crate::dynevent::FieldSpec;
 use std::ffi::{c_long, c_uint};
 
-/// How the C recorder reads and stores one argument (`enum ust_marker_op`).
+/// How much of an argument's 64-bit slot the C recorder stores, and how
+/// (`enum ust_marker_op`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Op {
@@ -39,28 +40,26 @@ pub struct Arg {
     pub op: Op,
 }
 
-/// The integer a length modifier gives: (bits stored, read as `long long`).
-fn int_size(modifier: &str) -> Result<(u32, bool), String> {
-    let long_bits = 8 * std::mem::size_of::<c_long>() as u32;
-    let size_bits = 8 * std::mem::size_of::<usize>() as u32;
-    let int_bits = 8 * std::mem::size_of::<c_uint>() as u32;
+/// The size in bits of the integer a length modifier gives.
+fn int_bits(modifier: &str) -> Result<u32, String> {
+    let bits = |bytes: usize| 8 * bytes as u32;
     Ok(match modifier {
-        "hh" => (8, false),
-        "h" => (16, false),
-        "" => (int_bits, false),
-        "l" => (long_bits, long_bits == 64),
-        "ll" | "j" => (64, true),
-        "z" | "t" => (size_bits, size_bits == 64),
+        "hh" => 8,
+        "h" => 16,
+        "" => bits(std::mem::size_of::<c_uint>()),
+        "l" => bits(std::mem::size_of::<c_long>()),
+        "ll" | "j" => 64,
+        "z" | "t" => bits(std::mem::size_of::<usize>()),
         other => return Err(format!("length modifier '{other}' on an integer")),
     })
 }
 
-fn int_op(bits: u32, wide: bool) -> Op {
-    match (bits, wide) {
-        (_, true) => Op::Int64,
-        (8, _) => Op::Int8,
-        (16, _) => Op::Int16,
-        _ => Op::Int32,
+fn int_op(bits: u32) -> Op {
+    match bits {
+        8 => Op::Int8,
+        16 => Op::Int16,
+        32 => Op::Int32,
+        _ => Op::Int64,
     }
 }
 
@@ -80,16 +79,13 @@ fn typed(name: &str, modifier: &str, conv: u8) -> Result<Arg, String> {
     let arg = |field, op| Ok(Arg { field, op });
     match conv {
         b'd' | b'i' | b'u' | b'o' | b'x' | b'X' => {
-            let (bits, wide) = int_size(modifier)?;
+            let bits = int_bits(modifier)?;
             let flags = match conv {
                 b'd' | b'i' => flag::SIGNED,
                 b'x' | b'X' => flag::HEX,
                 _ => 0,
             };
-            arg(
-                spec(name, kind::INTEGER, flags, bits, 0),
-                int_op(bits, wide),
-            )
+            arg(spec(name, kind::INTEGER, flags, bits, 0), int_op(bits))
         }
         b'c' if modifier.is_empty() => arg(spec(name, kind::ARRAY, flag::TEXT, 8, 1), Op::Int8),
         b's' if modifier.is_empty() => arg(spec(name, kind::STRING, 0, 8, 0), Op::String),
