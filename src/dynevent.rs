@@ -173,6 +173,10 @@ impl CallSites {
     /// # Safety
     /// Every pointer is a valid tracepoint that outlives the returned value.
     pub unsafe fn register(list: Vec<*mut abi::Tracepoint>) -> CallSites {
+        debug_assert!(
+            !list.is_empty(),
+            "unregistration finds a module by its first call site"
+        );
         let list = list.into_boxed_slice();
         // SAFETY: per this function's contract; the array lives in `self`.
         unsafe { ffi::ust_tracepoints_register(list.as_ptr(), list.len()) };

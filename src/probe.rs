@@ -132,10 +132,18 @@ unsafe fn checked<'a>(site: *const ProbeSite) -> Result<&'a ProbeSite, Refusal> 
     Ok(site)
 }
 
-/// Waits for a grace period, then frees `old` and the retired arrays.
+/// Waits for a grace period, then frees `old` and the arrays retired
+/// before it began (those retired during it wait for the next one).
 fn free_after_grace_period(old: *mut Probe) -> Result<(), String> {
-    grace::synchronize()?;
     let retired = std::mem::take(&mut UPDATES.lock().unwrap_or_else(|e| e.into_inner()).0);
+    if let Err(msg) = grace::synchronize() {
+        UPDATES
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .0
+            .extend(retired.iter().copied().chain([old as usize]));
+        return Err(msg);
+    }
     for array in retired.into_iter().chain([old as usize]) {
         if array != 0 {
             // SAFETY: replaced before the grace period began.
