@@ -1,9 +1,9 @@
 //! The providers behind `tracef` and `tracelog` (include/ust/tracef.h,
 //! tracelog.h): `lttng_ust_tracef:event` and the 30 events
 //! `lttng_ust_tracelog:<level token>`, with the fields and log levels
-//! LTTng-UST 2.13 gives them, registered once per process when the first
-//! module using them starts. The call sites and their recorders are in the
-//! headers; this module only describes the events.
+//! LTTng-UST 2.13 gives them, registered together once per process when the
+//! first module using either starts. The call sites and their recorders
+//! are in the headers; this module only describes the events.
 
 use crate::abi::{flag, kind};
 use crate::dynevent::{EventSpec, FieldSpec, Provider};
@@ -86,24 +86,15 @@ pub fn tracelog_events() -> Vec<EventSpec> {
     events
 }
 
-/// Registers provider `name` the first time `cell` is asked for it.
-fn register_once(
-    cell: &'static OnceCell<Mutex<Provider>>,
-    name: &str,
-    events: fn() -> Vec<EventSpec>,
-) -> Result<(), String> {
-    cell.get_or_try_init(|| Provider::register(name, &events()).map(Mutex::new))
+/// Registers the tracef and tracelog events (once per process), as one
+/// provider: a daemon learns about all of them at the program's start-up.
+pub fn register() -> Result<(), String> {
+    static EVENTS: OnceCell<Mutex<Provider>> = OnceCell::new();
+    EVENTS
+        .get_or_try_init(|| {
+            let mut events = tracef_events();
+            events.extend(tracelog_events());
+            Provider::register("lttng_ust_tracef", &events).map(Mutex::new)
+        })
         .map(|_| ())
-}
-
-/// Registers `lttng_ust_tracef` (once per process).
-pub fn register_tracef() -> Result<(), String> {
-    static TRACEF: OnceCell<Mutex<Provider>> = OnceCell::new();
-    register_once(&TRACEF, "lttng_ust_tracef", tracef_events)
-}
-
-/// Registers `lttng_ust_tracelog` (once per process).
-pub fn register_tracelog() -> Result<(), String> {
-    static TRACELOG: OnceCell<Mutex<Provider>> = OnceCell::new();
-    register_once(&TRACELOG, "lttng_ust_tracelog", tracelog_events)
 }

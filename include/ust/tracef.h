@@ -33,8 +33,8 @@ extern "C" {
 /* What a tracef call site and libust's lttng_ust_tracef:event agree on. */
 #define UST_TRACEF_SIGNATURE "ust-tracef-msg-1"
 
-/* Registers libust's lttng_ust_tracef provider (once per process). */
-int ust_tracef_provider_register(void);
+/* Registers libust's tracef and tracelog events (once per process). */
+int ust_tracef_events_register(void);
 
 /* This module's tracef call site (internal): one per module. */
 struct ust_tracepoint __ust_tracef_tp __attribute__((weak, visibility("hidden"))) = {
@@ -48,7 +48,7 @@ static void __attribute__((constructor)) __ust_tracef_init(void)
 {
 	if (__ust_tracef_registered++)
 		return;
-	if (ust_tracef_provider_register() == 0)
+	if (ust_tracef_events_register() == 0)
 		ust_tracepoints_register(__ust_tracef_tp_list, 1);
 }
 

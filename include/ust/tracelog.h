@@ -34,8 +34,8 @@ extern "C" {
 /* What tracelog call sites and libust's lttng_ust_tracelog events agree on. */
 #define UST_TRACELOG_SIGNATURE "ust-tracelog-line-file-func-msg-1"
 
-/* Registers libust's lttng_ust_tracelog provider (once per process). */
-int ust_tracelog_provider_register(void);
+/* Registers libust's tracef and tracelog events (once per process). */
+int ust_tracef_events_register(void);
 
 /* This module's call site of each level (internal): one per module. */
 #define _UST_TRACELOG_TP(level)                                                       \
@@ -113,7 +113,7 @@ static void __attribute__((constructor)) __ust_tracelog_init(void)
 {
 	if (__ust_tracelog_registered++)
 		return;
-	if (ust_tracelog_provider_register() == 0)
+	if (ust_tracef_events_register() == 0)
 		ust_tracepoints_register(__ust_tracelog_tp_list, 30);
 }
 

@@ -36,16 +36,11 @@ pub extern "C" fn ust_markers_unregister(markers: *const *mut Marker) {
     });
 }
 
-/// Registers the provider of `tracef` (called by the first module using it).
+/// Registers the events of `tracef` and `tracelog` (called by the first
+/// module using either).
 #[no_mangle]
-pub extern "C" fn ust_tracef_provider_register() -> c_int {
-    guard("tracef registration", tracef::register_tracef)
-}
-
-/// Registers the provider of `tracelog` (called by the first module using it).
-#[no_mangle]
-pub extern "C" fn ust_tracelog_provider_register() -> c_int {
-    guard("tracelog registration", tracef::register_tracelog)
+pub extern "C" fn ust_tracef_events_register() -> c_int {
+    guard("tracef/tracelog registration", tracef::register)
 }
 
 /// Runs a probe-registration change: 0, or `-errno` (the reason is
