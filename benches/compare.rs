@@ -47,6 +47,9 @@ struct Scenario {
     lttng_event: &'static str,
     /// The tracers it runs under.
     tracers: &'static [Tracer],
+    /// Whether it runs the binary built with the other styles (`-DBENCH_STYLES`), kept apart
+    /// so the other scenarios run a program with one provider.
+    styles: bool,
     per_thread: u64,
     threads: u32,
     enabled: bool,
@@ -62,6 +65,7 @@ const SCENARIOS: [Scenario; 7] = [
         event: "int3",
         lttng_event: "bench:int3",
         tracers: ALL,
+        styles: false,
         per_thread: 1_500_000_000,
         threads: 1,
         enabled: false,
@@ -72,6 +76,7 @@ const SCENARIOS: [Scenario; 7] = [
         event: "int3",
         lttng_event: "bench:int3",
         tracers: ALL,
+        styles: false,
         per_thread: 5_000_000,
         threads: 1,
         enabled: true,
@@ -82,6 +87,7 @@ const SCENARIOS: [Scenario; 7] = [
         event: "int3",
         lttng_event: "bench:int3",
         tracers: ALL,
+        styles: false,
         per_thread: 5_000_000,
         threads: 2,
         enabled: true,
@@ -92,6 +98,7 @@ const SCENARIOS: [Scenario; 7] = [
         event: "str",
         lttng_event: "bench:str",
         tracers: ALL,
+        styles: false,
         per_thread: 4_000_000,
         threads: 1,
         enabled: true,
@@ -102,6 +109,7 @@ const SCENARIOS: [Scenario; 7] = [
         event: "mark3",
         lttng_event: "",
         tracers: &[Tracer::Ust],
+        styles: true,
         per_thread: 5_000_000,
         threads: 1,
         enabled: true,
@@ -112,6 +120,7 @@ const SCENARIOS: [Scenario; 7] = [
         event: "probe3",
         lttng_event: "",
         tracers: &[Tracer::Ust],
+        styles: true,
         per_thread: 5_000_000,
         threads: 1,
         enabled: true,
@@ -122,6 +131,7 @@ const SCENARIOS: [Scenario; 7] = [
         event: "tracef3",
         lttng_event: "lttng_ust_tracef:event",
         tracers: &[Tracer::Ust, Tracer::Lttng],
+        styles: true,
         per_thread: 2_000_000,
         threads: 1,
         enabled: true,
@@ -151,6 +161,8 @@ impl Tracer {
 struct Bench {
     tracer: Tracer,
     exe: PathBuf,
+    /// The same loop built with the other styles (`-DBENCH_STYLES`).
+    styles_exe: PathBuf,
     lib_dir: Option<PathBuf>,
     /// The `ust` command, for `Tracer::UstDaemon`.
     ust_tool: Option<PathBuf>,
@@ -235,17 +247,21 @@ fn best_runs(benches: &[Bench], scenario: &Scenario, work: &Path) -> Vec<(Tracer
 fn build_ust(work: &Path) -> Result<Bench, String> {
     let lib_dir = ust_lib_dir(work)?;
     let exe = work.join("bench-ust");
-    let mut cc = compile_command(&exe, "bench_tp_ust.c");
-    cc.arg("-DBENCH_UST")
-        .arg("-I")
-        .arg(repo_root().join("include"));
-    cc.arg("-L")
-        .arg(&lib_dir)
-        .args(["-lust", "-ldl", "-lpthread"]);
-    run(&mut cc).map_err(|e| format!("UST not measured, the benchmark does not build: {e}"))?;
+    let styles_exe = work.join("bench-ust-styles");
+    for (out, styles) in [(&exe, false), (&styles_exe, true)] {
+        let mut cc = compile_command(out, "bench_tp_ust.c", styles);
+        cc.arg("-DBENCH_UST")
+            .arg("-I")
+            .arg(repo_root().join("include"));
+        cc.arg("-L")
+            .arg(&lib_dir)
+            .args(["-lust", "-ldl", "-lpthread"]);
+        run(&mut cc).map_err(|e| format!("UST not measured, the benchmark does not build: {e}"))?;
+    }
     Ok(Bench {
         tracer: Tracer::Ust,
         exe,
+        styles_exe,
         lib_dir: Some(lib_dir),
         ust_tool: None,
     })
@@ -263,6 +279,7 @@ fn with_daemon(ust: &Bench) -> Result<Bench, String> {
     Ok(Bench {
         tracer: Tracer::UstDaemon,
         exe: ust.exe.clone(),
+        styles_exe: ust.styles_exe.clone(),
         lib_dir: ust.lib_dir.clone(),
         ust_tool: Some(target_dir().join("release/ust")),
     })
@@ -272,29 +289,37 @@ fn with_daemon(ust: &Bench) -> Result<Bench, String> {
 fn build_lttng(work: &Path) -> Result<Bench, String> {
     lttng_ready().map_err(|e| format!("LTTng-UST not measured: {e}"))?;
     let exe = work.join("bench-lttng");
-    let mut cc = compile_command(&exe, "bench_tp_lttng.c");
-    cc.args(["-llttng-ust", "-ldl", "-lpthread"]);
-    run(&mut cc)
-        .map_err(|e| format!("LTTng-UST not measured, the benchmark does not build: {e}"))?;
+    let styles_exe = work.join("bench-lttng-styles");
+    for (out, styles) in [(&exe, false), (&styles_exe, true)] {
+        let mut cc = compile_command(out, "bench_tp_lttng.c", styles);
+        cc.args(["-llttng-ust", "-ldl", "-lpthread"]);
+        run(&mut cc)
+            .map_err(|e| format!("LTTng-UST not measured, the benchmark does not build: {e}"))?;
+    }
     Ok(Bench {
         tracer: Tracer::Lttng,
         exe,
+        styles_exe,
         lib_dir: None,
         ust_tool: None,
     })
 }
 
-/// `cc` compiling the shared loop plus one provider; the caller adds tracer flags.
+/// `cc` compiling the shared loop plus one provider (with the other styles when `styles`); the
+/// caller adds tracer flags.
 /// `-falign-loops=32` puts both loops at the same alignment: without it the identical 6-instruction
 /// disabled loop measured 0.28 ns in one binary and 0.55 ns in the other, only because one copy
 /// straddled a 32-byte boundary.
-fn compile_command(exe: &Path, provider: &str) -> Command {
+fn compile_command(exe: &Path, provider: &str, styles: bool) -> Command {
     let c_dir = repo_root().join("benches/c");
     let mut cc = Command::new("cc");
     cc.args(["-O2", "-falign-loops=32", "-Wall", "-o"])
         .arg(exe)
         .arg("-I")
         .arg(&c_dir);
+    if styles {
+        cc.arg("-DBENCH_STYLES");
+    }
     cc.arg(c_dir.join("bench.c")).arg(c_dir.join(provider));
     cc
 }
@@ -382,7 +407,12 @@ fn run_bench(
     scenario: &Scenario,
     ust_trace: Option<&Path>,
 ) -> Result<String, String> {
-    let mut command = Command::new(&bench.exe);
+    let exe = if scenario.styles {
+        &bench.styles_exe
+    } else {
+        &bench.exe
+    };
+    let mut command = Command::new(exe);
     command
         .arg(scenario.event)
         .arg(scenario.per_thread.to_string())

@@ -5,7 +5,9 @@
  *
  * usage: bench int3|str|tracef3|mark3|probe3 N THREADS
  * (tracef3: tracef("%d %d %d"); mark3: trace_mark with 3 integers; probe3: a
- * custom probe recording bench:int3 — the last two are UST's own styles)
+ * custom probe recording bench:int3 — the last two are UST's own styles;
+ * these three only when built with -DBENCH_STYLES, a separate binary so
+ * the other scenarios run the program with its one provider)
  * prints: ns_per_event=<mean over threads of loop time / N> wall_ns=<first
  * loop start to last loop end> start_ns=<CLOCK_MONOTONIC at first loop start>
  * Whether the events are recorded depends on the tracer's session only, so
@@ -20,11 +22,16 @@
 
 #ifdef BENCH_UST
 #include "bench_tp_ust.h"
+#else
+#include "bench_tp_lttng.h"
+#endif
+#ifdef BENCH_STYLES
+#ifdef BENCH_UST
 #include <ust/marker.h>
 #include <ust/tracef.h>
 #else
-#include "bench_tp_lttng.h"
 #include <lttng/tracef.h>
+#endif
 #endif
 
 #define MAX_THREADS 64
@@ -32,7 +39,7 @@
 enum kind { INT3, STR, TRACEF3, MARK3, PROBE3 };
 static const char *const kinds[] = {"int3", "str", "tracef3", "mark3", "probe3"};
 
-#ifdef BENCH_UST
+#if defined(BENCH_UST) && defined(BENCH_STYLES)
 /* A custom tracepoint whose probe records the same event as `int3`. */
 DECLARE_TRACE(bench_probe3, TP_PROTO(int64_t a, int32_t b, uint32_t c), TP_ARGS(a, b, c))
 DEFINE_TRACE(bench_probe3);
@@ -72,11 +79,13 @@ static void *run(void *arg)
 		for (i = 0; i < job->n; i++)
 			tracepoint(bench, int3, i, (int32_t) i * 3, job->id);
 		break;
+#ifdef BENCH_STYLES
 	case TRACEF3:
 		for (i = 0; i < job->n; i++)
 			tracef("%d %d %d", (int) i, (int) i * 3, (int) job->id);
 		break;
-#ifdef BENCH_UST
+#endif
+#if defined(BENCH_UST) && defined(BENCH_STYLES)
 	case MARK3:
 		for (i = 0; i < job->n; i++)
 			trace_mark(bench, mark3, "a %ld b %d c %u", i, (int32_t) i * 3, job->id);
@@ -126,7 +135,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s int3|str|tracef3|mark3|probe3 N THREADS\n", argv[0]);
 		return 2;
 	}
-#ifdef BENCH_UST
+#ifndef BENCH_STYLES
+	if (kind >= TRACEF3) {
+		fprintf(stderr, "%s: built without -DBENCH_STYLES\n", argv[1]);
+		return 2;
+	}
+#elif defined(BENCH_UST)
 	if (kind == PROBE3 && register_trace_bench_probe3(record_int3, NULL))
 		return 1;
 #else
