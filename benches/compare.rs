@@ -10,7 +10,11 @@
 //! * enabled string event (a 20-character string and an integer);
 //! * UST only: the same 3-integer event as a disabled DTrace probe, through the macros `ust-dtrace`
 //!   generates from `benches/c/bench_probes.d`, unguarded and behind its `_ENABLED()` test, with
-//!   and without the SDT notes (`UST_DTRACE_NO_SDT`).
+//!   and without the SDT notes (`UST_DTRACE_NO_SDT`);
+//! * the other instrumentation styles, 1 thread: `trace_mark` with 3 integers and a custom probe
+//!   (DECLARE_TRACE) recording the 3-integer event, compared with the 3-integer
+//!   `TRACEPOINT_EVENT` (UST only: LTTng-UST has neither), and `tracef("%d %d %d")` under both
+//!   tracers.
 //!
 //! Enabled runs use 16 sub-buffers of 1 MiB per CPU for both tracers (`UST_SUBBUF_SIZE`,
 //! `UST_NUM_SUBBUF`; `lttng enable-channel -u --subbuf-size=1M --num-subbuf=16`), discard mode,
@@ -27,6 +31,8 @@
 //! MB/s also counts `ust trace`'s start-up and its summary, which reads the trace back, so it
 //! understates the consumer. When lttng-tools or its session daemon is not
 //! available the reason is printed and only UST is measured (and the other way round).
+//! Arguments after `--` select the scenarios whose label contains one of them, e.g.
+//! `cargo bench --bench compare -- "1 thread" trace_mark probe tracef`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -38,70 +44,121 @@ const NUM_SUBBUF: u32 = 16;
 /// One benchmark case: which event, how many per thread, how many threads, traced or not.
 struct Scenario {
     label: &'static str,
+    /// The C program's event kind (its first argument).
     event: &'static str,
+    /// What the LTTng session enables for it.
+    lttng_event: &'static str,
+    /// The tracers it runs under.
+    tracers: &'static [Tracer],
+    /// Whether it runs the binary built with the other styles (`-DBENCH_STYLES`), kept apart
+    /// so the other scenarios run a program with one provider.
+    styles: bool,
     per_thread: u64,
     threads: u32,
     enabled: bool,
     /// Runs per tracer, interleaved; the fastest is reported (the machine is shared and noisy).
     rounds: u32,
-    /// A case of UST's own (ust-dtrace's macros), not measured under LTTng-UST.
-    ust_only: bool,
 }
+
+const ALL: &[Tracer] = &[Tracer::Ust, Tracer::UstDaemon, Tracer::Lttng];
 
 /// A disabled probe fired through ust-dtrace's macros (`event` is a dtrace kind of bench.c).
 const fn dtrace_disabled(label: &'static str, event: &'static str) -> Scenario {
     Scenario {
         label,
         event,
+        lttng_event: "",
+        tracers: &[Tracer::Ust],
+        styles: false,
         per_thread: 1_500_000_000,
         threads: 1,
         enabled: false,
         rounds: 5,
-        ust_only: true,
     }
 }
 
-const SCENARIOS: [Scenario; 8] = [
+const SCENARIOS: [Scenario; 11] = [
     Scenario {
         label: "disabled tracepoint",
         event: "int3",
+        lttng_event: "bench:int3",
+        tracers: ALL,
+        styles: false,
         per_thread: 1_500_000_000,
         threads: 1,
         enabled: false,
         rounds: 5,
-        ust_only: false,
     },
     Scenario {
         label: "3 integers, 1 thread",
         event: "int3",
+        lttng_event: "bench:int3",
+        tracers: ALL,
+        styles: false,
         per_thread: 5_000_000,
         threads: 1,
         enabled: true,
         rounds: 2,
-        ust_only: false,
     },
     Scenario {
         label: "3 integers, 2 threads",
         event: "int3",
+        lttng_event: "bench:int3",
+        tracers: ALL,
+        styles: false,
         per_thread: 5_000_000,
         threads: 2,
         enabled: true,
         rounds: 2,
-        ust_only: false,
     },
     Scenario {
         label: "string + integer",
         event: "str",
+        lttng_event: "bench:str",
+        tracers: ALL,
+        styles: false,
         per_thread: 4_000_000,
         threads: 1,
         enabled: true,
         rounds: 2,
-        ust_only: false,
     },
     dtrace_disabled("dtrace probe, disabled", "dtrace"),
     dtrace_disabled("dtrace guard, disabled", "dtrace-guarded"),
     dtrace_disabled("dtrace probe, no SDT", "dtrace-nosdt"),
     dtrace_disabled("dtrace guard, no SDT", "dtrace-nosdt-guarded"),
+    Scenario {
+        label: "trace_mark, 3 integers",
+        event: "mark3",
+        lttng_event: "",
+        tracers: &[Tracer::Ust],
+        styles: true,
+        per_thread: 5_000_000,
+        threads: 1,
+        enabled: true,
+        rounds: 3,
+    },
+    Scenario {
+        label: "custom probe, 3 ints",
+        event: "probe3",
+        lttng_event: "",
+        tracers: &[Tracer::Ust],
+        styles: true,
+        per_thread: 5_000_000,
+        threads: 1,
+        enabled: true,
+        rounds: 3,
+    },
+    Scenario {
+        label: "tracef(\"%d %d %d\")",
+        event: "tracef3",
+        lttng_event: "lttng_ust_tracef:event",
+        tracers: &[Tracer::Ust, Tracer::Lttng],
+        styles: true,
+        per_thread: 2_000_000,
+        threads: 1,
+        enabled: true,
+        rounds: 3,
+    },
 ];
 
 #[derive(Clone, Copy, PartialEq)]
@@ -126,6 +183,8 @@ impl Tracer {
 struct Bench {
     tracer: Tracer,
     exe: PathBuf,
+    /// The same loop built with the other styles (`-DBENCH_STYLES`).
+    styles_exe: PathBuf,
     lib_dir: Option<PathBuf>,
     /// The `ust` command, for `Tracer::UstDaemon`.
     ust_tool: Option<PathBuf>,
@@ -159,14 +218,22 @@ fn main() {
         println!("nothing to measure");
         return;
     }
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let mut rows = Vec::new();
-    for scenario in &SCENARIOS {
+    for scenario in SCENARIOS
+        .iter()
+        .filter(|s| filters.is_empty() || filters.iter().any(|f| s.label.contains(f.as_str())))
+    {
         for (tracer, best) in best_runs(&benches, scenario, &work) {
             rows.push((scenario, tracer, best));
         }
     }
     print_table(&rows);
     print_ratios(&rows);
+    print_style_ratios(&rows);
     let _ = fs::remove_dir_all(&work);
 }
 
@@ -177,7 +244,7 @@ fn best_runs(benches: &[Bench], scenario: &Scenario, work: &Path) -> Vec<(Tracer
     for round in 1..=scenario.rounds {
         for bench in benches
             .iter()
-            .filter(|b| !scenario.ust_only || b.tracer == Tracer::Ust)
+            .filter(|b| scenario.tracers.contains(&b.tracer))
         {
             let name = bench.tracer.name();
             eprintln!("running: {} under {name}, round {round}", scenario.label);
@@ -203,23 +270,27 @@ fn best_runs(benches: &[Bench], scenario: &Scenario, work: &Path) -> Vec<(Tracer
 fn build_ust(work: &Path) -> Result<Bench, String> {
     let lib_dir = ust_lib_dir(work)?;
     let exe = work.join("bench-ust");
-    let mut cc = compile_command(&exe, "bench_tp_ust.c");
-    cc.arg("-DBENCH_UST")
-        .arg("-I")
-        .arg(repo_root().join("include"));
-    match dtrace_objects(work) {
-        Ok(objects) => {
+    let styles_exe = work.join("bench-ust-styles");
+    let dtrace = dtrace_objects(work)
+        .map_err(|why| println!("note: ust-dtrace cases not measured: {why}"))
+        .ok();
+    for (out, styles) in [(&exe, false), (&styles_exe, true)] {
+        let mut cc = compile_command(out, "bench_tp_ust.c", styles);
+        cc.arg("-DBENCH_UST")
+            .arg("-I")
+            .arg(repo_root().join("include"));
+        if let (Some(objects), false) = (&dtrace, styles) {
             cc.arg("-DBENCH_DTRACE").args(objects);
         }
-        Err(why) => println!("note: ust-dtrace cases not measured: {why}"),
+        cc.arg("-L")
+            .arg(&lib_dir)
+            .args(["-lust", "-ldl", "-lpthread"]);
+        run(&mut cc).map_err(|e| format!("UST not measured, the benchmark does not build: {e}"))?;
     }
-    cc.arg("-L")
-        .arg(&lib_dir)
-        .args(["-lust", "-ldl", "-lpthread"]);
-    run(&mut cc).map_err(|e| format!("UST not measured, the benchmark does not build: {e}"))?;
     Ok(Bench {
         tracer: Tracer::Ust,
         exe,
+        styles_exe,
         lib_dir: Some(lib_dir),
         ust_tool: None,
     })
@@ -237,6 +308,7 @@ fn with_daemon(ust: &Bench) -> Result<Bench, String> {
     Ok(Bench {
         tracer: Tracer::UstDaemon,
         exe: ust.exe.clone(),
+        styles_exe: ust.styles_exe.clone(),
         lib_dir: ust.lib_dir.clone(),
         ust_tool: Some(target_dir().join("release/ust")),
     })
@@ -292,29 +364,37 @@ fn dtrace_objects(work: &Path) -> Result<Vec<PathBuf>, String> {
 fn build_lttng(work: &Path) -> Result<Bench, String> {
     lttng_ready().map_err(|e| format!("LTTng-UST not measured: {e}"))?;
     let exe = work.join("bench-lttng");
-    let mut cc = compile_command(&exe, "bench_tp_lttng.c");
-    cc.args(["-llttng-ust", "-ldl", "-lpthread"]);
-    run(&mut cc)
-        .map_err(|e| format!("LTTng-UST not measured, the benchmark does not build: {e}"))?;
+    let styles_exe = work.join("bench-lttng-styles");
+    for (out, styles) in [(&exe, false), (&styles_exe, true)] {
+        let mut cc = compile_command(out, "bench_tp_lttng.c", styles);
+        cc.args(["-llttng-ust", "-ldl", "-lpthread"]);
+        run(&mut cc)
+            .map_err(|e| format!("LTTng-UST not measured, the benchmark does not build: {e}"))?;
+    }
     Ok(Bench {
         tracer: Tracer::Lttng,
         exe,
+        styles_exe,
         lib_dir: None,
         ust_tool: None,
     })
 }
 
-/// `cc` compiling the shared loop plus one provider; the caller adds tracer flags.
+/// `cc` compiling the shared loop plus one provider (with the other styles when `styles`); the
+/// caller adds tracer flags.
 /// `-falign-loops=32` puts both loops at the same alignment: without it the identical 6-instruction
 /// disabled loop measured 0.28 ns in one binary and 0.55 ns in the other, only because one copy
 /// straddled a 32-byte boundary.
-fn compile_command(exe: &Path, provider: &str) -> Command {
+fn compile_command(exe: &Path, provider: &str, styles: bool) -> Command {
     let c_dir = repo_root().join("benches/c");
     let mut cc = Command::new("cc");
     cc.args(["-O2", "-falign-loops=32", "-Wall", "-o"])
         .arg(exe)
         .arg("-I")
         .arg(&c_dir);
+    if styles {
+        cc.arg("-DBENCH_STYLES");
+    }
     cc.arg(c_dir.join("bench.c")).arg(c_dir.join(provider));
     cc
 }
@@ -361,7 +441,6 @@ fn measure(bench: &Bench, scenario: &Scenario, work: &Path) -> Result<Measuremen
     if !scenario.enabled && bench.tracer == Tracer::UstDaemon {
         return Err("same binary as UST when disabled".into());
     }
-
     if !scenario.enabled {
         let stdout = run_bench(bench, scenario, None)?;
         return Ok(Measurement {
@@ -403,7 +482,12 @@ fn run_bench(
     scenario: &Scenario,
     ust_trace: Option<&Path>,
 ) -> Result<String, String> {
-    let mut command = Command::new(&bench.exe);
+    let exe = if scenario.styles {
+        &bench.styles_exe
+    } else {
+        &bench.exe
+    };
+    let mut command = Command::new(exe);
     command
         .arg(scenario.event)
         .arg(scenario.per_thread.to_string())
@@ -456,7 +540,7 @@ fn run_under_lttng_session(
     let output = format!("--output={}", dir.display());
     let subbuf = format!("--subbuf-size={SUBBUF_SIZE}");
     let num_subbuf = format!("--num-subbuf={NUM_SUBBUF}");
-    let event = format!("bench:{}", scenario.event);
+    let event = scenario.lttng_event;
     lttng(&["create", &session, &output])?;
     let result = lttng(&[
         "enable-channel",
@@ -467,7 +551,7 @@ fn run_under_lttng_session(
         "-s",
         &session,
     ])
-    .and_then(|_| lttng(&["enable-event", "-u", &event, "-c", "ch", "-s", &session]))
+    .and_then(|_| lttng(&["enable-event", "-u", event, "-c", "ch", "-s", &session]))
     .and_then(|_| lttng(&["start", &session]))
     .and_then(|_| run_bench(bench, scenario, None));
     let stopped = lttng(&["stop", &session]).map(|_| monotonic_ns());
@@ -633,5 +717,33 @@ fn print_ratios(rows: &[(&Scenario, Tracer, Measurement)]) {
                 daemon / ust
             );
         }
+    }
+}
+
+/// Prints the other styles' time per event against the 3-integer TRACEPOINT_EVENT (UST, same
+/// run), and UST's tracef against LTTng-UST's.
+fn print_style_ratios(rows: &[(&Scenario, Tracer, Measurement)]) {
+    let find = |event: &str, threads: u32, tracer: Tracer| {
+        rows.iter()
+            .find(|(s, t, _)| s.event == event && s.threads == threads && s.enabled && *t == tracer)
+            .map(|(_, _, m)| m.ns_per_event)
+    };
+    let tracepoint = find("int3", 1, Tracer::Ust);
+    for (event, what) in [("mark3", "trace_mark"), ("probe3", "custom probe")] {
+        if let (Some(style), Some(tp)) = (find(event, 1, Tracer::Ust), tracepoint) {
+            println!(
+                "{what} / TRACEPOINT_EVENT (UST, 3 integers) time per event: {:.2}x",
+                style / tp
+            );
+        }
+    }
+    if let (Some(ust), Some(lttng)) = (
+        find("tracef3", 1, Tracer::Ust),
+        find("tracef3", 1, Tracer::Lttng),
+    ) {
+        println!(
+            "UST tracef / LTTng-UST tracef time per event: {:.2}x",
+            ust / lttng
+        );
     }
 }

@@ -74,7 +74,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// A provider registered `schemas`: starts the listener on first use and
-/// waits (bounded) for the daemon's initial setup; later, announces them.
+/// waits (bounded) for the daemon's initial setup; later, has them
+/// announced and, when a daemon is connected, waits (bounded) for it to set
+/// them up too, so a program's first events are recorded whichever
+/// provider they come from.
 pub fn provider_registered(schemas: Vec<EventSchema>) {
     let mut first = false;
     START.call_once(|| first = true);
@@ -82,9 +85,16 @@ pub fn provider_registered(schemas: Vec<EventSchema>) {
         if start_listener() {
             wait_until_settled();
         }
-    } else {
-        lock(&PENDING).extend(schemas);
-        wake();
+        return;
+    }
+    lock(&PENDING).extend(schemas);
+    let connected = CONN_FD.load(Relaxed) >= 0;
+    if connected {
+        SETTLED.store(false, Relaxed);
+    }
+    wake();
+    if connected {
+        wait_until_settled();
     }
 }
 
@@ -305,7 +315,11 @@ impl Link {
             }
             if fds[1].revents != 0 {
                 drain_wake();
-                if self.announce(std::mem::take(&mut *lock(&PENDING))).is_err() {
+                let pending = std::mem::take(&mut *lock(&PENDING));
+                // Ready asks the daemon to answer Ready once it set them up.
+                if self.announce(pending).is_err()
+                    || self.conn.send(0, 0, &Message::Ready, &[]).is_err()
+                {
                     return;
                 }
             }

@@ -3,6 +3,8 @@
 //! library never unwinds into the application, and checks its pointers
 //! before handing them to `runtime` and `registry`.
 
+mod styles;
+
 use crate::abi;
 use crate::registry;
 use crate::runtime;

@@ -2,14 +2,19 @@
 //! free what a tracing thread might still be using.
 //!
 //! # What it owns
-//! Every thread that reaches an enabled tracepoint gets a `ThreadRecord`:
-//! a nesting counter (how many tracepoint calls of this thread are between
-//! `reserve` and `commit`, more than one when a signal handler traces
-//! inside an event) and a staging area for events that are filtered or
-//! recorded into several channels (see `handle`). Records are found through
-//! an initial-exec TLS slot (two instructions, no call), live in their own
-//! anonymous mappings, are never unmapped, and are recycled when their
-//! thread exits.
+//! Every thread that reaches an enabled tracepoint or a custom probe gets a
+//! `ThreadRecord`: a nesting counter (how many tracepoint calls and probe
+//! walks of this thread are in progress, more than one when a signal handler
+//! traces inside an event or a probe fires a tracepoint) and a staging area
+//! for events that are filtered or recorded into several channels (see
+//! `handle`). Records are found through an initial-exec TLS slot (two
+//! instructions, no call); C code (the custom probes of
+//! <ust/declare-trace.h>) reaches the same record, whose first bytes are
+//! `struct ust_probe_reader`, through `ust_probe_reader_get` and caches it.
+//! Records live in their own anonymous mappings and are never unmapped. When
+//! a thread exits, its record is marked as leaving (a later tracepoint in
+//! the same thread's exit handlers still uses it) and is handed to another
+//! thread only once the kernel says the first one is gone.
 //!
 //! # Grace periods (membarrier-based quiescent-state detection)
 //! A writer stores `nesting + 1` with a plain store, then loads what it
@@ -73,20 +78,36 @@ const RECORD_MAP: usize = 1 << 20;
 /// Where the staging area starts in the mapping.
 const STAGE_OFFSET: usize = 4096;
 
+/// `struct ust_probe_reader` (include/ust/declare-trace.h): the part of a
+/// thread's record that C code touches.
+#[repr(C)]
+pub struct Reader {
+    pub struct_size: u32,
+    /// Tracepoint calls and probe walks of the owner in progress; written
+    /// only by the owner (plain stores), read by `synchronize`.
+    pub nesting: AtomicU32,
+}
+
+/// A record's owner: none, a live thread, or a thread that is exiting.
+const FREE: u32 = 0;
+const OWNED: u32 = 1;
+const LEAVING: u32 = 2;
+
 /// One thread's tracing state. Lives in its own mapping, never unmapped.
 #[repr(C, align(64))]
 pub struct ThreadRecord {
-    /// Tracepoint calls of the owner in progress; written only by the owner.
-    nesting: AtomicU32,
-    /// 1 while a live thread owns the record.
-    in_use: AtomicU32,
+    pub reader: Reader,
+    /// FREE, OWNED or LEAVING.
+    state: AtomicU32,
+    /// The owner's kernel thread id (to tell when a leaving one is gone).
+    tid: AtomicI32,
     /// The next record of the process-wide list (set before publication).
     next: *const ThreadRecord,
     /// Bytes of the staging area in use (a stack: nested events push).
     stage_top: Cell<usize>,
 }
 
-// SAFETY: other threads only read `nesting` and `in_use` (atomics) and
+// SAFETY: other threads only read `nesting`, `state` and `tid` (atomics) and
 // `next` (immutable once published); `stage_top` is touched by the owner only.
 unsafe impl Sync for ThreadRecord {}
 
@@ -123,7 +144,7 @@ impl ThreadRecord {
     /// a signal handler that interrupted one): the only place a writer may wait.
     #[inline]
     pub fn outermost(&self) -> bool {
-        self.nesting.load(Ordering::Relaxed) == 1
+        self.reader.nesting.load(Ordering::Relaxed) == 1
     }
 }
 
@@ -132,17 +153,9 @@ impl ThreadRecord {
 /// shared tracing state must come after this and before `leave`.
 #[inline(always)]
 pub fn enter() -> Option<&'static ThreadRecord> {
-    // SAFETY: the slot is this thread's own; it holds NULL or a record
-    // that is never unmapped.
-    let rec = unsafe { *slot() };
-    let rec = if rec.is_null() {
-        adopt_record()?
-    } else {
-        // SAFETY: as above.
-        unsafe { &*rec }
-    };
-    let n = rec.nesting.load(Ordering::Relaxed);
-    rec.nesting.store(n + 1, Ordering::Relaxed);
+    let rec = current()?;
+    let n = rec.reader.nesting.load(Ordering::Relaxed);
+    rec.reader.nesting.store(n + 1, Ordering::Relaxed);
     // Keeps the compiler from moving the caller's loads above the store;
     // the CPU's own reordering is what `synchronize`'s membarrier covers.
     compiler_fence(Ordering::SeqCst);
@@ -153,8 +166,30 @@ pub fn enter() -> Option<&'static ThreadRecord> {
 #[inline(always)]
 pub fn leave(rec: &ThreadRecord) {
     compiler_fence(Ordering::SeqCst);
-    let n = rec.nesting.load(Ordering::Relaxed);
-    rec.nesting.store(n.wrapping_sub(1), Ordering::Relaxed);
+    let n = rec.reader.nesting.load(Ordering::Relaxed);
+    rec.reader
+        .nesting
+        .store(n.wrapping_sub(1), Ordering::Relaxed);
+}
+
+/// This thread's record, set up on first use; `None` if that failed.
+#[inline(always)]
+pub fn current() -> Option<&'static ThreadRecord> {
+    // SAFETY: the slot is this thread's own; it holds NULL or a record
+    // that is never unmapped.
+    let rec = unsafe { *slot() };
+    if rec.is_null() {
+        adopt_record()
+    } else {
+        // SAFETY: as above.
+        Some(unsafe { &*rec })
+    }
+}
+
+/// Whether this thread is inside a tracepoint call or a probe walk.
+pub fn inside() -> bool {
+    // SAFETY: this thread's own slot, NULL or a record never unmapped.
+    unsafe { (*slot()).as_ref() }.is_some_and(|r| r.reader.nesting.load(Ordering::Relaxed) != 0)
 }
 
 /// Gives this thread a record: a free one from the list, or a new mapping.
@@ -178,12 +213,40 @@ fn records() -> impl Iterator<Item = &'static ThreadRecord> {
     })
 }
 
+/// A free record, or one whose thread left and is gone, claimed for this thread.
 fn reuse_record() -> Option<&'static ThreadRecord> {
-    records().find(|r| {
-        r.in_use
-            .compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed)
+    let claim = |r: &ThreadRecord, from| {
+        r.state
+            .compare_exchange(from, OWNED, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
-    })
+    };
+    let rec = records().find(|r| {
+        claim(r, FREE)
+            || (r.state.load(Ordering::Relaxed) == LEAVING && gone(r) && claim(r, LEAVING))
+    })?;
+    rec.reader.nesting.store(0, Ordering::Relaxed);
+    rec.stage_top.set(0);
+    rec.tid.store(gettid(), Ordering::Relaxed);
+    Some(rec)
+}
+
+fn gettid() -> i32 {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::gettid() }
+}
+
+/// Whether the thread that left `rec` no longer exists.
+fn gone(rec: &ThreadRecord) -> bool {
+    // SAFETY: signal 0 only checks that the thread exists; nothing is sent.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_tgkill,
+            libc::getpid(),
+            rec.tid.load(Ordering::Relaxed),
+            0,
+        )
+    };
+    r != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
 }
 
 fn new_record() -> Option<&'static ThreadRecord> {
@@ -209,8 +272,12 @@ fn new_record() -> Option<&'static ThreadRecord> {
         // the CAS below publishes it.
         unsafe {
             rec.write(ThreadRecord {
-                nesting: AtomicU32::new(0),
-                in_use: AtomicU32::new(1),
+                reader: Reader {
+                    struct_size: std::mem::size_of::<Reader>() as u32,
+                    nesting: AtomicU32::new(0),
+                },
+                state: AtomicU32::new(OWNED),
+                tid: AtomicI32::new(gettid()),
                 next: head,
                 stage_top: Cell::new(0),
             })
@@ -258,12 +325,9 @@ fn exit_key() -> i32 {
 extern "C" fn thread_exited(rec: *mut libc::c_void) {
     // SAFETY: the value set by `watch_thread_exit`: a record, never unmapped.
     let rec = unsafe { &*rec.cast::<ThreadRecord>() };
-    // SAFETY: this thread's own slot; a later tracepoint in another exit
-    // handler simply adopts a record again.
-    unsafe { *slot() = std::ptr::null_mut() };
-    rec.nesting.store(0, Ordering::Relaxed);
-    rec.stage_top.set(0);
-    rec.in_use.store(0, Ordering::Release);
+    // The thread may still trace from later exit handlers, with this record
+    // (its slots still point here): it is reused once the thread is gone.
+    rec.state.store(LEAVING, Ordering::Release);
 }
 
 /// In the child after fork(): only the calling thread survived, so every
@@ -272,8 +336,12 @@ pub fn after_fork_in_child() {
     // SAFETY: this thread's own slot.
     let mine = unsafe { *slot() }.cast_const();
     for rec in records().filter(|r| !std::ptr::eq(*r, mine)) {
-        rec.nesting.store(0, Ordering::Relaxed);
-        rec.in_use.store(0, Ordering::Release);
+        rec.reader.nesting.store(0, Ordering::Relaxed);
+        rec.state.store(FREE, Ordering::Release);
+    }
+    // SAFETY: this thread's own slot.
+    if let Some(rec) = unsafe { mine.as_ref() } {
+        rec.tid.store(gettid(), Ordering::Relaxed);
     }
 }
 
@@ -295,6 +363,15 @@ fn membarrier() -> bool {
         && unsafe { libc::syscall(libc::SYS_membarrier, PRIVATE_EXPEDITED, 0, 0) } == 0
 }
 
+/// Whether grace periods can be had at all (membarrier(2), Linux 4.14+).
+pub fn available() -> Result<(), String> {
+    if membarrier_ready() {
+        Ok(())
+    } else {
+        Err("membarrier(2) is not available (Linux 4.14 or later is needed)".into())
+    }
+}
+
 /// Waits until no thread can still use anything unpublished before the
 /// call; `false` if that could not be established by `deadline`.
 pub fn synchronize(deadline: Instant) -> bool {
@@ -304,7 +381,9 @@ pub fn synchronize(deadline: Instant) -> bool {
     // SAFETY: this thread's own slot.
     let mine = unsafe { *slot() }.cast_const();
     for rec in records().filter(|r| !std::ptr::eq(*r, mine)) {
-        while rec.in_use.load(Ordering::Acquire) != 0 && rec.nesting.load(Ordering::Relaxed) != 0 {
+        while rec.state.load(Ordering::Acquire) != FREE
+            && rec.reader.nesting.load(Ordering::Relaxed) != 0
+        {
             if Instant::now() >= deadline {
                 return false;
             }

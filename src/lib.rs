@@ -7,7 +7,9 @@
 //! `ctf` (packet/event headers and TSDL metadata). Around them: `abi` and
 //! `ffi` (the C interface), `descriptor` and `schema` (event descriptions),
 //! `clock` (timestamps), `config` (UST_* variables), `session`
-//! (daemonless tracing), `sysinfo`, `glob`. The CTF reader is its own crate, `reader/`.
+//! (daemonless tracing), `sysinfo`, `glob`. The other instrumentation
+//! styles: `marker`, `tracef`, `dynevent` (events described at run time),
+//! `probe` and `grace` (custom probes). The CTF reader is its own crate, `reader/`.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
@@ -19,12 +21,15 @@ pub mod config;
 pub mod consumer;
 pub mod ctf;
 pub mod descriptor;
+pub mod dynevent;
 pub mod ffi;
 pub mod glob;
 pub mod grace;
 pub mod handle;
 pub mod ipc;
+pub mod marker;
 pub mod pacer;
+pub mod probe;
 pub mod registry;
 pub mod ringbuf;
 pub mod runtime;
@@ -34,3 +39,4 @@ pub mod shm;
 pub mod sysinfo;
 pub mod threads;
 pub mod tracedir;
+pub mod tracef;

@@ -3,10 +3,14 @@
  * -DBENCH_UST for UST): each of THREADS threads fires N events of one kind,
  * timed with clock_gettime(CLOCK_MONOTONIC) around its loop only.
  *
- * usage: bench int3|str N THREADS
- * (built with -DBENCH_DTRACE and bench_dtrace.c: also dtrace, dtrace-guarded,
- * dtrace-nosdt and dtrace-nosdt-guarded, the int3 event through ust-dtrace's
- * macros; see bench_dtrace.c)
+ * usage: bench int3|str|tracef3|mark3|probe3 N THREADS
+ * (tracef3: tracef("%d %d %d"); mark3: trace_mark with 3 integers; probe3: a
+ * custom probe recording bench:int3 — the last two are UST's own styles;
+ * these three only when built with -DBENCH_STYLES, a separate binary so
+ * the other scenarios run the program with its one provider; built with
+ * -DBENCH_DTRACE and bench_dtrace.c: also dtrace, dtrace-guarded,
+ * dtrace-nosdt and dtrace-nosdt-guarded, the int3 event through
+ * ust-dtrace's macros, see bench_dtrace.c)
  * prints: ns_per_event=<mean over threads of loop time / N> wall_ns=<first
  * loop start to last loop end> start_ns=<CLOCK_MONOTONIC at first loop start>
  * Whether the events are recorded depends on the tracer's session only, so
@@ -24,19 +28,41 @@
 #else
 #include "bench_tp_lttng.h"
 #endif
+#ifdef BENCH_STYLES
+#ifdef BENCH_UST
+#include <ust/marker.h>
+#include <ust/tracef.h>
+#else
+#include <lttng/tracef.h>
+#endif
+#endif
 
 #define MAX_THREADS 64
+
+enum kind { INT3, STR, TRACEF3, MARK3, PROBE3, DTRACE, DTRACE_GUARDED, DTRACE_NOSDT,
+	     DTRACE_NOSDT_GUARDED };
+static const char *const kinds[] = {"int3", "str", "tracef3", "mark3", "probe3", "dtrace",
+				    "dtrace-guarded", "dtrace-nosdt", "dtrace-nosdt-guarded"};
 
 #ifdef BENCH_DTRACE
 void dtrace_loop(long n, uint32_t id, int guarded);
 void dtrace_loop_nosdt(long n, uint32_t id, int guarded);
 #endif
 
+#if defined(BENCH_UST) && defined(BENCH_STYLES)
+/* A custom tracepoint whose probe records the same event as `int3`. */
+DECLARE_TRACE(bench_probe3, TP_PROTO(int64_t a, int32_t b, uint32_t c), TP_ARGS(a, b, c))
+DEFINE_TRACE(bench_probe3);
+
+static void record_int3(void *data, int64_t a, int32_t b, uint32_t c)
+{
+	(void)data;
+	tracepoint(bench, int3, a, b, c);
+}
+#endif
+
 struct job {
-	int string_event;
-	/* Set for the ust-dtrace kinds: the loop to run, and whether it is guarded. */
-	void (*dtrace)(long n, uint32_t id, int guarded);
-	int guarded;
+	enum kind kind;
 	long n;
 	uint32_t id;
 	struct timespec start, end;
@@ -54,14 +80,43 @@ static void *run(void *arg)
 	long i;
 
 	clock_gettime(CLOCK_MONOTONIC, &job->start);
-	if (job->dtrace) {
-		job->dtrace(job->n, job->id, job->guarded);
-	} else if (job->string_event) {
+	switch (job->kind) {
+	case STR:
 		for (i = 0; i < job->n; i++)
 			tracepoint(bench, str, text, (int32_t) i);
-	} else {
+		break;
+	case INT3:
 		for (i = 0; i < job->n; i++)
 			tracepoint(bench, int3, i, (int32_t) i * 3, job->id);
+		break;
+#ifdef BENCH_STYLES
+	case TRACEF3:
+		for (i = 0; i < job->n; i++)
+			tracef("%d %d %d", (int) i, (int) i * 3, (int) job->id);
+		break;
+#endif
+#if defined(BENCH_UST) && defined(BENCH_STYLES)
+	case MARK3:
+		for (i = 0; i < job->n; i++)
+			trace_mark(bench, mark3, "a %ld b %d c %u", i, (int32_t) i * 3, job->id);
+		break;
+	case PROBE3:
+		for (i = 0; i < job->n; i++)
+			trace_bench_probe3(i, (int32_t) i * 3, job->id);
+		break;
+#endif
+#ifdef BENCH_DTRACE
+	case DTRACE:
+	case DTRACE_GUARDED:
+		dtrace_loop(job->n, job->id, job->kind == DTRACE_GUARDED);
+		break;
+	case DTRACE_NOSDT:
+	case DTRACE_NOSDT_GUARDED:
+		dtrace_loop_nosdt(job->n, job->id, job->kind == DTRACE_NOSDT_GUARDED);
+		break;
+#endif
+	default:
+		break;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &job->end);
 	return NULL;
@@ -85,33 +140,40 @@ static void report(const struct job *jobs, int threads)
 		(long long) first->tv_sec * 1000000000 + first->tv_nsec);
 }
 
-/* Sets up `job` for the event kind `name`; 0 if there is no such kind. */
-static int set_kind(struct job *job, const char *name)
-{
-	*job = (struct job) { .string_event = !strcmp(name, "str") };
-#ifdef BENCH_DTRACE
-	if (!strcmp(name, "dtrace") || !strcmp(name, "dtrace-guarded"))
-		job->dtrace = dtrace_loop;
-	else if (!strcmp(name, "dtrace-nosdt") || !strcmp(name, "dtrace-nosdt-guarded"))
-		job->dtrace = dtrace_loop_nosdt;
-	job->guarded = strstr(name, "-guarded") != NULL;
-	if (job->dtrace)
-		return 1;
-#endif
-	return !strcmp(name, "int3") || job->string_event;
-}
-
 int main(int argc, char **argv)
 {
 	struct job jobs[MAX_THREADS];
 	pthread_t tids[MAX_THREADS];
-	int threads, t;
+	int threads, t, kind = 0;
 	long n;
 
-	if (argc != 4 || !set_kind(&jobs[0], argv[1])) {
-		fprintf(stderr, "usage: %s int3|str N THREADS\n", argv[0]);
+	while (argc == 4 && kind < (int) (sizeof(kinds) / sizeof(kinds[0])) &&
+	       strcmp(argv[1], kinds[kind]))
+		kind++;
+	if (argc != 4 || kind == (int) (sizeof(kinds) / sizeof(kinds[0]))) {
+		fprintf(stderr, "usage: %s int3|str|tracef3|mark3|probe3 N THREADS\n", argv[0]);
 		return 2;
 	}
+#ifndef BENCH_DTRACE
+	if (kind >= DTRACE) {
+		fprintf(stderr, "%s: built without -DBENCH_DTRACE\n", argv[1]);
+		return 2;
+	}
+#endif
+#ifndef BENCH_STYLES
+	if (kind >= TRACEF3 && kind < DTRACE) {
+		fprintf(stderr, "%s: built without -DBENCH_STYLES\n", argv[1]);
+		return 2;
+	}
+#elif defined(BENCH_UST)
+	if (kind == PROBE3 && register_trace_bench_probe3(record_int3, NULL))
+		return 1;
+#else
+	if (kind == MARK3 || kind == PROBE3) {
+		fprintf(stderr, "%s: UST's own style, not in LTTng-UST\n", argv[1]);
+		return 2;
+	}
+#endif
 	n = atol(argv[2]);
 	threads = atoi(argv[3]);
 	if (n <= 0 || threads <= 0 || threads > MAX_THREADS) {
@@ -119,9 +181,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (t = 0; t < threads; t++) {
-		set_kind(&jobs[t], argv[1]);
-		jobs[t].n = n;
-		jobs[t].id = (uint32_t) t;
+		jobs[t] = (struct job) { .kind = (enum kind) kind, .n = n, .id = (uint32_t) t };
 		pthread_create(&tids[t], NULL, run, &jobs[t]);
 	}
 	for (t = 0; t < threads; t++)

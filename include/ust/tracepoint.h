@@ -521,6 +521,10 @@ static void __attribute__((destructor)) __ust_tracepoints_fini(void)
  */
 #define TRACEPOINT_MODEL_EMF_URI(provider, name, uri) _UST_MODEL_EMF_URI(provider, name, uri)
 
+/* The other styles this header offers: custom probes, kernel-style TRACE_EVENT. */
+#include <ust/declare-trace.h>
+#include <ust/trace-event.h>
+
 #endif /* UST_TRACEPOINT_H */
 
 /*

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 mod ctl;
 mod daemon;
+mod gen_tp;
 mod localtime;
 mod timespec;
 mod trace;
@@ -28,6 +29,7 @@ enum Command {
     Ctl(ctl::Command),
     Daemon(daemon::Args),
     Trace(trace::Args),
+    GenTp(gen_tp::Args),
 }
 
 fn main() -> ExitCode {
@@ -36,5 +38,6 @@ fn main() -> ExitCode {
         Command::Ctl(command) => ctl::run(command),
         Command::Daemon(args) => daemon::run(args),
         Command::Trace(args) => trace::run(args),
+        Command::GenTp(args) => gen_tp::run(args),
     }
 }

@@ -361,3 +361,79 @@ fn errors_and_usage() {
         assert!(help.contains(opt), "{opt}: {help}");
     }
 }
+
+/// two_providers and its two provider libraries (see tests/c/two_providers.c); returns the
+/// program and the LD_PRELOAD value that loads the providers.
+fn two_providers() -> (PathBuf, String) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c");
+    let dir = programs::build_dir();
+    let lib = programs::lib_dir();
+    let cc = |args: &[&std::ffi::OsStr], libust: bool| {
+        let mut cmd = std::process::Command::new("cc");
+        cmd.args(["-O2", "-Wall", "-Werror", "-fPIC", "-I"])
+            .arg(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .parent()
+                    .unwrap()
+                    .join("include"),
+            )
+            .arg("-I")
+            .arg(&src)
+            .args(args);
+        if libust {
+            cmd.arg(format!("-L{}", lib.display()))
+                .arg(format!("-Wl,-rpath,{}", lib.display()))
+                .arg("-lust");
+        }
+        let out = cmd.arg("-ldl").output().unwrap();
+        assert!(out.status.success(), "cc: {}", text(&out.stderr));
+    };
+    // Built under a temporary name and renamed, as `compile` does.
+    let build = |out: &str, args: &[&std::ffi::OsStr], libust: bool| {
+        let tmp = dir.join(format!(".{out}.{}", std::process::id()));
+        let mut all = args.to_vec();
+        all.extend(["-o".as_ref(), tmp.as_os_str()]);
+        cc(&all, libust);
+        std::fs::rename(&tmp, dir.join(out)).unwrap();
+        dir.join(out)
+    };
+    let libraries = [
+        ("libctl_app_probes.so", "ctl_app_probes.c"),
+        ("liblate.so", "late_tp.c"),
+    ];
+    let preload: Vec<String> = libraries
+        .iter()
+        .map(|(so, source)| {
+            let source = src.join(source);
+            build(so, &["-shared".as_ref(), source.as_os_str()], true)
+                .display()
+                .to_string()
+        })
+        .collect();
+    let exe = build(
+        "two_providers",
+        &[src.join("two_providers.c").as_os_str()],
+        false,
+    );
+    (exe, preload.join(":"))
+}
+
+#[test]
+fn events_of_every_provider_are_recorded_from_the_start() {
+    let (exe, preload) = two_providers();
+    let preload = format!("LD_PRELOAD={preload}");
+    for round in 0..3 {
+        let dir = Scratch::new(&format!("trace-two-providers-{round}"));
+        let out = trace(
+            &dir.join("t"),
+            &[],
+            &["env", &preload, exe.to_str().unwrap()],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let Some(events) = events(&dir.join("t")) else {
+            return;
+        };
+        let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["ctl_app:info", "late:hit"], "round {round}");
+    }
+}

@@ -1,16 +1,9 @@
 /*
- * lttng/tracelog.h (UST compatibility) — tracelog(level, fmt, ...): a
- * printf-style message recorded as an event of a log level. UST's
- * <ust/tracelog.h> implements it; this header adds the LTTng-UST 2.13 names.
+ * lttng/tracelog.h (UST compatibility) — LTTng-UST's tracelog for programs
+ * built against UST: lttng_ust_tracelog, lttng_ust_vtracelog and tracelog
+ * record lttng_ust_tracelog:<level token> with LTTng-UST's fields (see
+ * <ust/tracelog.h>); the LTTNG_UST_TRACEPOINT_LOGLEVEL_* names come with
+ * <lttng/tracepoint.h>, as they do with LTTng-UST.
  */
-#ifndef UST_LTTNG_COMPAT_TRACELOG_H
-#define UST_LTTNG_COMPAT_TRACELOG_H
-
 #include <lttng/tracepoint.h>
 #include <ust/tracelog.h>
-
-/* lttng_ust_tracelog(level, fmt, ...), lttng_ust_vtracelog(level, fmt, ap): the 2.13 names. */
-#define lttng_ust_tracelog tracelog
-#define lttng_ust_vtracelog vtracelog
-
-#endif /* UST_LTTNG_COMPAT_TRACELOG_H */

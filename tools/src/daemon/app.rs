@@ -131,6 +131,9 @@ struct Link {
     dirty: bool,
     /// The program said its first announcements are complete (`Ready`).
     announced: bool,
+    /// The program said later announcements are complete and waits for
+    /// its events to be set up (`Ready`, answered with `Ready`).
+    ready_wanted: bool,
 }
 
 struct Worker {
@@ -177,6 +180,7 @@ pub fn serve(reg: Arc<Registry>, conn: Arc<Conn>, cred: PeerCred, hello: AppHell
             schema_bytes: 0,
             dirty: false,
             announced: false,
+            ready_wanted: false,
         },
         bound: BTreeMap::new(),
         refused: HashSet::new(),
@@ -247,6 +251,7 @@ impl Link {
         let schema = match frame.message {
             Message::AppEvent(schema) => schema,
             Message::Ready => {
+                self.ready_wanted = self.announced;
                 self.announced = true;
                 return Ok(());
             }
@@ -295,6 +300,14 @@ impl Link {
         Ok(self.call(message)?.0 == 0)
     }
 
+    /// Tells the program its events are set up.
+    fn ready(&mut self) -> Result<(), Gone> {
+        self.seq = self.seq.wrapping_add(1).max(1);
+        self.conn
+            .send(self.seq, 0, &Message::Ready, &[])
+            .map_err(|_| Gone::Dead)
+    }
+
     /// Takes in the program's first announcements, until it pauses.
     fn initial_burst(&mut self) -> Result<(), Gone> {
         let end = Instant::now() + BURST_MAX;
@@ -341,15 +354,15 @@ impl Worker {
     fn converse(&mut self) -> Result<std::convert::Infallible, Gone> {
         self.link.initial_burst()?;
         self.reconcile()?;
-        self.link.seq = self.link.seq.wrapping_add(1).max(1);
-        self.link
-            .conn
-            .send(self.link.seq, 0, &Message::Ready, &[])
-            .map_err(|_| Gone::Dead)?;
+        self.link.ready()?;
         loop {
             // Changes seen while a command waited for its reply count too.
             if self.link.dirty || self.link.app.poked.load(Ordering::Acquire) {
                 self.reconcile()?;
+                continue;
+            }
+            if std::mem::take(&mut self.link.ready_wanted) {
+                self.link.ready()?;
                 continue;
             }
             let input = self.link.inbox.recv().map_err(|_| Gone::Dead)?;
