@@ -53,6 +53,7 @@ pub fn build(stmts: &[Stmt]) -> Result<Metadata> {
         mapped_clock: None,
         registers: 0,
         frames: Vec::new(),
+        warnings: Vec::new(),
     };
     let mut meta = Metadata {
         uuid: None,
@@ -62,6 +63,7 @@ pub fn build(stmts: &[Stmt]) -> Result<Metadata> {
         streams: Vec::new(),
         env: Vec::new(),
         registers: 0,
+        warnings: Vec::new(),
     };
     let mut events = Vec::new();
     let mut saw_trace = false;
@@ -87,6 +89,7 @@ pub fn build(stmts: &[Stmt]) -> Result<Metadata> {
     attach_events(&mut meta, events)?;
     meta.clock = b.default_clock();
     meta.registers = b.registers as usize;
+    meta.warnings = b.warnings;
     Ok(meta)
 }
 
@@ -136,7 +139,7 @@ fn env_block(body: &[Stmt]) -> Vec<(String, EnvValue)> {
             }) => Some((key.clone(), EnvValue::Int(*v as i64))),
             Stmt::Attr(Attr {
                 key,
-                value: Value::Str(v),
+                value: Value::Str(v) | Value::Ident(v),
                 ..
             }) => Some((key.clone(), EnvValue::Str(v.clone()))),
             _ => None,
@@ -192,9 +195,10 @@ fn bool_value(a: &Attr) -> Result<bool> {
     }
 }
 
+/// A string attribute: babeltrace2 takes an unquoted identifier (`name = ev;`) as a string.
 fn str_value(a: &Attr) -> Result<&str> {
     match &a.value {
-        Value::Str(s) => Ok(s),
+        Value::Str(s) | Value::Ident(s) => Ok(s),
         _ => fail(a.offset, format!("`{}` needs a string", a.key)),
     }
 }
@@ -232,9 +236,26 @@ struct Builder {
     registers: u16,
     /// Fields already built in each enclosing struct, innermost last: where references look.
     frames: Vec<Vec<Field>>,
+    /// What babeltrace2 warns about and ignores: unknown attributes and scopes.
+    warnings: Vec<Warning>,
 }
 
 impl Builder {
+    fn warn(&mut self, offset: usize, msg: String) {
+        self.warnings.push(Warning {
+            offset: offset as u64,
+            line: 0,
+            msg,
+        });
+    }
+
+    fn unknown_attr(&mut self, a: &Attr, what: &str) {
+        self.warn(
+            a.offset,
+            format!("unknown attribute `{}` in {what} (ignored)", a.key),
+        );
+    }
+
     fn declaration(&mut self, stmt: &Stmt) -> Result<()> {
         match stmt {
             Stmt::TypeAlias {
@@ -291,11 +312,15 @@ impl Builder {
                         return fail(a.offset, "only CTF major version 1 is supported")
                     }
                     "uuid" => meta.uuid = Some(parse_uuid(a)?),
-                    _ => {}
+                    "major" | "minor" | "byte_order" => {}
+                    _ => self.unknown_attr(a, "trace block"),
                 },
                 Stmt::TypeAssign { key, ty, offset } if key == "packet.header" => {
                     meta.packet_header =
                         Some(self.root(ty, "packet.header", Scope::PacketHeader, *offset)?);
+                }
+                Stmt::TypeAssign { key, offset, .. } => {
+                    self.warn(*offset, format!("unknown trace scope `{key}` (ignored)"))
                 }
                 other => self.declaration(other)?,
             }
@@ -335,7 +360,8 @@ impl Builder {
                 "offset" => cycles = int_value(a)?,
                 "absolute" => clock.absolute = bool_value(a)?,
                 "uuid" => clock.uuid = Some(parse_uuid(a)?),
-                _ => {}
+                "description" | "precision" => {}
+                _ => self.unknown_attr(a, "clock block"),
             }
         }
         if clock.name.is_empty() {
@@ -346,6 +372,33 @@ impl Builder {
             .clamp(i64::MIN as i128, i64::MAX as i128) as i64;
         clock.offset_cycles = cycles.rem_euclid(freq) as u64;
         self.clocks.push(clock);
+        Ok(())
+    }
+
+    /// The clock an unmapped timestamp field is read with, as babeltrace2 chooses it: the
+    /// trace's only clock, or an implicit 1 GHz clock named `default` when it has none.
+    fn implicit_clock(&mut self, field: &str, offset: usize) -> Result<()> {
+        let name = match self.clocks.as_slice() {
+            [] => {
+                self.clocks.push(Clock {
+                    name: "default".to_string(),
+                    freq: 1_000_000_000,
+                    offset_s: 0,
+                    offset_cycles: 0,
+                    absolute: false,
+                    uuid: None,
+                });
+                "default".to_string()
+            }
+            [only] => only.name.clone(),
+            _ => {
+                return fail(
+                    offset,
+                    format!("timestamp field `{field}` is mapped to no clock, and the trace has several clocks"),
+                )
+            }
+        };
+        self.mapped_clock.get_or_insert(name);
         Ok(())
     }
 
@@ -376,11 +429,14 @@ impl Builder {
                         "packet.context" => (&mut sc.packet_context, Scope::PacketContext),
                         "event.header" => (&mut sc.event_header, Scope::EventHeader),
                         "event.context" => (&mut sc.event_context, Scope::Context),
-                        _ => return fail(*offset, format!("unknown stream scope `{key}`")),
+                        _ => {
+                            self.warn(*offset, format!("unknown stream scope `{key}` (ignored)"));
+                            continue;
+                        }
                     };
                     *slot = Some(self.root(ty, key, scope, *offset)?);
                 }
-                Stmt::Attr(_) => {}
+                Stmt::Attr(a) => self.unknown_attr(a, "stream block"),
                 other => self.declaration(other)?,
             }
         }
@@ -407,12 +463,13 @@ impl Builder {
                     "id" => ev.id = int_value(a)? as u64,
                     "stream_id" => stream_id = Some(int_value(a)? as u64),
                     "loglevel" => ev.loglevel = Some(int_value(a)? as i64),
-                    _ => {}
+                    "model.emf.uri" => {}
+                    _ => self.unknown_attr(a, "event block"),
                 },
                 Stmt::TypeAssign { key, ty, offset } => match key.as_str() {
                     "context" => ev.context = Some(self.root(ty, key, Scope::Context, *offset)?),
                     "fields" => ev.payload = Some(self.root(ty, key, Scope::Payload, *offset)?),
-                    _ => return fail(*offset, format!("unknown event scope `{key}`")),
+                    _ => self.warn(*offset, format!("unknown event scope `{key}` (ignored)")),
                 },
                 other => self.declaration(other)?,
             }
@@ -429,6 +486,17 @@ impl Builder {
         let built = self.ty(spec, &[], scope, offset, 0);
         self.frames = saved;
         let mut ty = built?;
+        let timestamps: &[&str] = match scope {
+            Scope::PacketContext => &["timestamp_begin", "timestamp_end"],
+            Scope::EventHeader => &["timestamp"],
+            _ => &[],
+        };
+        for name in timestamps {
+            if unmapped_named(&mut ty, name, false) > 0 {
+                self.implicit_clock(name, offset)?;
+                unmapped_named(&mut ty, name, true);
+            }
+        }
         let visible = mark_visible(&mut ty, &mut HashSet::new());
         fixed_size(&mut ty);
         Ok(Field {
@@ -519,7 +587,7 @@ impl Builder {
                 "base" => int.base = base(a)?,
                 "encoding" => int.text = encoding(a)?,
                 "map" => int.clock = self.map_clock(a)?,
-                _ => {}
+                _ => self.unknown_attr(a, "integer"),
             }
         }
         if int.size == 0 {
@@ -560,7 +628,7 @@ impl Builder {
                 "mant_dig" => mant = int_value(a)?,
                 "align" => f.align = check_align(a.offset, int_value(a)?)?,
                 "byte_order" => f.big_endian = byte_order(a)?.unwrap_or(self.big_endian),
-                _ => {}
+                _ => self.unknown_attr(a, "floating point"),
             }
         }
         f.size = match (exp, mant) {
@@ -813,6 +881,32 @@ fn find_in_frames<'a>(frames: &'a mut [Vec<Field>], parts: &[&str]) -> Option<&'
         ty = &mut s.fields.iter_mut().find(|x| x.raw == *part)?.ty;
     }
     Some(ty)
+}
+
+/// Counts the integers named `name` that no clock maps in `ty`'s structs and variants (not
+/// in arrays), where babeltrace2 looks for timestamp fields to map to a clock implicitly;
+/// with `map`, maps them.
+fn unmapped_named(ty: &mut Type, name: &str, map: bool) -> usize {
+    let members = match ty {
+        Type::Struct(s) => &mut s.fields,
+        Type::Variant(v) => &mut v.options,
+        _ => return 0,
+    };
+    let mut n = 0;
+    for f in members.iter_mut() {
+        let named = f.name == name;
+        let int = match &mut f.ty {
+            Type::Int(i) if named && !i.clock => i,
+            Type::Enum(e) if named && !e.int.clock => &mut e.int,
+            other => {
+                n += unmapped_named(other, name, map);
+                continue;
+            }
+        };
+        int.clock |= map;
+        n += 1;
+    }
+    n
 }
 
 fn set_meaning(ty: &mut Type, meaning: Meaning) {

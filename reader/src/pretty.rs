@@ -192,12 +192,12 @@ impl Pretty {
             }
             _ => range.extend_from_slice(b"(unknown time range)"),
         }
-        let uuid = meta
-            .uuid
-            .map(|u| format!(" (UUID: {})", uuid_text(&u)))
-            .unwrap_or_default();
+        let uuid = match meta.uuid {
+            Some(u) => format!("UUID: {}", uuid_text(&u)),
+            None => "no UUID".to_string(),
+        };
         format!(
-            "WARNING: Tracer discarded {count} {what}{plural} {} in trace \"{trace}\"{uuid} within stream \"{stream}\" (stream class ID: {class}, stream ID: {id}).",
+            "WARNING: Tracer discarded {count} {what}{plural} {} in trace \"{trace}\" ({uuid}) within stream \"{stream}\" (stream class ID: {class}, stream ID: {id}).",
             String::from_utf8_lossy(&range)
         )
     }

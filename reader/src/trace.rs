@@ -24,15 +24,15 @@ pub struct Trace {
 
 impl Trace {
     /// babeltrace2's trace name: the `hostname` of the environment, followed by where the
-    /// trace is below the input directory (`vm/ust/uid/1000/64-bit`).
+    /// trace is below the input directory (`vm/ust/uid/1000/64-bit`); empty for a trace
+    /// without a hostname given as the input itself.
     pub fn name(&self) -> String {
-        let Some(host) = self.meta.env_str("hostname") else {
-            return self.dir.display().to_string();
-        };
-        if self.below.as_os_str().is_empty() {
-            return host.to_string();
+        let below = self.below.display().to_string();
+        match self.meta.env_str("hostname") {
+            Some(host) if below.is_empty() => host.to_string(),
+            Some(host) => format!("{host}/{below}"),
+            None => below,
         }
-        format!("{host}/{}", self.below.display())
     }
 }
 
@@ -59,6 +59,9 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>, ReadError
             ));
         }
     }
+    // babeltrace2 sorts the paths of a trace's directories: the first copy of a packet
+    // found in several directories of one trace (same UUID) is the one read.
+    found.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(found)
 }
 

@@ -339,6 +339,18 @@ pub struct Metadata {
     pub env: Vec<(String, EnvValue)>,
     /// Number of registers a decoder of this trace needs.
     pub registers: usize,
+    /// What was ignored in the metadata (unknown attributes and scopes), as babeltrace2 warns.
+    pub warnings: Vec<Warning>,
+}
+
+/// Something in the metadata that was ignored, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// Byte offset: in the TSDL text as `model` builds it, in the file once `metadata::parse`
+    /// has placed it (which also sets `line`).
+    pub offset: u64,
+    pub line: usize,
+    pub msg: String,
 }
 
 impl Metadata {

@@ -71,6 +71,12 @@ pub fn run(args: Args) -> ExitCode {
         Ok(t) => t,
         Err(e) => return fail(&e),
     };
+    for t in &traces {
+        for w in &t.meta.warnings {
+            let path = t.dir.join("metadata");
+            eprintln!("ust view: warning: {}: metadata line {}: {}", path.display(), w.line, w.msg);
+        }
+    }
     let merger = Merger::new(traces, !args.summary, args.follow);
     let mut filter = Filter::new(&args, merger.earliest());
     let result = if args.summary {
