@@ -9,23 +9,24 @@ use super::decode::{Sink, State};
 use super::error::ReadError;
 use super::metadata;
 use super::stream::{Loss, Part, Step, StreamCursor};
-use super::trace::{self, Trace};
+use super::trace::{self, StreamFiles, Trace};
 use super::types::{EventClass, Int, Metadata};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::path::PathBuf;
 
-/// How babeltrace2 orders streams whose events have the same time: trace UUID (traces
-/// without one last), stream class id, stream id.
-type Tie = ((bool, [u8; 16]), u64, u64);
+/// How babeltrace2 2.0's muxer orders the streams of events that have the same time: the
+/// trace's rank (by UUID, traces without one last, then name), stream class id, stream id.
+type Tie = (usize, u64, u64);
 
-/// Ordering key of the current event of a stream: time, tie-breaker, stream index.
-type Key = (i64, Tie, usize);
+/// Ordering key of the current event of a stream: time, tie-breaker, event class id, then
+/// stream index (streams are opened in the order of their paths, babeltrace2's last resort).
+type Key = (i64, Tie, u64, usize);
 
 struct Entry {
     trace: usize,
     cursor: StreamCursor,
-    /// babeltrace2's stream id: the stream instance id, else a per-trace counter.
+    /// babeltrace2's stream id (see `StreamFiles::id`).
     stream_id: u64,
     live: bool,
     /// Time of the current event, in nanoseconds from the clock origin (merging by time).
@@ -59,6 +60,8 @@ pub struct Merger {
     waiting: Vec<(i64, Tie, usize, Loss)>,
     errors: Vec<ReadError>,
     metadata_len: Vec<u64>,
+    /// [trace] → its rank in babeltrace2's order of traces on equal times.
+    trace_rank: Vec<usize>,
 }
 
 /// The event a `Merger` is at.
@@ -170,24 +173,25 @@ impl Merger {
             waiting: Vec::new(),
             errors: Vec::new(),
             metadata_len,
+            trace_rank: Vec::new(),
         };
+        m.trace_rank = trace_ranks(&m.traces);
         for t in 0..m.traces.len() {
             let streams = m.traces[t].streams.clone();
-            for files in streams {
-                m.add_stream(t, files);
+            for stream in streams {
+                m.add_stream(t, stream);
             }
         }
         m
     }
 
-    fn add_stream(&mut self, trace: usize, files: Vec<PathBuf>) {
-        match StreamCursor::open(files, &self.traces[trace].meta, self.follow) {
+    fn add_stream(&mut self, trace: usize, stream: StreamFiles) {
+        match StreamCursor::open(stream.files, &self.traces[trace].meta, self.follow) {
             Ok(cursor) => {
-                let auto = self.entries.iter().filter(|e| e.trace == trace).count() as u64;
                 self.entries.push(Entry {
                     trace,
                     cursor,
-                    stream_id: auto,
+                    stream_id: stream.id,
                     live: false,
                     ns: 0,
                     tie: Default::default(),
@@ -214,17 +218,14 @@ impl Merger {
             Ok(Step::Event) => {
                 if e.tie_serial != e.cursor.packet.serial {
                     e.tie_serial = e.cursor.packet.serial;
-                    if let Some(inst) = e.cursor.packet.instance {
-                        e.stream_id = inst;
-                    }
-                    e.tie = tie(meta, e);
+                    e.tie = tie(meta, self.trace_rank[e.trace], e);
                 }
                 e.live = true;
                 if !self.ordered {
                     return None;
                 }
                 e.ns = ns_of(meta, &e.cursor);
-                Some((e.ns, e.tie, i))
+                Some((e.ns, e.tie, e.cursor.event_class(meta).id, i))
             }
             Ok(Step::End) => {
                 e.live = false;
@@ -249,8 +250,8 @@ impl Merger {
             };
             match (self.ordered, from, meta.clock.as_ref()) {
                 (true, Some(from), Some(c)) => {
-                    self.waiting
-                        .push((c.ns_from_origin(from), tie(meta, e), i, loss));
+                    let tie = tie(meta, self.trace_rank[e.trace], e);
+                    self.waiting.push((c.ns_from_origin(from), tie, i, loss));
                 }
                 _ => self.losses.push((i, loss)),
             }
@@ -267,11 +268,11 @@ impl Merger {
     /// advanced: it is compared with the heap's top before touching the heap at all.
     fn earliest_stream(&mut self, stepped: Option<Key>) -> Option<usize> {
         let Some(key) = stepped else {
-            return Some(self.heap.pop()?.0 .2);
+            return Some(self.heap.pop()?.0 .3);
         };
         match self.heap.peek_mut() {
-            Some(mut top) if top.0 < key => Some(std::mem::replace(&mut *top, Reverse(key)).0 .2),
-            _ => Some(key.2),
+            Some(mut top) if top.0 < key => Some(std::mem::replace(&mut *top, Reverse(key)).0 .3),
+            _ => Some(key.3),
         }
     }
 
@@ -406,10 +407,14 @@ impl Merger {
             return;
         };
         for file in files {
-            let known = self.traces[t].streams.iter().any(|s| s.contains(&file));
-            if !known {
-                self.traces[t].streams.push(vec![file.clone()]);
-                self.add_stream(t, vec![file]);
+            let streams = &self.traces[t].streams;
+            if !streams.iter().any(|s| s.files.contains(&file)) {
+                let stream = StreamFiles {
+                    files: vec![file],
+                    id: streams.iter().map(|s| s.id + 1).max().unwrap_or(0),
+                };
+                self.traces[t].streams.push(stream.clone());
+                self.add_stream(t, stream);
             }
         }
     }
@@ -422,14 +427,28 @@ fn ns_of(meta: &Metadata, cursor: &StreamCursor) -> i64 {
         .map_or(0, |c| c.ns_from_origin(cursor.event.clock))
 }
 
-/// The tie-breaker of the packet `e` is in.
-fn tie(meta: &Metadata, e: &Entry) -> Tie {
-    let uuid = (meta.uuid.is_none(), meta.uuid.unwrap_or_default());
+/// The tie-breaker of the packet `e` is in, for a trace of rank `rank`.
+fn tie(meta: &Metadata, rank: usize, e: &Entry) -> Tie {
     let class = meta
         .streams
         .get(e.cursor.packet.stream_class)
         .map_or(0, |s| s.id);
-    (uuid, class, e.stream_id)
+    (rank, class, e.stream_id)
+}
+
+/// [trace] → rank in babeltrace2's order of traces: by UUID (traces without one last),
+/// then by name.
+fn trace_ranks(traces: &[Trace]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..traces.len()).collect();
+    order.sort_by_cached_key(|&t| {
+        let uuid = traces[t].meta.uuid;
+        (uuid.is_none(), uuid.unwrap_or_default(), traces[t].name())
+    });
+    let mut rank = vec![0; traces.len()];
+    for (r, t) in order.into_iter().enumerate() {
+        rank[t] = r;
+    }
+    rank
 }
 
 fn file_len(path: &std::path::Path) -> u64 {
