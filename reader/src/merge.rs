@@ -87,7 +87,7 @@ impl<'a> Event<'a> {
     #[inline]
     pub fn ns(&self) -> i64 {
         self.ns
-            .unwrap_or_else(|| ns_of(&self.trace.meta, self.cursor))
+            .unwrap_or_else(|| ns_of(&self.trace.meta, self.cursor).unwrap_or(0))
     }
 
     pub fn has_clock(&self) -> bool {
@@ -220,11 +220,18 @@ impl Merger {
                     e.tie_serial = e.cursor.packet.serial;
                     e.tie = tie(meta, self.trace_rank[e.trace], e);
                 }
-                e.live = true;
                 if !self.ordered {
+                    e.live = true;
                     return None;
                 }
-                e.ns = ns_of(meta, &e.cursor);
+                let Some(ns) = ns_of(meta, &e.cursor) else {
+                    e.live = false;
+                    let err = overflow_error(meta, &e.cursor);
+                    self.errors.push(err);
+                    return None;
+                };
+                e.live = true;
+                e.ns = ns;
                 Some((e.ns, e.tie, e.cursor.event_class(meta).id, i))
             }
             Ok(Step::End) => {
@@ -248,10 +255,11 @@ impl Merger {
             let from = match &loss {
                 Loss::Events { from, .. } | Loss::Packets { from, .. } => *from,
             };
-            match (self.ordered, from, meta.clock.as_ref()) {
-                (true, Some(from), Some(c)) => {
+            let at = from.and_then(|f| meta.clock.as_ref()?.ns_from_origin(f));
+            match (self.ordered, at) {
+                (true, Some(at)) => {
                     let tie = tie(meta, self.trace_rank[e.trace], e);
-                    self.waiting.push((c.ns_from_origin(from), tie, i, loss));
+                    self.waiting.push((at, tie, i, loss));
                 }
                 _ => self.losses.push((i, loss)),
             }
@@ -321,7 +329,7 @@ impl Merger {
             .iter()
             .enumerate()
             .filter(|(i, e)| e.live && Some(*i) != self.current);
-        live.map(|(_, e)| ns_of(&self.traces[e.trace].meta, &e.cursor))
+        live.filter_map(|(_, e)| ns_of(&self.traces[e.trace].meta, &e.cursor))
             .min()
     }
 
@@ -420,11 +428,30 @@ impl Merger {
     }
 }
 
-/// Nanoseconds from the clock origin of the event `cursor` is at (0 without a clock).
-fn ns_of(meta: &Metadata, cursor: &StreamCursor) -> i64 {
-    meta.clock
-        .as_ref()
-        .map_or(0, |c| c.ns_from_origin(cursor.event.clock))
+/// Nanoseconds from the clock origin of the event `cursor` is at (0 without a clock); None
+/// when they do not fit an `i64`.
+#[inline]
+fn ns_of(meta: &Metadata, cursor: &StreamCursor) -> Option<i64> {
+    match &meta.clock {
+        Some(c) => c.ns_from_origin(cursor.event.clock),
+        None => Some(0),
+    }
+}
+
+/// The error of an event whose time does not fit: babeltrace2 refuses such a trace too.
+#[cold]
+fn overflow_error(meta: &Metadata, cursor: &StreamCursor) -> ReadError {
+    let c = meta.clock.as_ref();
+    ReadError::at(
+        cursor.path(),
+        cursor.packet.offset as u64,
+        format!(
+            "clock `{}` value {} (offset {} s) cannot be converted to nanoseconds from its origin: it overflows a signed 64-bit integer",
+            c.map_or("", |c| c.name.as_str()),
+            cursor.event.clock,
+            c.map_or(0, |c| c.offset_s)
+        ),
+    )
 }
 
 /// The tie-breaker of the packet `e` is in, for a trace of rank `rank`.

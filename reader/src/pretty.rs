@@ -11,7 +11,7 @@ use super::fmt::{self, push_bytes, push_escaped, push_g, push_int, push_padded, 
 use super::merge::Event;
 use super::stream::{Loss, Part};
 use super::time::Calendar;
-use super::types::{Enum, Field, Int, Metadata};
+use super::types::{Clock, Enum, Field, Int, Metadata};
 
 /// The parts of an event after the packet context, in the order they are printed.
 const EVENT_PARTS: [Part; 3] = [Part::StreamContext, Part::Context, Part::Payload];
@@ -182,12 +182,14 @@ impl Pretty {
         };
         let plural = if count == 1 { "" } else { "s" };
         let mut range = Vec::new();
-        match (meta.clock.as_ref(), from, to) {
-            (Some(c), Some(f), Some(t)) => {
+        let ns = |c: &Clock, at: Option<u64>| c.ns_from_origin(at?);
+        let times = meta.clock.as_ref().map(|c| (ns(c, from), ns(c, to)));
+        match times {
+            Some((Some(f), Some(t))) => {
                 range.extend_from_slice(b"between [");
-                self.clock.push(&mut range, c.ns_from_origin(f), false);
+                self.clock.push(&mut range, f, false);
                 range.extend_from_slice(b"] and [");
-                self.clock.push(&mut range, c.ns_from_origin(t), false);
+                self.clock.push(&mut range, t, false);
                 range.push(b']');
             }
             _ => range.extend_from_slice(b"(unknown time range)"),

@@ -2,12 +2,13 @@
 //!
 //! Owns packet framing (header, magic, context, content and packet sizes checked against the
 //! file), event framing (header → event class, contexts, payload end), the stream's clock,
-//! and the discarded-events / discarded-packets bookkeeping. Only positions are kept for the
-//! current event; printers decode its fields again from the mapped bytes when they need them.
+//! and the discarded-events / discarded-packets bookkeeping. The current packet's bytes are
+//! read into a buffer (`file`); only positions are kept for the current event, and printers
+//! decode its fields from that buffer when they need them.
 
 use super::decode::{self, DecodeError, Decoder, Sink, Skip, State};
 use super::error::ReadError;
-use super::mmap::Mmap;
+use super::file::TraceFile;
 use super::types::{EventClass, Field, Metadata, StreamClass};
 use std::path::{Path, PathBuf};
 
@@ -81,7 +82,9 @@ pub enum Step {
 pub struct StreamCursor {
     files: Vec<PathBuf>,
     file: usize,
-    map: Mmap,
+    reader: TraceFile,
+    /// The current packet's bytes (or, while framing it, the first bytes at its offset).
+    buf: Vec<u8>,
     follow: bool,
     in_packet: bool,
     pos: u64,
@@ -103,11 +106,12 @@ impl StreamCursor {
         follow: bool,
     ) -> Result<StreamCursor, ReadError> {
         let first = files.first().cloned().unwrap_or_default();
-        let map = Mmap::open(&first).map_err(|e| ReadError::new(&first, e.to_string()))?;
+        let reader = TraceFile::open(&first).map_err(|e| ReadError::new(&first, e.to_string()))?;
         Ok(StreamCursor {
             files,
             file: 0,
-            map,
+            reader,
+            buf: Vec::new(),
             follow,
             in_packet: false,
             pos: 0,
@@ -136,8 +140,7 @@ impl StreamCursor {
 
     /// The bytes of the current packet.
     pub fn packet_bytes(&self) -> &[u8] {
-        let bytes = self.map.bytes();
-        &bytes[self.packet.offset..self.packet.offset + self.packet.size]
+        &self.buf[..self.packet.size]
     }
 
     /// Moves to the next event.
@@ -160,25 +163,24 @@ impl StreamCursor {
             if self.in_packet {
                 self.in_packet = false;
                 self.packet.offset += self.packet.size;
-                self.map.release_before(self.packet.offset);
             }
-            if self.packet.offset >= self.map.bytes().len() && !self.next_file()? {
+            if self.packet.offset as u64 >= self.reader.len() && !self.next_file()? {
                 return Ok(Step::End);
             }
             if !self.read_packet(meta)? {
                 // A packet still being written: see more of the file next time.
-                self.remap()?;
+                self.refresh()?;
                 return Ok(Step::End);
             }
         }
     }
 
-    /// At the end of the mapped bytes: map the file again if it grew (`follow`), or go on
+    /// At the end of the file: look at its length again if it grows (`follow`), or go on
     /// with the next file of the stream. False when there is nothing more to read now.
     fn next_file(&mut self) -> Result<bool, ReadError> {
         if self.follow {
-            self.remap()?;
-            if self.packet.offset < self.map.bytes().len() {
+            self.refresh()?;
+            if (self.packet.offset as u64) < self.reader.len() {
                 return Ok(true);
             }
         }
@@ -187,18 +189,15 @@ impl StreamCursor {
         }
         self.file += 1;
         self.packet.offset = 0;
-        self.map =
-            Mmap::open(self.path()).map_err(|e| ReadError::new(self.path(), e.to_string()))?;
-        Ok(!self.map.bytes().is_empty())
+        self.reader =
+            TraceFile::open(self.path()).map_err(|e| ReadError::new(self.path(), e.to_string()))?;
+        Ok(!self.reader.is_empty())
     }
 
-    fn remap(&mut self) -> Result<(), ReadError> {
-        let len = std::fs::metadata(self.path()).map(|m| m.len()).unwrap_or(0);
-        if len as usize > self.map.bytes().len() {
-            self.map =
-                Mmap::open(self.path()).map_err(|e| ReadError::new(self.path(), e.to_string()))?;
-        }
-        Ok(())
+    fn refresh(&mut self) -> Result<(), ReadError> {
+        self.reader
+            .refresh()
+            .map_err(|e| ReadError::new(self.path(), e.to_string()))
     }
 
     fn error(&self, byte: u64, msg: impl Into<String>) -> ReadError {
@@ -210,20 +209,21 @@ impl StreamCursor {
         self.error(self.packet.offset as u64 + e.bit / 8, e.msg.as_str())
     }
 
-    /// Reads the packet header and context at `packet.offset`. False when `follow` should
-    /// wait for the rest of a packet being written.
+    /// Reads the packet header and context at `packet.offset`, then the whole packet into
+    /// `buf`. False when `follow` should wait for the rest of a packet being written.
     fn read_packet(&mut self, meta: &Metadata) -> Result<bool, ReadError> {
         let offset = self.packet.offset;
-        let avail = &self.map.bytes()[offset..];
+        let avail = self.reader.len().saturating_sub(offset as u64);
         let start_clock = self.state.clock;
-        self.state.specials = Default::default();
-        let mut d = Decoder {
-            buf: avail,
-            pos: 0,
-            end: avail.len() as u64 * 8,
-            state: &mut self.state,
-        };
-        let framed = frame_packet(&mut d, meta);
+        let framed = frame_first_bytes(
+            &self.reader,
+            offset,
+            avail,
+            &mut self.buf,
+            meta,
+            &mut self.state,
+        )
+        .map_err(|e| ReadError::new(self.path(), e.to_string()))?;
         let (header_bits, context_bit, stream_class) = match framed {
             Ok(v) => v,
             Err(_) if self.follow => {
@@ -239,7 +239,7 @@ impl StreamCursor {
                 format!("bad packet magic 0x{m:08X} (expected 0x{CTF_MAGIC:08X})"),
             ));
         }
-        let packet_bits = s.packet_size.unwrap_or(avail.len() as u64 * 8);
+        let packet_bits = s.packet_size.unwrap_or(avail * 8);
         let content_bits = s.content_size.unwrap_or(packet_bits);
         if packet_bits % 8 != 0 || packet_bits == 0 {
             return Err(self.error(
@@ -247,23 +247,29 @@ impl StreamCursor {
                 format!("packet size {packet_bits} bits is not a positive whole number of bytes"),
             ));
         }
-        if packet_bits / 8 > avail.len() as u64 {
+        if packet_bits / 8 > avail {
             if self.follow {
                 self.state.clock = start_clock;
                 return Ok(false);
             }
             return Err(self.error(
                 offset as u64,
-                format!("packet size {} bytes goes past the end of the file ({} bytes left): truncated packet", packet_bits / 8, avail.len()),
+                format!("packet size {} bytes goes past the end of the file ({avail} bytes left): truncated packet", packet_bits / 8),
             ));
         }
         if content_bits > packet_bits || content_bits < header_bits {
             return Err(self.error(offset as u64, format!("packet content size {content_bits} bits does not fit packet size {packet_bits} bits")));
         }
+        let size = (packet_bits / 8) as usize;
+        if self.buf.len() < size {
+            self.reader
+                .read_at(offset as u64, size, &mut self.buf)
+                .map_err(|e| ReadError::new(self.path(), e.to_string()))?;
+        }
         self.serial += 1;
         self.packet = Packet {
             offset,
-            size: (packet_bits / 8) as usize,
+            size,
             content_bits,
             stream_class,
             instance: s.stream_instance,
@@ -316,11 +322,7 @@ impl StreamCursor {
     fn read_event(&mut self, meta: &Metadata) -> Result<(), ReadError> {
         let sc = &meta.streams[self.packet.stream_class];
         let start = self.pos;
-        // Large packets too: what lies before this event is not read again (the packet
-        // context is, rarely, and then simply faults back in).
-        self.map
-            .release_before(self.packet.offset + (start / 8) as usize);
-        let bytes = &self.map.bytes()[self.packet.offset..self.packet.offset + self.packet.size];
+        let bytes = &self.buf[..self.packet.size];
         let mut d = Decoder {
             buf: bytes,
             pos: start,
@@ -402,25 +404,56 @@ pub type StreamIdentity = (u64, Option<u64>, Option<u64>);
 /// Identity of the stream a file belongs to, from its first packet: stream class id, stream
 /// instance id and beginning time. None for an empty file.
 pub fn identify(path: &Path, meta: &Metadata) -> Result<Option<StreamIdentity>, ReadError> {
-    let map = Mmap::open(path).map_err(|e| ReadError::new(path, e.to_string()))?;
-    let bytes = map.bytes();
-    if bytes.is_empty() {
+    let reader = TraceFile::open(path).map_err(|e| ReadError::new(path, e.to_string()))?;
+    if reader.is_empty() {
         return Ok(None);
     }
     let mut state = State {
         regs: vec![0; meta.registers],
         ..State::default()
     };
-    let mut d = Decoder {
-        buf: bytes,
-        pos: 0,
-        end: bytes.len() as u64 * 8,
-        state: &mut state,
-    };
-    let (_, _, index) =
-        frame_packet(&mut d, meta).map_err(|e| ReadError::at(path, e.bit / 8, e.msg))?;
+    let mut buf = Vec::new();
+    let (_, _, index) = frame_first_bytes(&reader, 0, reader.len(), &mut buf, meta, &mut state)
+        .map_err(|e| ReadError::new(path, e.to_string()))?
+        .map_err(|e| ReadError::at(path, e.bit / 8, e.msg))?;
     let s = state.specials;
     Ok(Some((meta.streams[index].id, s.stream_instance, s.begin)))
+}
+
+/// What is read first of a packet to decode its header and context; more is read only when
+/// they need more.
+const FIRST_BYTES: u64 = 4096;
+
+/// A framed packet: where its events start, where its context starts, its stream class.
+type Framed = (u64, Option<u64>, usize);
+
+/// Reads the first bytes of the packet at `offset` (`avail` bytes are left in the file)
+/// into `buf` and frames the packet (`frame_packet`), reading more while its header and
+/// context do not fit in what was read.
+fn frame_first_bytes(
+    reader: &TraceFile,
+    offset: usize,
+    avail: u64,
+    buf: &mut Vec<u8>,
+    meta: &Metadata,
+    state: &mut State,
+) -> std::io::Result<decode::Result<Framed>> {
+    let mut want = avail.min(FIRST_BYTES);
+    loop {
+        reader.read_at(offset as u64, want as usize, buf)?;
+        state.specials = Default::default();
+        let mut d = Decoder {
+            buf,
+            pos: 0,
+            end: want * 8,
+            state,
+        };
+        let framed = frame_packet(&mut d, meta);
+        if framed.is_ok() || want == avail {
+            return Ok(framed);
+        }
+        want = avail.min(want.saturating_mul(16));
+    }
 }
 
 /// Decodes a packet header and context; returns the bit where events start, where the

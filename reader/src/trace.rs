@@ -125,6 +125,11 @@ pub fn open_all(inputs: &[PathBuf]) -> Result<Vec<Trace>, ReadError> {
             let (class, instance, begin) = stream::identify(&file, &meta)
                 .unwrap_or(Some((u64::MAX, None, None)))
                 .unwrap_or_default();
+            if let (Some(c), Some(b)) = (&meta.clock, begin) {
+                if c.ns_from_origin(b).is_none() {
+                    return Err(ReadError::new(&file, format!("packet beginning time ({b} cycles of clock `{}`, offset {} s) cannot be converted to nanoseconds from the clock's origin: it overflows a signed 64-bit integer", c.name, c.offset_s)));
+                }
+            }
             keyed.push(StreamKey {
                 class,
                 instance,

@@ -198,20 +198,38 @@ pub struct Clock {
 }
 
 impl Clock {
-    /// Nanoseconds from the clock's origin for a clock value, like babeltrace2.
-    pub fn ns_from_origin(&self, value: u64) -> i64 {
-        let base = self
-            .offset_s
-            .wrapping_mul(1_000_000_000)
-            .wrapping_add(self.cycles_to_ns(self.offset_cycles) as i64);
-        base.wrapping_add(self.cycles_to_ns(value) as i64)
+    /// Nanoseconds from the clock's origin for a clock value, computed as babeltrace2 does;
+    /// None when that does not fit an `i64` (babeltrace2 refuses such times).
+    #[inline]
+    pub fn ns_from_origin(&self, value: u64) -> Option<i64> {
+        let base = self.offset_ns()?;
+        let value_ns = self.cycles_to_ns(value);
+        if value_ns >= i64::MAX as u64 {
+            return None;
+        }
+        base.checked_add(value_ns as i64)
     }
 
+    /// The offset in nanoseconds; None when the seconds leave no room in an `i64`.
+    #[inline]
+    fn offset_ns(&self) -> Option<i64> {
+        const NS: i64 = 1_000_000_000;
+        if self.offset_s <= i64::MIN / NS - 1 || self.offset_s >= i64::MAX / NS - 1 {
+            return None;
+        }
+        Some(self.offset_s * NS + self.cycles_to_ns(self.offset_cycles) as i64)
+    }
+
+    #[inline]
     fn cycles_to_ns(&self, cycles: u64) -> u64 {
         if self.freq == 1_000_000_000 {
-            cycles
+            return cycles;
+        }
+        let ns = 1e9 * cycles as f64 / self.freq as f64;
+        if ns >= u64::MAX as f64 {
+            u64::MAX
         } else {
-            (1e9 * cycles as f64 / self.freq as f64) as u64
+            ns as u64
         }
     }
 }
