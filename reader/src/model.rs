@@ -54,6 +54,7 @@ pub fn build(stmts: &[Stmt]) -> Result<Metadata> {
         registers: 0,
         frames: Vec::new(),
         warnings: Vec::new(),
+        built_types: 0,
     };
     let mut meta = Metadata {
         uuid: None,
@@ -238,7 +239,14 @@ struct Builder {
     frames: Vec<Vec<Field>>,
     /// What babeltrace2 warns about and ignores: unknown attributes and scopes.
     warnings: Vec<Warning>,
+    /// Field types built so far, aliases expanded: bounded by `MAX_TYPES`.
+    built_types: usize,
 }
+
+/// The most field types the metadata of one trace may expand to. Nested aliases make the
+/// model grow exponentially with the text (1 KB can ask for 16 M integers); real traces need
+/// far fewer (an LTTng kernel trace, about 20 000).
+const MAX_TYPES: usize = 1 << 18;
 
 impl Builder {
     /// Records a warning once, however many times an alias brings its cause back.
@@ -520,6 +528,13 @@ impl Builder {
         offset: usize,
         depth: usize,
     ) -> Result<Type> {
+        self.built_types += 1;
+        if self.built_types > MAX_TYPES {
+            return fail(
+                offset,
+                format!("metadata expands to more than {MAX_TYPES} field types (nested type aliases or structs): refused"),
+            );
+        }
         if depth > 64 {
             return fail(
                 offset,
@@ -1128,6 +1143,35 @@ event { name = "p:e"; id = 3; stream_id = 0;
             &p.fields[3].ty,
             Type::Array(Array { text: true, .. })
         ));
+    }
+
+    /// 8 levels of aliases of 8-field structs: 8^8 = 16.7 M integers from 1 KB of text.
+    fn expansion_bomb() -> String {
+        let mut text = String::from(
+            "/* CTF 1.8 */\ntypealias integer { size = 8; align = 8; signed = false; } := t0;\n",
+        );
+        for level in 1..=8 {
+            let fields: String = "abcdefgh"
+                .chars()
+                .map(|f| format!("t{} {f}; ", level - 1))
+                .collect();
+            text += &format!("typealias struct {{ {fields}}} := t{level};\n");
+        }
+        text + "trace { major = 1; minor = 8; byte_order = le; };\nevent { name = \"x\"; fields := struct { t8 x; }; };\n"
+    }
+
+    #[test]
+    fn metadata_expanding_past_the_bound_is_refused() {
+        let bomb = expansion_bomb();
+        assert!(bomb.len() < 1200, "{} bytes", bomb.len());
+        let err = build(&parse(&bomb).unwrap()).unwrap_err();
+        assert!(err.msg.contains("more than 262144 field types"), "{}", err.msg);
+        let fine = bomb.replace("t8 x;", "t5 x;");
+        let m = build(&parse(&fine).unwrap()).expect("8^5 integers are within the bound");
+        let Type::Struct(p) = &m.streams[0].events[0].payload.as_ref().unwrap().ty else {
+            panic!()
+        };
+        assert_eq!(p.fields.len(), 1);
     }
 
     #[test]
