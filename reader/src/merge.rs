@@ -59,6 +59,12 @@ pub struct Merger {
     /// their beginning time, where babeltrace2's muxer reports them.
     waiting: Vec<(i64, Tie, usize, Loss)>,
     errors: Vec<ReadError>,
+    /// Streams whose time went backwards, found since the last `take_warnings`.
+    warnings: Vec<ReadError>,
+    /// Time of the last event handed out (merging by time), and whether each stream was
+    /// already warned about going backwards.
+    last_ns: i64,
+    warned: Vec<bool>,
     metadata_len: Vec<u64>,
     /// [trace] → its rank in babeltrace2's order of traces on equal times.
     trace_rank: Vec<usize>,
@@ -172,6 +178,9 @@ impl Merger {
             losses: Vec::new(),
             waiting: Vec::new(),
             errors: Vec::new(),
+            warnings: Vec::new(),
+            last_ns: i64::MIN,
+            warned: Vec::new(),
             metadata_len,
             trace_rank: Vec::new(),
         };
@@ -300,6 +309,13 @@ impl Merger {
         }
         let i = next?;
         self.current = Some(i);
+        if self.ordered {
+            let ns = self.entries[i].ns;
+            if ns < self.last_ns {
+                self.went_backwards(i, ns);
+            }
+            self.last_ns = ns;
+        }
         let e = &self.entries[i];
         Some(Event {
             trace: &self.traces[e.trace],
@@ -307,6 +323,29 @@ impl Merger {
             ns: self.ordered.then_some(e.ns),
             stream: i,
         })
+    }
+
+    /// Warns (once per stream) that stream `i` hands out an event at `ns`, earlier than the
+    /// last one printed: its time went backwards (LTTng 2.1–2.3 could write such streams).
+    /// babeltrace2 2.0 stops there with an error; the rest is printed instead, the late
+    /// events where they come.
+    #[cold]
+    fn went_backwards(&mut self, i: usize, ns: i64) {
+        if self.warned.len() <= i {
+            self.warned.resize(i + 1, false);
+        }
+        if std::mem::replace(&mut self.warned[i], true) {
+            return;
+        }
+        let cursor = &self.entries[i].cursor;
+        self.warnings.push(ReadError::at(
+            cursor.path(),
+            cursor.packet.offset as u64,
+            format!(
+                "time goes backwards: an event at {ns} ns from the clock's origin comes after one at {} ns was printed; babeltrace2 stops here with an error, ust view prints the rest of the trace (this stream's late events where they come)",
+                self.last_ns
+            ),
+        ));
     }
 
     /// Makes the waiting losses that begin at or before `upto` (all of them without it)
@@ -336,7 +375,7 @@ impl Merger {
     /// True when losses or errors wait to be taken.
     #[inline]
     pub fn has_reports(&self) -> bool {
-        !self.losses.is_empty() || !self.errors.is_empty()
+        !self.losses.is_empty() || !self.errors.is_empty() || !self.warnings.is_empty()
     }
 
     /// Losses reported since the last call, oldest first.
@@ -363,6 +402,11 @@ impl Merger {
                 }
             })
             .collect()
+    }
+
+    /// Warnings since the last call: streams whose time went backwards.
+    pub fn take_warnings(&mut self) -> Vec<ReadError> {
+        std::mem::take(&mut self.warnings)
     }
 
     /// Errors met since the last call; the streams that failed are not read further.

@@ -129,8 +129,9 @@ impl Pretty {
         out.extend_from_slice(b"] (");
         match self.last_ns {
             Some(last) => {
-                let delta = ns.wrapping_sub(last) as u64;
-                out.push(b'+');
+                // Negative only where a stream's time went backwards (the merger warns).
+                let delta = ns.abs_diff(last);
+                out.push(if ns < last { b'-' } else { b'+' });
                 push_u64(out, delta / 1_000_000_000);
                 out.push(b'.');
                 push_padded(out, delta % 1_000_000_000, 9);

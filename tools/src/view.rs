@@ -202,8 +202,9 @@ fn report(
     buf: &mut Vec<u8>,
 ) -> io::Result<bool> {
     let errors = merger.take_errors();
+    let warnings = merger.take_warnings();
     let losses = merger.take_losses();
-    if errors.is_empty() && losses.is_empty() {
+    if errors.is_empty() && losses.is_empty() && warnings.is_empty() {
         return Ok(true);
     }
     out.write_all(buf)?;
@@ -222,6 +223,9 @@ fn report(
                 &l.trace.meta
             )
         );
+    }
+    for w in &warnings {
+        eprintln!("ust view: warning: {w}");
     }
     for e in &errors {
         eprintln!("ust view: error: {e}");

@@ -317,3 +317,45 @@ fn discarded_events_warnings_match_without_hostname_or_uuid() {
         ours[0]
     );
 }
+
+/// LTTng 2.1–2.3 could write a stream whose time goes backwards from one packet to the next.
+/// babeltrace2 2.0 stops there with an error ("less than muxer's last returned timestamp");
+/// `ust view` prints the same lines up to that point, then the rest (the late events where
+/// they come), with a warning naming the stream, and exits 0.
+#[test]
+fn time_going_backwards_in_a_stream_prints_the_rest_with_a_warning() {
+    let dir = scratch("compat-backwards");
+    let t = Simple {
+        uuid: true,
+        instance: true,
+        hostname: true,
+        clock: true,
+    };
+    let mut a = t.packet(0, (10, 100), 0, &[(0, 10, 1), (0, 50, 2), (0, 100, 3)]);
+    a.extend(t.packet(0, (60, 200), 0, &[(0, 60, 4), (0, 150, 5)]));
+    let b = t.packet(1, (70, 130), 0, &[(1, 70, 6), (1, 120, 7)]);
+    t.write(&dir, &[("a", a), ("b", b)]);
+    let ours = view(&[dir.to_str().unwrap()]);
+    assert!(ours.status.success(), "{}", text(&ours.stderr));
+    let values: Vec<String> = text(&ours.stdout)
+        .lines()
+        .map(|l| l.rsplit("v = ").next().unwrap().trim_end_matches(" }").to_string())
+        .collect();
+    assert_eq!(values, ["1", "2", "6", "3", "4", "7", "5"]);
+    assert!(text(&ours.stdout).contains("(-0.000000040)"), "a negative delta");
+    let err = text(&ours.stderr);
+    assert!(
+        err.contains("/a: byte offset 104: time goes backwards")
+            && err.contains("babeltrace2 stops"),
+        "{err}"
+    );
+    if let Some(bt) = babeltrace(&[&dir]) {
+        assert!(!bt.status.success(), "babeltrace2 stops with an error");
+        let theirs = text(&bt.stdout);
+        assert!(
+            text(&ours.stdout).starts_with(&theirs),
+            "same lines up to where babeltrace2 stops:\n{theirs}"
+        );
+        assert!(text(&bt.stderr).contains("less than"), "{}", text(&bt.stderr));
+    }
+}
