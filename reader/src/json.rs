@@ -127,10 +127,11 @@ pub fn push_json_str(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
 }
 
-struct JsonSink<'o> {
-    out: &'o mut Vec<u8>,
-    labels: &'o mut Vec<usize>,
-    counts: &'o mut Vec<u64>,
+/// Writes decoded values as JSON (also the `args` of the Chrome format).
+pub(crate) struct JsonSink<'o> {
+    pub out: &'o mut Vec<u8>,
+    pub labels: &'o mut Vec<usize>,
+    pub counts: &'o mut Vec<u64>,
 }
 
 impl JsonSink<'_> {

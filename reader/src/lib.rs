@@ -4,8 +4,8 @@
 //! with `tsdl` (syntax) and `model` (meaning) builds the `types` → `stream` walks one stream's
 //! packets and events lazily, one packet in memory at a time (`file`), using `decode` →
 //! `merge` orders all
-//! streams by time → `pretty` (babeltrace2's text, simple structs through `flat`), `json` or
-//! `summary` render events, with `fmt` and `time` for the text details. Nothing is read
+//! streams by time → `pretty` (babeltrace2's text, simple structs through `flat`), `json`,
+//! `chrome` (a timeline for Perfetto's UI) or `summary` render events, with `fmt` and `time` for the text details. Nothing is read
 //! before it is needed and only the current packet of each stream is held, so memory stays
 //! flat whatever the trace size. Corrupt input is reported as a `ReadError`
 //! naming the file and byte offset; it never panics or hangs.
@@ -23,6 +23,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod chrome;
 pub mod decode;
 pub mod error;
 mod file;
@@ -40,6 +41,7 @@ pub mod trace;
 pub mod tsdl;
 pub mod types;
 
+pub use chrome::Chrome;
 pub use error::ReadError;
 pub use json::Json;
 pub use merge::{Event, LossReport, Merger};

@@ -1165,7 +1165,11 @@ event { name = "p:e"; id = 3; stream_id = 0;
         let bomb = expansion_bomb();
         assert!(bomb.len() < 1200, "{} bytes", bomb.len());
         let err = build(&parse(&bomb).unwrap()).unwrap_err();
-        assert!(err.msg.contains("more than 262144 field types"), "{}", err.msg);
+        assert!(
+            err.msg.contains("more than 262144 field types"),
+            "{}",
+            err.msg
+        );
         let fine = bomb.replace("t8 x;", "t5 x;");
         let m = build(&parse(&fine).unwrap()).expect("8^5 integers are within the bound");
         let Type::Struct(p) = &m.streams[0].events[0].payload.as_ref().unwrap().ty else {

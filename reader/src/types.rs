@@ -214,7 +214,8 @@ impl Clock {
     #[inline]
     fn offset_ns(&self) -> Option<i64> {
         const NS: i64 = 1_000_000_000;
-        if self.offset_s <= i64::MIN / NS - 1 || self.offset_s >= i64::MAX / NS - 1 {
+        // babeltrace2 leaves a second of room for the cycles part.
+        if self.offset_s < i64::MIN / NS || self.offset_s >= i64::MAX / NS - 1 {
             return None;
         }
         Some(self.offset_s * NS + self.cycles_to_ns(self.offset_cycles) as i64)

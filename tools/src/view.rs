@@ -1,5 +1,5 @@
 //! `ust view`: print the events of traces, merged by time, as babeltrace2 does by default;
-//! or as JSON lines; or a summary.
+//! or as JSON lines; or as a Chrome/Perfetto timeline; or a summary.
 
 use crate::localtime;
 use crate::timespec::TimeSpec;
@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
-use ust_reader::{open_all, Event, Json, Merger, Pretty, ReadError, Summary};
+use ust_reader::{open_all, Chrome, Event, Json, Merger, Pretty, ReadError, Summary};
 
 /// Print trace events, one per line, merged by time across streams and traces.
 ///
@@ -42,7 +42,10 @@ pub struct Args {
     #[arg(long, value_name = "PID")]
     pub pid: Vec<i64>,
 
-    /// Output format: babeltrace2's text, or JSON lines with typed values.
+    /// Output format: babeltrace2's text; JSON lines with typed values; or `chrome`, the
+    /// Trace Event Format that Perfetto's UI (ui.perfetto.dev) and chrome://tracing open as a
+    /// timeline (a track per process and thread, `*_entry`/`*_exit`, `*_begin`/`*_end` and
+    /// `*_start`/`*_end` pairs as slices): `ust view --format chrome DIR > trace.json`.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
@@ -61,12 +64,17 @@ pub struct Args {
 pub enum Format {
     Text,
     Json,
+    Chrome,
 }
 
 /// How often `--follow` looks for new data.
 const POLL: Duration = Duration::from_millis(200);
 
 pub fn run(args: Args) -> ExitCode {
+    if args.follow && args.format == Format::Chrome {
+        eprintln!("ust view: error: --format chrome writes one document for the whole trace: it cannot --follow");
+        return ExitCode::from(2);
+    }
     let traces = match open_all(&args.dirs) {
         Ok(t) => t,
         Err(e) => return fail(&e),
@@ -74,7 +82,12 @@ pub fn run(args: Args) -> ExitCode {
     for t in &traces {
         for w in &t.meta.warnings {
             let path = t.dir.join("metadata");
-            eprintln!("ust view: warning: {}: metadata line {}: {}", path.display(), w.line, w.msg);
+            eprintln!(
+                "ust view: warning: {}: metadata line {}: {}",
+                path.display(),
+                w.line,
+                w.msg
+            );
         }
     }
     let merger = Merger::new(traces, !args.summary, args.follow);
@@ -156,8 +169,12 @@ fn print_events(mut merger: Merger, filter: &mut Filter, args: &Args) -> io::Res
     let mut out = io::stdout().lock();
     let mut pretty = Pretty::new(localtime::local);
     let mut json = Json::new(localtime::local);
+    let mut chrome = Chrome::new(merger.earliest().unwrap_or(0));
     let mut buf = Vec::with_capacity(1 << 19);
     let mut ok = true;
+    if args.format == Format::Chrome {
+        chrome.begin(&mut buf);
+    }
     loop {
         while let Some(ev) = merger.next_event() {
             if ev.ns() > filter.end && !args.follow {
@@ -167,6 +184,7 @@ fn print_events(mut merger: Merger, filter: &mut Filter, args: &Args) -> io::Res
                 let written = match args.format {
                     Format::Text => pretty.event(&ev, &mut buf),
                     Format::Json => json.event(&ev, &mut buf),
+                    Format::Chrome => chrome.event(&ev, &mut buf),
                 };
                 if let Err(e) = written {
                     ok = false;
@@ -181,9 +199,12 @@ fn print_events(mut merger: Merger, filter: &mut Filter, args: &Args) -> io::Res
                 ok &= report(&mut merger, &mut pretty, &mut out, &mut buf)?;
             }
         }
+        ok &= report(&mut merger, &mut pretty, &mut out, &mut buf)?;
+        if args.format == Format::Chrome {
+            chrome.finish(&mut buf);
+        }
         out.write_all(&buf)?;
         buf.clear();
-        ok &= report(&mut merger, &mut pretty, &mut out, &mut buf)?;
         out.flush()?;
         if !args.follow {
             return Ok(ok);

@@ -155,7 +155,10 @@ fn packetized_metadata_without_a_signature_line() {
     let dir = scratch("compat-packetized");
     write_trace(&dir);
     let tsdl = METADATA.trim_start_matches("/* CTF 1.8 */\n");
-    assert!(!tsdl.contains("CTF 1.8"), "as LTTng writes it: no signature");
+    assert!(
+        !tsdl.contains("CTF 1.8"),
+        "as LTTng writes it: no signature"
+    );
     std::fs::write(dir.join("metadata"), metadata_packets(tsdl, 300, 512)).unwrap();
     let out = view(&[dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -184,7 +187,11 @@ fn lenient_tsdl_is_read_and_unknown_attributes_are_warned_about() {
     let Some(out) = assert_same(&[&dir]) else {
         return;
     };
-    assert!(text(&out.stdout).contains(" late_event: "), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains(" late_event: "),
+        "{}",
+        text(&out.stdout)
+    );
     let err = text(&out.stderr);
     assert_eq!(err.matches("`colour`").count(), 1, "once per place: {err}");
     for (line, what) in [
@@ -210,7 +217,12 @@ fn unmapped_timestamps_use_an_implicit_1ghz_clock() {
         hostname: true,
         clock: false,
     };
-    let p = t.packet(0, (1000, 3_000_000_123), 0, &[(0, 2000, 1), (1, 3_000_000_123, 2)]);
+    let p = t.packet(
+        0,
+        (1000, 3_000_000_123),
+        0,
+        &[(0, 2000, 1), (1, 3_000_000_123, 2)],
+    );
     t.write(&dir, &[("s0", p)]);
     let out = assert_same(&[&dir]);
     if let Some(out) = out {
@@ -282,7 +294,11 @@ fn clock_offset_overflowing_nanoseconds_is_refused_like_babeltrace2() {
     std::fs::write(dir.join("s0"), t.packet(0, (10, 20), 0, &[(0, 15, 1)])).unwrap();
     let ours = view(&[dir.to_str().unwrap()]);
     assert_eq!(ours.status.code(), Some(1), "{}", text(&ours.stderr));
-    assert!(ours.stdout.is_empty(), "no garbage times: {}", text(&ours.stdout));
+    assert!(
+        ours.stdout.is_empty(),
+        "no garbage times: {}",
+        text(&ours.stdout)
+    );
     let err = text(&ours.stderr);
     assert!(err.contains("s0") && err.contains("overflows"), "{err}");
     if let Some(bt) = babeltrace(&[&dir]) {
@@ -339,10 +355,19 @@ fn time_going_backwards_in_a_stream_prints_the_rest_with_a_warning() {
     assert!(ours.status.success(), "{}", text(&ours.stderr));
     let values: Vec<String> = text(&ours.stdout)
         .lines()
-        .map(|l| l.rsplit("v = ").next().unwrap().trim_end_matches(" }").to_string())
+        .map(|l| {
+            l.rsplit("v = ")
+                .next()
+                .unwrap()
+                .trim_end_matches(" }")
+                .to_string()
+        })
         .collect();
     assert_eq!(values, ["1", "2", "6", "3", "4", "7", "5"]);
-    assert!(text(&ours.stdout).contains("(-0.000000040)"), "a negative delta");
+    assert!(
+        text(&ours.stdout).contains("(-0.000000040)"),
+        "a negative delta"
+    );
     let err = text(&ours.stderr);
     assert!(
         err.contains("/a: byte offset 104: time goes backwards")
@@ -356,6 +381,10 @@ fn time_going_backwards_in_a_stream_prints_the_rest_with_a_warning() {
             text(&ours.stdout).starts_with(&theirs),
             "same lines up to where babeltrace2 stops:\n{theirs}"
         );
-        assert!(text(&bt.stderr).contains("less than"), "{}", text(&bt.stderr));
+        assert!(
+            text(&bt.stderr).contains("less than"),
+            "{}",
+            text(&bt.stderr)
+        );
     }
 }

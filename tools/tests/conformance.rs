@@ -164,14 +164,26 @@ fn refused_traces_get_a_clear_error_naming_the_file() {
         ("fail/fail1", "metadata line 11"),
         ("fail/fail2", "only CTF major version 1"),
         ("fail/integer-range", "invalid integer literal"),
-        ("fail/invalid-packet-size", "channel0_3: byte offset 0: packet size"),
-        ("fail/invalid-sequence-length-field-class", "is not an integer field"),
-        ("fail/invalid-variant-selector-field-class", "`selector` is not an integer"),
+        (
+            "fail/invalid-packet-size",
+            "channel0_3: byte offset 0: packet size",
+        ),
+        (
+            "fail/invalid-sequence-length-field-class",
+            "is not an integer field",
+        ),
+        (
+            "fail/invalid-variant-selector-field-class",
+            "`selector` is not an integer",
+        ),
         ("fail/lttng-modules-2.0-pre1", "metadata packet"),
         ("fail/metadata-syntax-error", "syntax error"),
         ("fail/packet-based-metadata", "metadata packet"),
         ("fail/smalltrace", "only CTF major version 1"),
-        ("fail/valid-events-then-invalid-events", "event id 255 is not declared"),
+        (
+            "fail/valid-events-then-invalid-events",
+            "event id 255 is not declared",
+        ),
     ];
     for (trace, msg) in expect {
         let out = view(&[root.join(trace).to_str().unwrap()]);

@@ -67,12 +67,20 @@ fn a_stream_file_truncated_while_being_read_is_an_error_not_sigbus() {
     let mut first = vec![0u8; 4096];
     stdout.read_exact(&mut first).unwrap();
     assert!(first.starts_with(b"["), "{}", text(&first));
-    let f = std::fs::OpenOptions::new().write(true).open(&stream).unwrap();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&stream)
+        .unwrap();
     f.set_len(1 << 20).unwrap();
     let mut rest = Vec::new();
     stdout.read_to_end(&mut rest).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.signal(), None, "killed by a signal: {:?}", out.status);
+    assert_eq!(
+        out.status.signal(),
+        None,
+        "killed by a signal: {:?}",
+        out.status
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.contains("stream_0"), "{err}");
@@ -81,7 +89,10 @@ fn a_stream_file_truncated_while_being_read_is_an_error_not_sigbus() {
         "{err}"
     );
     let printed = text(&first).lines().count() + text(&rest).lines().count();
-    assert!(printed < 400 * 4000 / 2, "stopped where the file was cut: {printed} lines");
+    assert!(
+        printed < 400 * 4000 / 2,
+        "stopped where the file was cut: {printed} lines"
+    );
 }
 
 #[test]
