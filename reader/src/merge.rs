@@ -68,6 +68,8 @@ pub struct Merger {
     metadata_len: Vec<u64>,
     /// [trace] → its rank in babeltrace2's order of traces on equal times.
     trace_rank: Vec<usize>,
+    /// Streams frame events lazily (see `decode_once`).
+    decode_once: bool,
 }
 
 /// The event a `Merger` is at.
@@ -183,6 +185,7 @@ impl Merger {
             warned: Vec::new(),
             metadata_len,
             trace_rank: Vec::new(),
+            decode_once: false,
         };
         m.trace_rank = trace_ranks(&m.traces);
         for t in 0..m.traces.len() {
@@ -194,9 +197,21 @@ impl Merger {
         m
     }
 
+    /// Has the streams frame each event after it is printed: for a printer that decodes
+    /// every part of every event through `Pretty`, which reports where events end.
+    pub fn decode_once(&mut self) {
+        self.decode_once = true;
+        for e in &mut self.entries {
+            e.cursor.decode_once();
+        }
+    }
+
     fn add_stream(&mut self, trace: usize, stream: StreamFiles) {
         match StreamCursor::open(stream.files, &self.traces[trace].meta, self.follow) {
-            Ok(cursor) => {
+            Ok(mut cursor) => {
+                if self.decode_once {
+                    cursor.decode_once();
+                }
                 self.entries.push(Entry {
                     trace,
                     cursor,

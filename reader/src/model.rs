@@ -174,6 +174,10 @@ fn attach_events(meta: &mut Metadata, events: Vec<(Option<u64>, EventClass)>) ->
                 format!("event `{}` names no declared stream class", ev.name),
             );
         };
+        let sets_clock = |f: &Option<Field>| f.as_ref().is_some_and(|f| f.ty.sets_clock());
+        let mut ev = ev;
+        ev.plain_rest =
+            !sets_clock(&sc.event_context) && !sets_clock(&ev.context) && !sets_clock(&ev.payload);
         sc.index_event(ev.id, sc.events.len());
         sc.events.push(ev);
     }
@@ -466,6 +470,7 @@ impl Builder {
             loglevel: None,
             context: None,
             payload: None,
+            plain_rest: false,
         };
         let mut stream_id = None;
         for stmt in body {

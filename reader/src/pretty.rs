@@ -13,9 +13,6 @@ use super::stream::{Loss, Part};
 use super::time::Calendar;
 use super::types::{Clock, Enum, Field, Int, Metadata};
 
-/// The parts of an event after the packet context, in the order they are printed.
-const EVENT_PARTS: [Part; 3] = [Part::StreamContext, Part::Context, Part::Payload];
-
 /// How a part of an event class is printed: found out on first use.
 #[derive(Default)]
 enum Shape {
@@ -59,7 +56,8 @@ impl Pretty {
         }
     }
 
-    /// Appends the line of `ev` (with its newline) to `out`.
+    /// Appends the line of `ev` (with its newline) to `out`. The event's parts are decoded
+    /// in order, each once, and where the event ends is handed back to its stream.
     pub fn event(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) -> Result<(), ReadError> {
         if ev.has_clock() {
             self.timestamp(ev.ns(), out);
@@ -67,48 +65,69 @@ impl Pretty {
         self.prefix(ev, out);
         let mut first = true;
         self.packet_context(ev, out, &mut first)?;
-        for (k, part) in EVENT_PARTS.into_iter().enumerate() {
-            let Some((field, pos)) = ev.cursor.part(ev.meta(), part) else {
+        let cursor = ev.cursor;
+        let mut pos = cursor.event.stream_context;
+        let mut registers = false;
+        for (k, field) in cursor.event_parts(ev.meta()).into_iter().enumerate() {
+            let Some(field) = field else {
                 continue;
             };
+            if !field.visible {
+                self.registers(ev, &mut registers);
+                pos = cursor.skip_at(field, pos, &mut self.scratch)?;
+                continue;
+            }
             if !first {
                 out.extend_from_slice(b", ");
             }
             first = false;
-            self.part(ev, (k, part), field, pos, out)?;
+            pos = self.part(ev, k, field, pos, out, &mut registers)?;
         }
+        cursor.report_end(pos);
         out.push(b'\n');
         Ok(())
     }
 
-    /// Appends the `k`th of the `EVENT_PARTS` of `ev`, whose type is `field`, at bit `pos`:
-    /// in one pass when it is flat, else through the `Text` sink.
+    /// Gives the scratch state the stream's registers, once per event, before anything
+    /// that may read or set them.
+    fn registers(&mut self, ev: &Event<'_>, done: &mut bool) {
+        if !std::mem::replace(done, true) {
+            ev.cursor.scratch_registers(&mut self.scratch);
+        }
+    }
+
+    /// Appends the `k`th part of `ev` (stream context, context, payload), whose type is
+    /// `field`, at bit `pos`: in one pass when it is flat, else through the `Text` sink.
+    /// Returns where it ends.
     fn part(
         &mut self,
         ev: &Event<'_>,
-        (k, part): (usize, Part),
+        k: usize,
         field: &Field,
         pos: u64,
         out: &mut Vec<u8>,
-    ) -> Result<(), ReadError> {
+        registers: &mut bool,
+    ) -> Result<u64, ReadError> {
         let shapes = slot(slot(&mut self.shapes, ev.stream), ev.cursor.event.class);
         let shape = &mut shapes[k];
         if let Shape::Unknown = shape {
             *shape = Flat::of(field).map_or(Shape::General, Shape::Flat);
         }
         if let Shape::Flat(flat) = shape {
-            // Flat parts read no registers: the scratch state needs no copy of them.
+            // Flat parts read and set no registers.
             let mut d = ev.cursor.decoder(pos, &mut self.scratch);
-            return flat
-                .print(&mut d, out)
-                .map_err(|e| ev.cursor.decode_error(&e));
+            flat.print(&mut d, out)
+                .map_err(|e| ev.cursor.decode_error(&e))?;
+            return Ok(d.pos);
         }
+        self.registers(ev, registers);
         let mut sink = Text {
             out,
             labels: &mut self.labels,
             counts: &mut self.counts,
         };
-        ev.decode(part, &mut self.scratch, &mut sink).map(|_| ())
+        ev.cursor
+            .decode_at(field, pos, &mut self.scratch, &mut sink)
     }
 
     /// `host:procname:(vpid) name: `, formatted once per stream and event class.

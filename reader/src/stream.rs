@@ -10,6 +10,7 @@ use super::decode::{self, DecodeError, Decoder, Sink, Skip, State};
 use super::error::ReadError;
 use super::file::TraceFile;
 use super::types::{EventClass, Field, Metadata, StreamClass};
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
 const CTF_MAGIC: u64 = 0xC1FC_1FC1;
@@ -51,7 +52,8 @@ pub struct Packet {
     pub serial: u64,
 }
 
-/// Where the current event's parts start, in bits from its packet start.
+/// Where the current event's parts start, in bits from its packet start. Until the event
+/// is framed (`decode_once`), only `stream_context` is known: where its header ends.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EventPos {
     pub class: usize,
@@ -95,6 +97,14 @@ pub struct StreamCursor {
     pub losses: Vec<Loss>,
     prev: Option<Packet>,
     serial: u64,
+    /// Frame events lazily: the header now, the rest when the next event is needed, at the
+    /// end a printer reports (`report_end`) when it decoded the whole event.
+    lazy: bool,
+    /// The current event's contexts and payload are not framed yet.
+    unframed: bool,
+    /// Bit where the current event started, and where a printer found it ends.
+    event_start: u64,
+    end_hint: Cell<Option<u64>>,
 }
 
 impl StreamCursor {
@@ -124,7 +134,17 @@ impl StreamCursor {
             losses: Vec::new(),
             prev: None,
             serial: 0,
+            lazy: false,
+            unframed: false,
+            event_start: 0,
+            end_hint: Cell::new(None),
         })
+    }
+
+    /// Frames events lazily from now on, so that a printer that decodes every part of an
+    /// event (`decode_at`, `skip_at`, then `report_end`) decodes it once, not twice.
+    pub fn decode_once(&mut self) {
+        self.lazy = true;
     }
 
     /// Makes room for the registers of metadata that grew while following.
@@ -146,6 +166,9 @@ impl StreamCursor {
     /// Moves to the next event.
     #[inline]
     pub fn advance(&mut self, meta: &Metadata) -> Result<Step, ReadError> {
+        if self.unframed {
+            self.finish_event(meta)?;
+        }
         if self.in_packet && self.pos < self.packet.content_bits {
             self.read_event(meta)?;
             return Ok(Step::Event);
@@ -329,15 +352,122 @@ impl StreamCursor {
             end: self.packet.content_bits,
             state: &mut self.state,
         };
-        let ev = frame_event(&mut d, sc);
+        let class = match frame_header(&mut d, sc) {
+            Ok(class) => class,
+            Err(e) => return Err(self.decode_error(&e)),
+        };
+        let header_end = d.pos;
+        let lazy = self.lazy && sc.events[class].plain_rest;
+        let ev = if lazy {
+            Ok(EventPos {
+                class,
+                clock: d.state.clock,
+                stream_context: header_end,
+                context: header_end,
+                payload: header_end,
+                end: header_end,
+            })
+        } else {
+            frame_rest(&mut d, sc, class)
+        };
         let pos = d.pos;
-        let ev = ev.map_err(|e| self.decode_error(&e))?;
-        if pos == start {
-            return Err(self.error(self.packet.offset as u64 + start / 8, "zero-length event"));
-        }
+        self.event = ev.map_err(|e| self.decode_error(&e))?;
+        self.event_start = start;
+        self.unframed = lazy;
+        self.end_hint.set(None);
         self.pos = pos;
-        self.event = ev;
+        if !lazy && pos == start {
+            return Err(self.zero_length());
+        }
         Ok(())
+    }
+
+    #[cold]
+    fn zero_length(&self) -> ReadError {
+        self.error(
+            self.packet.offset as u64 + self.event_start / 8,
+            "zero-length event",
+        )
+    }
+
+    /// Frames the contexts and payload of a lazily read event: where a printer found it
+    /// ends, else by skipping them.
+    fn finish_event(&mut self, meta: &Metadata) -> Result<(), ReadError> {
+        self.unframed = false;
+        let end = match self.end_hint.take() {
+            Some(end) => end,
+            None => {
+                let sc = &meta.streams[self.packet.stream_class];
+                let mut d = Decoder {
+                    buf: &self.buf[..self.packet.size],
+                    pos: self.event.stream_context,
+                    end: self.packet.content_bits,
+                    state: &mut self.state,
+                };
+                let framed = frame_rest(&mut d, sc, self.event.class).map(|_| d.pos);
+                framed.map_err(|e| self.decode_error(&e))?
+            }
+        };
+        if end == self.event_start {
+            return Err(self.zero_length());
+        }
+        self.pos = end;
+        Ok(())
+    }
+
+    /// The types of the current event's stream context, context and payload (shown or not).
+    pub fn event_parts<'m>(&self, meta: &'m Metadata) -> [Option<&'m Field>; 3] {
+        let sc = &meta.streams[self.packet.stream_class];
+        let ec = &sc.events[self.event.class];
+        [
+            sc.event_context.as_ref(),
+            ec.context.as_ref(),
+            ec.payload.as_ref(),
+        ]
+    }
+
+    /// Decodes `field` at bit `pos` of the current packet into `sink`, with `scratch`'s
+    /// registers as they are (see `scratch_registers`); returns where it ends.
+    pub fn decode_at<S: Sink>(
+        &self,
+        field: &Field,
+        pos: u64,
+        scratch: &mut State,
+        sink: &mut S,
+    ) -> Result<u64, ReadError> {
+        let mut d = self.decoder(pos, scratch);
+        d.value(&field.ty, sink)
+            .map_err(|e| self.decode_error(&e))?;
+        Ok(d.pos)
+    }
+
+    /// Moves past `field` at bit `pos`; returns where it ends.
+    pub fn skip_at(&self, field: &Field, pos: u64, scratch: &mut State) -> Result<u64, ReadError> {
+        let mut d = self.decoder(pos, scratch);
+        d.skip(&field.ty).map_err(|e| self.decode_error(&e))?;
+        Ok(d.pos)
+    }
+
+    /// Gives `scratch` the stream's registers, for decoding the current event's parts.
+    pub fn scratch_registers(&self, scratch: &mut State) {
+        scratch.regs.clone_from(&self.state.regs);
+    }
+
+    /// Where a printer that decoded all of the current event's parts found it ends: the
+    /// next event is read from there.
+    pub fn report_end(&self, end: u64) {
+        if self.unframed {
+            self.end_hint.set(Some(end));
+        }
+    }
+
+    /// Where the context and payload of a lazily read event start, found by skipping.
+    fn framed_positions(&self, meta: &Metadata) -> Option<EventPos> {
+        let sc = &meta.streams[self.packet.stream_class];
+        let mut scratch = State::default();
+        self.scratch_registers(&mut scratch);
+        let mut d = self.decoder(self.event.stream_context, &mut scratch);
+        frame_rest(&mut d, sc, self.event.class).ok()
     }
 
     /// Decodes one part of the current event (or its packet's context) into `sink`, using
@@ -364,20 +494,22 @@ impl StreamCursor {
     #[inline]
     pub fn part<'m>(&self, meta: &'m Metadata, part: Part) -> Option<(&'m Field, u64)> {
         let sc = &meta.streams[self.packet.stream_class];
+        let framed;
+        let event = match part {
+            Part::Context | Part::Payload if self.unframed => {
+                framed = self.framed_positions(meta)?;
+                &framed
+            }
+            _ => &self.event,
+        };
         let (field, pos) = match part {
             Part::PacketContext => (
                 sc.packet_context.as_ref(),
                 self.packet.context_bit.unwrap_or(0),
             ),
-            Part::StreamContext => (sc.event_context.as_ref(), self.event.stream_context),
-            Part::Context => (
-                sc.events[self.event.class].context.as_ref(),
-                self.event.context,
-            ),
-            Part::Payload => (
-                sc.events[self.event.class].payload.as_ref(),
-                self.event.payload,
-            ),
+            Part::StreamContext => (sc.event_context.as_ref(), event.stream_context),
+            Part::Context => (sc.events[event.class].context.as_ref(), event.context),
+            Part::Payload => (sc.events[event.class].payload.as_ref(), event.payload),
         };
         Some((field.filter(|f| f.visible)?, pos))
     }
@@ -482,8 +614,8 @@ fn frame_packet(d: &mut Decoder<'_>, meta: &Metadata) -> decode::Result<(u64, Op
     Ok((d.pos, context_bit, index))
 }
 
-/// Decodes an event's header and skips its contexts and payload, recording where each starts.
-fn frame_event(d: &mut Decoder<'_>, sc: &StreamClass) -> decode::Result<EventPos> {
+/// Decodes an event's header; returns the index of its event class.
+fn frame_header(d: &mut Decoder<'_>, sc: &StreamClass) -> decode::Result<usize> {
     let start = d.pos;
     d.state.specials.event_id = None;
     let quick = match &sc.quick_header {
@@ -494,16 +626,19 @@ fn frame_event(d: &mut Decoder<'_>, sc: &StreamClass) -> decode::Result<EventPos
         skip(d, sc.event_header.as_ref())?;
     }
     let id = d.state.specials.event_id.unwrap_or(0);
-    let class = match sc.class_index(id) {
-        Some(c) => c,
-        None if sc.events.len() == 1 && d.state.specials.event_id.is_none() => 0,
-        None => {
-            return Err(DecodeError::boxed(
-                start,
-                format!("event id {id} is not declared in the metadata"),
-            ))
-        }
-    };
+    match sc.class_index(id) {
+        Some(c) => Ok(c),
+        None if sc.events.len() == 1 && d.state.specials.event_id.is_none() => Ok(0),
+        None => Err(DecodeError::boxed(
+            start,
+            format!("event id {id} is not declared in the metadata"),
+        )),
+    }
+}
+
+/// Skips an event's contexts and payload (from the end of its header), recording where
+/// each starts.
+fn frame_rest(d: &mut Decoder<'_>, sc: &StreamClass, class: usize) -> decode::Result<EventPos> {
     let stream_context = start_of(d, sc.event_context.as_ref())?;
     skip(d, sc.event_context.as_ref())?;
     let ec = &sc.events[class];

@@ -169,6 +169,18 @@ pub enum Type {
 }
 
 impl Type {
+    /// True when decoding a value of this type can change the stream's clock.
+    pub fn sets_clock(&self) -> bool {
+        match self {
+            Type::Int(i) => i.clock,
+            Type::Enum(e) => e.int.clock,
+            Type::Float(_) | Type::String => false,
+            Type::Struct(s) => s.fields.iter().any(|f| f.ty.sets_clock()),
+            Type::Array(a) => a.elem.sets_clock(),
+            Type::Variant(v) => v.options.iter().any(|f| f.ty.sets_clock()),
+        }
+    }
+
     /// Alignment in bits before the field starts (variants align per option).
     #[inline]
     pub fn align(&self) -> u32 {
@@ -242,6 +254,9 @@ pub struct EventClass {
     pub loglevel: Option<i64>,
     pub context: Option<Field>,
     pub payload: Option<Field>,
+    /// Nothing after the header (stream context, context, payload) changes the stream's
+    /// clock: the event can be framed after it is printed (`StreamCursor::decode_once`).
+    pub plain_rest: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

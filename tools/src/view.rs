@@ -90,7 +90,11 @@ pub fn run(args: Args) -> ExitCode {
             );
         }
     }
-    let merger = Merger::new(traces, !args.summary, args.follow);
+    let mut merger = Merger::new(traces, !args.summary, args.follow);
+    if args.format == Format::Text && !args.summary {
+        // Text lines decode every part of every event: once is enough.
+        merger.decode_once();
+    }
     let mut filter = Filter::new(&args, merger.earliest());
     let result = if args.summary {
         summarize(merger, &mut filter)
