@@ -1,9 +1,10 @@
 //! The k-way merge: every stream of every trace, one event at a time, in time order.
 //!
-//! Owns the ordering babeltrace2's muxer uses (nanoseconds from the clock origin, ties broken
-//! by trace UUID, stream class id, then stream id), streams that fail part-way (their error is
-//! kept, the others go on), and `--follow` (ended streams are polled again, new stream files
-//! and grown metadata are picked up).
+//! Owns the ordering babeltrace2 2.0's muxer uses (nanoseconds from the clock origin, ties
+//! broken by trace UUID and name, stream class id, stream id, event class id), streams that
+//! fail part-way (their error is kept, the others go on), streams whose time goes backwards
+//! (a warning, and the rest is printed where babeltrace2 stops), and `--follow` (ended streams
+//! are polled again, new stream files and grown metadata are picked up).
 
 use super::decode::{Sink, State};
 use super::error::ReadError;

@@ -1,10 +1,13 @@
 //! Finding and opening traces: the directories given, their metadata and their streams.
 //!
-//! Owns babeltrace2's discovery rules: a trace is a directory holding `metadata`, searched
-//! recursively below each input; stream files are the other non-empty regular files not
-//! starting with `.`; files of one stream (same class and instance id) are chained in time
-//! order; trace directories with the same UUID form one trace, and a stream file seen twice
-//! (a copied trace) is read once.
+//! Owns babeltrace2 2.0's discovery rules: a trace is a directory holding `metadata`,
+//! searched recursively below each input, directories taken in path order; stream files are
+//! the other non-empty regular files not starting with `.`; files of one stream (same class
+//! and instance id, with beginning times) are chained in time order; trace directories with
+//! the same UUID form one trace read with the largest of their metadata, and a stream file
+//! seen twice (a copied trace) is read once; streams are numbered as babeltrace2 numbers
+//! them (`StreamFiles::id`). A clock offset that overflows is refused here, as babeltrace2
+//! refuses to open such a trace.
 
 use super::error::ReadError;
 use super::metadata;
