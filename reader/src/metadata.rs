@@ -138,10 +138,25 @@ fn unpacketize(path: &Path, bytes: &[u8], be: bool) -> Result<Unpacked, ReadErro
     Ok((text, runs))
 }
 
+/// The largest metadata file read: an LTTng kernel trace's is about 2 MB.
+const MAX_METADATA_BYTES: u64 = 64 << 20;
+
 /// Reads and interprets the metadata file at `path`.
 pub fn load(path: &Path) -> Result<Metadata, ReadError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| ReadError::new(path, format!("cannot read metadata: {e}")))?;
+    use std::io::Read;
+    let cannot = |e: std::io::Error| ReadError::new(path, format!("cannot read metadata: {e}"));
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(cannot)?
+        .take(MAX_METADATA_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_METADATA_BYTES {
+        return Err(ReadError::new(
+            path,
+            format!("metadata larger than {MAX_METADATA_BYTES} bytes: refused"),
+        ));
+    }
     parse(path, &bytes)
 }
 

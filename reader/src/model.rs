@@ -240,11 +240,20 @@ struct Builder {
     mapped_clock: Option<String>,
     registers: u16,
     /// Fields already built in each enclosing struct, innermost last: where references look.
-    frames: Vec<Vec<Field>>,
+    frames: Vec<Frame>,
     /// What babeltrace2 warns about and ignores: unknown attributes and scopes.
     warnings: Vec<Warning>,
-    /// Field types built so far, aliases expanded: bounded by `MAX_TYPES`.
+    /// Field types built so far (aliases expanded), enumeration labels copied and fields
+    /// looked through: bounded by `MAX_TYPES`, which bounds the model's size and the time
+    /// building it takes.
     built_types: usize,
+}
+
+/// The fields of a struct or variant being built, and where the last of each name is.
+#[derive(Default)]
+struct Frame {
+    fields: Vec<Field>,
+    by_name: HashMap<String, usize>,
 }
 
 /// The most field types the metadata of one trace may expand to. Nested aliases make the
@@ -533,13 +542,7 @@ impl Builder {
         offset: usize,
         depth: usize,
     ) -> Result<Type> {
-        self.built_types += 1;
-        if self.built_types > MAX_TYPES {
-            return fail(
-                offset,
-                format!("metadata expands to more than {MAX_TYPES} field types (nested type aliases or structs): refused"),
-            );
-        }
+        self.charge(1, offset)?;
         if depth > 64 {
             return fail(
                 offset,
@@ -714,9 +717,9 @@ impl Builder {
             body: Some(body.to_vec()),
             align,
         });
-        self.frames.push(Vec::new());
+        self.frames.push(Frame::default());
         let built = self.members(body, scope, depth);
-        let fields = self.frames.pop().unwrap_or_default();
+        let fields = self.frames.pop().unwrap_or_default().fields;
         built?;
         let declared = check_align(offset, align.unwrap_or(1) as i128)?;
         let align = fields.iter().map(|f| f.ty.align()).fold(declared, u32::max);
@@ -746,7 +749,8 @@ impl Builder {
                         visible: true,
                     };
                     if let Some(frame) = self.frames.last_mut() {
-                        frame.push(field);
+                        frame.by_name.insert(field.raw.clone(), frame.fields.len());
+                        frame.fields.push(field);
                     }
                 }
                 other => self.declaration(other)?,
@@ -792,17 +796,32 @@ impl Builder {
         let Some(mappings) = mappings else {
             return fail(offset, format!("variant tag `{tag}` is not an enumeration"));
         };
-        self.frames.push(Vec::new());
+        self.frames.push(Frame::default());
         let built = self.members(body, scope, depth);
-        let options = self.frames.pop().unwrap_or_default();
+        let options = self.frames.pop().unwrap_or_default().fields;
         built?;
+        // The first option whose name, as written or printed, is the label or the label
+        // without its underscore.
+        let mut by_name: HashMap<&str, usize> = HashMap::new();
+        for (i, o) in options.iter().enumerate().rev() {
+            by_name.insert(&o.raw, i);
+            by_name.insert(&o.name, i);
+        }
+        let by_printed: HashMap<&str, usize> = options
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, o)| (o.name.as_str(), i))
+            .collect();
         let select = mappings
             .iter()
             .filter_map(|m| {
-                let i = options.iter().position(|o| {
-                    o.raw == m.label || o.name == m.label || strip_underscore(&m.label) == o.name
-                })?;
-                Some((m.lo, m.hi, i))
+                let stripped = by_printed.get(strip_underscore(&m.label).as_str());
+                let i = [by_name.get(m.label.as_str()), stripped]
+                    .into_iter()
+                    .flatten()
+                    .min()?;
+                Some((m.lo, m.hi, *i))
             })
             .collect();
         Ok(Type::Variant(Variant {
@@ -863,13 +882,29 @@ impl Builder {
         Ok(Type::Enum(Enum { int, mappings }))
     }
 
+    /// Counts `n` more units of model (types, labels, fields looked through) against
+    /// `MAX_TYPES`.
+    fn charge(&mut self, n: usize, offset: usize) -> Result<()> {
+        self.built_types = self.built_types.saturating_add(n);
+        if self.built_types > MAX_TYPES {
+            return fail(
+                offset,
+                format!("metadata expands to more than {MAX_TYPES} field types, enumeration labels and lookups (nested type aliases or structs): refused"),
+            );
+        }
+        Ok(())
+    }
+
     /// Finds the integer a length or tag path names among the fields built so far and gives
     /// it a register. Returns the register and, for an enumeration, its mappings.
     fn resolve(&mut self, path: &str, offset: usize) -> Result<(u16, Option<Vec<Mapping>>)> {
         let parts: Vec<&str> = path.split('.').collect();
-        let start =
-            (0..parts.len()).find(|&s| find_in_frames(&mut self.frames, &parts[s..]).is_some());
-        let Some(ty) = start.and_then(|s| find_in_frames(&mut self.frames, &parts[s..])) else {
+        let mut looked = 0;
+        let start = (0..parts.len())
+            .find(|&s| find_in_frames(&mut self.frames, &parts[s..], &mut looked).is_some());
+        self.charge(looked, offset)?;
+        let found = start.and_then(|s| find_in_frames(&mut self.frames, &parts[s..], &mut 0));
+        let Some(ty) = found else {
             return fail(offset, format!("cannot resolve field path `{path}`"));
         };
         let (int, mappings) = match ty {
@@ -877,6 +912,7 @@ impl Builder {
             Type::Enum(e) => (&mut e.int, Some(e.mappings.clone())),
             _ => return fail(offset, format!("`{path}` is not an integer field")),
         };
+        let labels = mappings.as_ref().map_or(0, Vec::len);
         let reg = match int.reg {
             Some(r) => r,
             None => {
@@ -889,19 +925,29 @@ impl Builder {
                 r
             }
         };
+        self.charge(labels, offset)?;
         Ok((reg, mappings))
     }
 }
 
-fn find_in_frames<'a>(frames: &'a mut [Vec<Field>], parts: &[&str]) -> Option<&'a mut Type> {
+/// The type `parts` names: its first part in the innermost frame that has it, the others
+/// inside that field's structs. `looked` counts the fields looked through.
+fn find_in_frames<'a>(
+    frames: &'a mut [Frame],
+    parts: &[&str],
+    looked: &mut usize,
+) -> Option<&'a mut Type> {
     let (first, rest) = parts.split_first()?;
+    *looked += frames.len();
     let frame = frames
         .iter_mut()
         .rev()
-        .find(|f| f.iter().any(|x| x.raw == *first))?;
-    let mut ty = &mut frame.iter_mut().rev().find(|x| x.raw == *first)?.ty;
+        .find(|f| f.by_name.contains_key(*first))?;
+    let at = frame.by_name[*first];
+    let mut ty = &mut frame.fields[at].ty;
     for part in rest {
         let Type::Struct(s) = ty else { return None };
+        *looked += s.fields.len();
         ty = &mut s.fields.iter_mut().find(|x| x.raw == *part)?.ty;
     }
     Some(ty)
@@ -1181,6 +1227,45 @@ event { name = "p:e"; id = 3; stream_id = 0;
             panic!()
         };
         assert_eq!(p.fields.len(), 1);
+    }
+
+    #[test]
+    fn lengths_and_tags_resolve_to_the_last_field_of_their_name() {
+        let text = META.replace(
+            "uint32_t __n_length; uint8_t _n[__n_length];",
+            "uint8_t len; uint8_t a[len]; uint8_t len; uint8_t b[len]; \
+             enum : uint8_t { X = 0, _Y = 1 } tag; variant <tag> { uint8_t _X; string Y; } v;",
+        );
+        let m = build(&parse(&text).unwrap()).unwrap();
+        let ev = &m.streams[0].events[0];
+        let Type::Struct(p) = &ev.payload.as_ref().unwrap().ty else {
+            panic!()
+        };
+        let reg = |i: usize| match &p.fields[i].ty {
+            Type::Int(int) => int.reg,
+            Type::Array(Array {
+                len: Len::Reg(r), ..
+            }) => Some(*r),
+            Type::Variant(v) => Some(v.tag),
+            Type::Enum(e) => e.int.reg,
+            _ => None,
+        };
+        assert_eq!(reg(1), reg(0));
+        assert_eq!(reg(3), reg(2));
+        assert_ne!(reg(0), reg(2));
+        let Type::Variant(v) = &p.fields[5].ty else {
+            panic!()
+        };
+        assert_eq!(v.tag, reg(4).unwrap());
+        let chosen: Vec<&str> = [0, 1]
+            .iter()
+            .map(|&t| v.option_for(t).unwrap().raw.as_str())
+            .collect();
+        assert_eq!(
+            chosen,
+            ["_X", "Y"],
+            "labels match options with or without `_`"
+        );
     }
 
     #[test]
