@@ -12,8 +12,8 @@ use ust_reader::{open_all, Chrome, Event, Json, Merger, Pretty, ReadError, Summa
 
 /// Print trace events, one per line, merged by time across streams and traces.
 ///
-/// Reads UST, LTTng-UST and LTTng kernel traces (CTF 1.8). By default the text is exactly what
-/// `babeltrace2 DIR…` prints. Times are local time (set TZ=UTC for UTC). Warnings about events
+/// Reads every CTF 1.8 trace babeltrace2 2.0 reads: UST, LTTng-UST 2.x, LTTng kernel,
+/// barectf. By default the text is exactly what `babeltrace2 DIR…` prints. Times are local time (set TZ=UTC for UTC). Warnings about events
 /// the tracer discarded go to stderr.
 #[derive(clap::Args, Debug)]
 pub struct Args {

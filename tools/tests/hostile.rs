@@ -93,6 +93,7 @@ fn a_stream_file_truncated_while_being_read_is_an_error_not_sigbus() {
         printed < 400 * 4000 / 2,
         "stopped where the file was cut: {printed} lines"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
