@@ -1,9 +1,10 @@
-//! Trace files read by byte ranges (`pread`), one packet at a time, never mapped.
+//! Trace files read by byte ranges (`pread`), never mapped: `stream` reads a packet (or a
+//! window of a large one) at a time.
 //!
 //! A mapped file that someone truncates kills the reader with SIGBUS when it touches the
 //! vanished pages, and a trace directory may belong to another user (the daemon reads its
 //! users' traces). Read by ranges, a file that shrinks gives a clear error naming it; and
-//! memory stays at one packet per stream whatever the file size.
+//! memory stays bounded whatever the file size.
 
 use std::fs::File;
 use std::io;

@@ -85,8 +85,13 @@ pub struct StreamCursor {
     files: Vec<PathBuf>,
     file: usize,
     reader: TraceFile,
-    /// The current packet's bytes (or, while framing it, the first bytes at its offset).
+    /// A window on the current packet's bytes, from its byte `win` (the whole packet unless
+    /// it is larger than `WINDOW`); while framing a packet, its first bytes. Bit positions
+    /// (`pos`, `event`, `Packet::context_bit`) count from the window's start.
     buf: Vec<u8>,
+    win: usize,
+    /// The packet's header and context bytes, for decoding the context whatever the window.
+    head: Vec<u8>,
     follow: bool,
     in_packet: bool,
     pos: u64,
@@ -122,6 +127,8 @@ impl StreamCursor {
             file: 0,
             reader,
             buf: Vec::new(),
+            win: 0,
+            head: Vec::new(),
             follow,
             in_packet: false,
             pos: 0,
@@ -158,9 +165,19 @@ impl StreamCursor {
         &self.files[self.file]
     }
 
-    /// The bytes of the current packet.
-    pub fn packet_bytes(&self) -> &[u8] {
-        &self.buf[..self.packet.size]
+    /// Where the current packet's content ends, in bits from the window's start.
+    fn content_end(&self) -> u64 {
+        self.packet.content_bits - self.win as u64 * 8
+    }
+
+    /// Where decoding must stop in the window: the content's end, or the window's.
+    fn window_end(&self) -> u64 {
+        self.content_end().min(self.buf.len() as u64 * 8)
+    }
+
+    /// True when the window holds the rest of the packet's content.
+    fn window_has_rest(&self) -> bool {
+        self.buf.len() as u64 * 8 >= self.content_end()
     }
 
     /// Moves to the next event.
@@ -169,7 +186,7 @@ impl StreamCursor {
         if self.unframed {
             self.finish_event(meta)?;
         }
-        if self.in_packet && self.pos < self.packet.content_bits {
+        if self.in_packet && self.pos < self.content_end() {
             self.read_event(meta)?;
             return Ok(Step::Event);
         }
@@ -179,7 +196,7 @@ impl StreamCursor {
     /// `advance` at the end of a packet: on to the next packet with events.
     fn advance_packet(&mut self, meta: &Metadata) -> Result<Step, ReadError> {
         loop {
-            if self.in_packet && self.pos < self.packet.content_bits {
+            if self.in_packet && self.pos < self.content_end() {
                 self.read_event(meta)?;
                 return Ok(Step::Event);
             }
@@ -227,9 +244,11 @@ impl StreamCursor {
         ReadError::at(self.path(), byte, msg)
     }
 
-    /// A decoding error in the current packet, as a read error naming the file and offset.
+    /// A decoding error in the current packet's window, as a read error naming the file
+    /// and offset.
     pub fn decode_error(&self, e: &DecodeError) -> ReadError {
-        self.error(self.packet.offset as u64 + e.bit / 8, e.msg.as_str())
+        let at = self.packet.offset as u64 + self.win as u64 + e.bit / 8;
+        self.error(at, e.msg.as_str())
     }
 
     /// Reads the packet header and context at `packet.offset`, then the whole packet into
@@ -284,11 +303,17 @@ impl StreamCursor {
             return Err(self.error(offset as u64, format!("packet content size {content_bits} bits does not fit packet size {packet_bits} bits")));
         }
         let size = (packet_bits / 8) as usize;
-        if self.buf.len() < size {
+        self.head.clear();
+        self.head
+            .extend_from_slice(&self.buf[..(header_bits.div_ceil(8) as usize)]);
+        let window = size.min(WINDOW);
+        if self.buf.len() < window {
             self.reader
-                .read_at(offset as u64, size, &mut self.buf)
+                .read_at(offset as u64, window, &mut self.buf)
                 .map_err(|e| ReadError::new(self.path(), e.to_string()))?;
         }
+        self.buf.truncate(window);
+        self.win = 0;
         self.serial += 1;
         self.packet = Packet {
             offset,
@@ -343,43 +368,81 @@ impl StreamCursor {
     }
 
     fn read_event(&mut self, meta: &Metadata) -> Result<(), ReadError> {
+        let clock = self.state.clock;
+        let start = self.pos;
+        while let Err(e) = self.try_read_event(meta) {
+            // Perhaps the event goes on past the window: move or widen it, read it again.
+            self.state.clock = clock;
+            self.pos = start;
+            if !self.slide()? {
+                return Err(self.decode_error(&e));
+            }
+        }
+        if !self.unframed && self.pos == self.event_start {
+            return Err(self.zero_length());
+        }
+        Ok(())
+    }
+
+    /// Reads the event at `pos`: its header, and the rest too unless it can be framed
+    /// lazily (`decode_once`, and the window holds the rest of the packet).
+    fn try_read_event(&mut self, meta: &Metadata) -> Result<(), Box<DecodeError>> {
         let sc = &meta.streams[self.packet.stream_class];
         let start = self.pos;
-        let bytes = &self.buf[..self.packet.size];
+        let end = self.window_end();
+        let lazy_ok = self.lazy && self.window_has_rest();
         let mut d = Decoder {
-            buf: bytes,
+            buf: &self.buf,
             pos: start,
-            end: self.packet.content_bits,
+            end,
             state: &mut self.state,
         };
-        let class = match frame_header(&mut d, sc) {
-            Ok(class) => class,
-            Err(e) => return Err(self.decode_error(&e)),
-        };
+        let class = frame_header(&mut d, sc)?;
         let header_end = d.pos;
-        let lazy = self.lazy && sc.events[class].plain_rest;
+        let lazy = lazy_ok && sc.events[class].plain_rest;
         let ev = if lazy {
-            Ok(EventPos {
+            EventPos {
                 class,
                 clock: d.state.clock,
                 stream_context: header_end,
                 context: header_end,
                 payload: header_end,
                 end: header_end,
-            })
+            }
         } else {
-            frame_rest(&mut d, sc, class)
+            frame_rest(&mut d, sc, class)?
         };
-        let pos = d.pos;
-        self.event = ev.map_err(|e| self.decode_error(&e))?;
+        self.pos = d.pos;
+        self.event = ev;
         self.event_start = start;
         self.unframed = lazy;
         self.end_hint.set(None);
-        self.pos = pos;
-        if !lazy && pos == start {
-            return Err(self.zero_length());
-        }
         Ok(())
+    }
+
+    /// Moves the window to start at (or, if it already does, to reach further past) the
+    /// event at `pos`; false when it cannot (it holds the rest of the packet, or
+    /// `MAX_WINDOW`). Windows start at multiples of `WINDOW_STEP` from the packet start, so
+    /// alignments computed from the window's start are the packet's.
+    fn slide(&mut self) -> Result<bool, ReadError> {
+        let start = self.win + (self.pos / 8) as usize;
+        let win = start & !(WINDOW_STEP - 1);
+        let len = if win == self.win {
+            if self.window_has_rest() || self.buf.len() >= MAX_WINDOW {
+                return Ok(false);
+            }
+            self.buf.len().saturating_mul(2).min(MAX_WINDOW)
+        } else {
+            WINDOW
+        };
+        let len = len.min(self.packet.size - win);
+        let at = (self.packet.offset + win) as u64;
+        self.reader
+            .read_at(at, len, &mut self.buf)
+            .map_err(|e| ReadError::new(self.path(), e.to_string()))?;
+        self.pos -= (win - self.win) as u64 * 8;
+        self.win = win;
+        Ok(true)
     }
 
     #[cold]
@@ -399,9 +462,9 @@ impl StreamCursor {
             None => {
                 let sc = &meta.streams[self.packet.stream_class];
                 let mut d = Decoder {
-                    buf: &self.buf[..self.packet.size],
+                    buf: &self.buf,
                     pos: self.event.stream_context,
-                    end: self.packet.content_bits,
+                    end: self.content_end(),
                     state: &mut self.state,
                 };
                 let framed = frame_rest(&mut d, sc, self.event.class).map(|_| d.pos);
@@ -483,10 +546,23 @@ impl StreamCursor {
             return Ok(false);
         };
         scratch.regs.clone_from(&self.state.regs);
-        let mut d = self.decoder(pos, scratch);
-        d.value(&field.ty, sink)
-            .map_err(|e| self.decode_error(&e))?;
-        Ok(true)
+        let mut d = match part {
+            Part::PacketContext => Decoder {
+                buf: &self.head,
+                pos,
+                end: self.head.len() as u64 * 8,
+                state: scratch,
+            },
+            _ => self.decoder(pos, scratch),
+        };
+        let decoded = d.value(&field.ty, sink);
+        match (decoded, part) {
+            (Ok(()), _) => Ok(true),
+            (Err(e), Part::PacketContext) => {
+                Err(self.error(self.packet.offset as u64 + e.bit / 8, e.msg.as_str()))
+            }
+            (Err(e), _) => Err(self.decode_error(&e)),
+        }
     }
 
     /// The type of a part of the current event (or of its packet's context) and the bit it
@@ -514,12 +590,13 @@ impl StreamCursor {
         Some((field.filter(|f| f.visible)?, pos))
     }
 
-    /// A decoder over the current packet's content, at bit `pos`, with `state`.
+    /// A decoder over the current packet's content in the window, at bit `pos`, with
+    /// `state`.
     pub fn decoder<'a>(&'a self, pos: u64, state: &'a mut State) -> Decoder<'a> {
         Decoder {
-            buf: self.packet_bytes(),
+            buf: &self.buf,
             pos,
-            end: self.packet.content_bits,
+            end: self.window_end(),
             state,
         }
     }
@@ -556,6 +633,15 @@ pub fn identify(path: &Path, meta: &Metadata) -> Result<Option<StreamIdentity>, 
 /// they need more.
 const FIRST_BYTES: u64 = 4096;
 
+/// The most of a packet held in memory at once (a packet that large is read a window at a
+/// time), and the steps windows start at: 128 KiB, the largest alignment metadata may ask.
+const WINDOW: usize = 8 << 20;
+const WINDOW_STEP: usize = 128 << 10;
+
+/// The widest a window grows for one event, or for a packet's header and context: larger
+/// ones are refused (an error) rather than read whole into memory.
+const MAX_WINDOW: usize = 64 << 20;
+
 /// A framed packet: where its events start, where its context starts, its stream class.
 type Framed = (u64, Option<u64>, usize);
 
@@ -581,7 +667,7 @@ fn frame_first_bytes(
             state,
         };
         let framed = frame_packet(&mut d, meta);
-        if framed.is_ok() || want == avail {
+        if framed.is_ok() || want == avail || want >= MAX_WINDOW as u64 {
             return Ok(framed);
         }
         want = avail.min(want.saturating_mul(16));

@@ -118,7 +118,7 @@ fn metadata_expansion_bomb_is_refused_with_a_clear_error() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(
-        err.contains("metadata") && err.contains("expands to more than 262144 field types"),
+        err.contains("metadata") && err.contains("expands to more than 131072 field types"),
         "{err}"
     );
 }
