@@ -2,9 +2,10 @@
 //!
 //! Owns packet framing (header, magic, context, content and packet sizes checked against the
 //! file), event framing (header → event class, contexts, payload end), the stream's clock,
-//! and the discarded-events / discarded-packets bookkeeping. The current packet's bytes are
-//! read into a buffer (`file`); only positions are kept for the current event, and printers
-//! decode its fields from that buffer when they need them.
+//! and the discarded-events / discarded-packets bookkeeping. The current packet's bytes (a
+//! window of them, for packets over 8 MiB) are read into a buffer (`file`); only positions
+//! are kept for the current event, and printers decode its fields from that buffer, each
+//! once when the cursor frames events lazily (`decode_once`).
 
 use super::decode::{self, DecodeError, Decoder, Sink, Skip, State};
 use super::error::ReadError;
@@ -41,7 +42,8 @@ pub struct Packet {
     pub content_bits: u64,
     pub stream_class: usize,
     pub instance: Option<u64>,
-    /// Bit offset of the packet context, if the stream class has one.
+    /// Bit offset of the packet context from the packet's start (its bytes are kept apart
+    /// from the window), if the stream class has one.
     pub context_bit: Option<u64>,
     pub begin: Option<u64>,
     pub end: Option<u64>,
@@ -52,8 +54,9 @@ pub struct Packet {
     pub serial: u64,
 }
 
-/// Where the current event's parts start, in bits from its packet start. Until the event
-/// is framed (`decode_once`), only `stream_context` is known: where its header ends.
+/// Where the current event's parts start, in bits from the start of the window on its
+/// packet. Until the event is framed (`decode_once`), only `stream_context` is known: where
+/// its header ends.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EventPos {
     pub class: usize,
@@ -87,7 +90,7 @@ pub struct StreamCursor {
     reader: TraceFile,
     /// A window on the current packet's bytes, from its byte `win` (the whole packet unless
     /// it is larger than `WINDOW`); while framing a packet, its first bytes. Bit positions
-    /// (`pos`, `event`, `Packet::context_bit`) count from the window's start.
+    /// `pos` and `event` count from the window's start.
     buf: Vec<u8>,
     win: usize,
     /// The packet's header and context bytes, for decoding the context whatever the window.
