@@ -125,7 +125,11 @@ fn difference(inputs: &[PathBuf]) -> Option<String> {
 #[test]
 fn ust_view_agrees_with_babeltrace2_on_babeltraces_test_traces() {
     let Some(root) = corpus() else { return };
-    if babeltrace(&[root.as_path()]).is_none() {
+    let version = std::process::Command::new("babeltrace2")
+        .arg("--version")
+        .output();
+    if version.is_err() {
+        eprintln!("skipped: babeltrace2 is not installed");
         return;
     }
     let mut checked = 0;
