@@ -237,6 +237,9 @@ impl Merger {
         if !e.cursor.losses.is_empty() {
             self.queue_losses(i);
         }
+        if let Some((end, begin)) = self.entries[i].cursor.rewound.take() {
+            self.packet_went_backwards(i, end, begin);
+        }
         let e = &mut self.entries[i];
         let meta = &self.traces[e.trace].meta;
         match step {
@@ -347,10 +350,7 @@ impl Merger {
     /// events where they come.
     #[cold]
     fn went_backwards(&mut self, i: usize, ns: i64) {
-        if self.warned.len() <= i {
-            self.warned.resize(i + 1, false);
-        }
-        if std::mem::replace(&mut self.warned[i], true) {
+        if !self.first_warning(i) {
             return;
         }
         let cursor = &self.entries[i].cursor;
@@ -362,6 +362,35 @@ impl Merger {
                 self.last_ns
             ),
         ));
+    }
+
+    /// Warns (once per stream) that a packet of stream `i` begins (`begin`, in cycles)
+    /// before the previous one ended (`end`): babeltrace2 2.0 stops there too.
+    #[cold]
+    fn packet_went_backwards(&mut self, i: usize, end: u64, begin: u64) {
+        if !self.first_warning(i) {
+            return;
+        }
+        let e = &self.entries[i];
+        let clock = self.traces[e.trace].meta.clock.as_ref();
+        let ns = |cycles: u64| clock.and_then(|c| c.ns_from_origin(cycles)).unwrap_or(0);
+        self.warnings.push(ReadError::at(
+            e.cursor.path(),
+            e.cursor.packet.offset as u64,
+            format!(
+                "time goes backwards: this packet begins at {} ns from the clock's origin, before the previous packet of the stream ended ({} ns); babeltrace2 stops here with an error, ust view prints the rest of the trace",
+                ns(begin),
+                ns(end)
+            ),
+        ));
+    }
+
+    /// True the first time it is asked about stream `i`.
+    fn first_warning(&mut self, i: usize) -> bool {
+        if self.warned.len() <= i {
+            self.warned.resize(i + 1, false);
+        }
+        !std::mem::replace(&mut self.warned[i], true)
     }
 
     /// Makes the waiting losses that begin at or before `upto` (all of them without it)

@@ -103,6 +103,9 @@ pub struct StreamCursor {
     pub event: EventPos,
     /// Losses found since the caller last drained them.
     pub losses: Vec<Loss>,
+    /// Set when a packet begins before the previous one of the stream ended: (previous end,
+    /// this beginning), in clock cycles. babeltrace2 2.0 stops there.
+    pub rewound: Option<(u64, u64)>,
     prev: Option<Packet>,
     serial: u64,
     /// Frame events lazily: the header now, the rest when the next event is needed, at the
@@ -142,6 +145,7 @@ impl StreamCursor {
             packet: Packet::default(),
             event: EventPos::default(),
             losses: Vec::new(),
+            rewound: None,
             prev: None,
             serial: 0,
             lazy: false,
@@ -340,6 +344,11 @@ impl StreamCursor {
 
     fn note_losses(&mut self) {
         let p = &self.packet;
+        if let (Some(end), Some(begin)) = (self.prev.as_ref().and_then(|q| q.end), p.begin) {
+            if begin < end {
+                self.rewound = Some((end, begin));
+            }
+        }
         let Some(prev) = &self.prev else {
             if let Some(n @ 1..) = p.discarded {
                 self.losses.push(Loss::Events {

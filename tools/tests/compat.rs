@@ -388,3 +388,42 @@ fn time_going_backwards_in_a_stream_prints_the_rest_with_a_warning() {
         );
     }
 }
+
+/// The other way LTTng 2.1–2.3 streams go backwards: a packet beginning before the previous
+/// one ended, its events still in order. babeltrace2 2.0 stops at that packet; `ust view`
+/// prints every event in order and warns about the packet.
+#[test]
+fn a_packet_beginning_before_the_previous_one_ended_is_warned_about() {
+    let dir = scratch("compat-packet-backwards");
+    let t = Simple {
+        uuid: true,
+        instance: true,
+        hostname: true,
+        clock: true,
+    };
+    let mut a = t.packet(0, (10, 100), 0, &[(0, 10, 1), (0, 50, 2)]);
+    let second = a.len();
+    a.extend(t.packet(0, (60, 200), 0, &[(0, 110, 3), (0, 150, 4)]));
+    let b = t.packet(1, (70, 130), 0, &[(1, 70, 6), (1, 120, 7)]);
+    t.write(&dir, &[("a", a), ("b", b)]);
+    let ours = view(&[dir.to_str().unwrap()]);
+    assert!(ours.status.success(), "{}", text(&ours.stderr));
+    let values: Vec<String> = text(&ours.stdout)
+        .lines()
+        .map(|l| {
+            l.rsplit("v = ")
+                .next()
+                .unwrap()
+                .trim_end_matches(" }")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(values, ["1", "2", "6", "3", "7", "4"]);
+    let err = text(&ours.stderr);
+    let want = format!("/a: byte offset {second}: time goes backwards: this packet begins");
+    assert!(err.contains(&want), "{err}");
+    if let Some(bt) = babeltrace(&[&dir]) {
+        assert!(text(&bt.stderr).contains("less than"), "babeltrace2 stops");
+        assert!(text(&ours.stdout).starts_with(&text(&bt.stdout)));
+    }
+}
