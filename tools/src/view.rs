@@ -266,28 +266,31 @@ fn summarize(mut merger: Merger, filter: &mut Filter) -> io::Result<bool> {
         if filter.accepts(&ev) {
             summary.add_event(&ev);
         }
-        if !merger.has_reports() {
-            continue;
-        }
-        for l in merger.take_losses() {
-            summary.add_loss(&l);
-        }
-        for e in merger.take_errors() {
-            ok = false;
-            eprintln!("ust view: error: {e}");
+        if merger.has_reports() {
+            ok &= summary_reports(&mut merger, &mut summary);
         }
     }
-    for l in merger.take_losses() {
-        summary.add_loss(&l);
-    }
-    for e in merger.take_errors() {
-        ok = false;
-        eprintln!("ust view: error: {e}");
-    }
+    ok &= summary_reports(&mut merger, &mut summary);
     let mut out = io::stdout().lock();
     out.write_all(summary.render(localtime::local).as_bytes())?;
     out.flush()?;
     Ok(ok)
+}
+
+/// Counts pending losses in the summary and prints pending warnings and errors; false if
+/// there were errors.
+fn summary_reports(merger: &mut Merger, summary: &mut Summary) -> bool {
+    for l in merger.take_losses() {
+        summary.add_loss(&l);
+    }
+    for w in merger.take_warnings() {
+        eprintln!("ust view: warning: {w}");
+    }
+    let errors = merger.take_errors();
+    for e in &errors {
+        eprintln!("ust view: error: {e}");
+    }
+    errors.is_empty()
 }
 
 /// `path` made absolute and cleaned of `.` and `..` without resolving symbolic links, as
