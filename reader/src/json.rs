@@ -87,8 +87,14 @@ impl Json {
         }
         let names = &mut per_stream[class];
         if names.is_empty() {
+            // babeltrace2's trace name; its directory when that name is empty (a trace
+            // without a hostname, given as the input itself).
+            let mut name = ev.trace.name();
+            if name.is_empty() {
+                name = ev.trace.dir.display().to_string();
+            }
             names.extend_from_slice(b"\"trace\":");
-            push_json_str(names, ev.trace.name().as_bytes());
+            push_json_str(names, name.as_bytes());
             names.extend_from_slice(b",\"event\":");
             push_json_str(names, ev.class().name.as_bytes());
         }
@@ -127,10 +133,11 @@ pub fn push_json_str(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
 }
 
-struct JsonSink<'o> {
-    out: &'o mut Vec<u8>,
-    labels: &'o mut Vec<usize>,
-    counts: &'o mut Vec<u64>,
+/// Writes decoded values as JSON (also the `args` of the Chrome format).
+pub(crate) struct JsonSink<'o> {
+    pub out: &'o mut Vec<u8>,
+    pub labels: &'o mut Vec<usize>,
+    pub counts: &'o mut Vec<u64>,
 }
 
 impl JsonSink<'_> {

@@ -2,11 +2,12 @@
 //!
 //! Data path: `trace` finds trace directories and their stream files → `metadata` (framing)
 //! with `tsdl` (syntax) and `model` (meaning) builds the `types` → `stream` walks one stream's
-//! packets and events lazily over an `mmap` of the file, using `decode` → `merge` orders all
-//! streams by time → `pretty` (babeltrace2's text, simple structs through `flat`), `json` or
-//! `summary` render events, with `fmt` and `time` for the text details. Nothing is read
-//! before it is needed and the mapped pages behind the read position are handed back, so
-//! memory stays flat whatever the trace size. Corrupt input is reported as a `ReadError`
+//! packets and events lazily, one packet in memory at a time (`file`), using `decode` →
+//! `merge` orders all
+//! streams by time → `pretty` (babeltrace2's text, simple structs through `flat`), `json`,
+//! `chrome` (a timeline for Perfetto's UI) or `summary` render events, with `fmt` and `time` for the text details. Nothing is read
+//! before it is needed and only the current packet of each stream is held, so memory stays
+//! flat whatever the trace size. Corrupt input is reported as a `ReadError`
 //! naming the file and byte offset; it never panics or hangs.
 //!
 //! ```no_run
@@ -22,14 +23,15 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod chrome;
 pub mod decode;
 pub mod error;
+mod file;
 pub mod flat;
 pub mod fmt;
 pub mod json;
 pub mod merge;
 pub mod metadata;
-mod mmap;
 pub mod model;
 pub mod pretty;
 pub mod stream;
@@ -39,6 +41,7 @@ pub mod trace;
 pub mod tsdl;
 pub mod types;
 
+pub use chrome::Chrome;
 pub use error::ReadError;
 pub use json::Json;
 pub use merge::{Event, LossReport, Merger};

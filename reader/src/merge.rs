@@ -1,31 +1,33 @@
 //! The k-way merge: every stream of every trace, one event at a time, in time order.
 //!
-//! Owns the ordering babeltrace2's muxer uses (nanoseconds from the clock origin, ties broken
-//! by trace UUID, stream class id, then stream id), streams that fail part-way (their error is
-//! kept, the others go on), and `--follow` (ended streams are polled again, new stream files
-//! and grown metadata are picked up).
+//! Owns the ordering babeltrace2 2.0's muxer uses (nanoseconds from the clock origin, ties
+//! broken by trace UUID and name, stream class id, stream id, event class id), streams that
+//! fail part-way (their error is kept, the others go on), streams whose time goes backwards
+//! (a warning, and the rest is printed where babeltrace2 stops), and `--follow` (ended streams
+//! are polled again, new stream files and grown metadata are picked up).
 
 use super::decode::{Sink, State};
 use super::error::ReadError;
 use super::metadata;
 use super::stream::{Loss, Part, Step, StreamCursor};
-use super::trace::{self, Trace};
+use super::trace::{self, StreamFiles, Trace};
 use super::types::{EventClass, Int, Metadata};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::path::PathBuf;
 
-/// How babeltrace2 orders streams whose events have the same time: trace UUID (traces
-/// without one last), stream class id, stream id.
-type Tie = ((bool, [u8; 16]), u64, u64);
+/// How babeltrace2 2.0's muxer orders the streams of events that have the same time: the
+/// trace's rank (by UUID, traces without one last, then name), stream class id, stream id.
+type Tie = (usize, u64, u64);
 
-/// Ordering key of the current event of a stream: time, tie-breaker, stream index.
-type Key = (i64, Tie, usize);
+/// Ordering key of the current event of a stream: time, tie-breaker, event class id, then
+/// stream index (streams are opened in the order of their paths, babeltrace2's last resort).
+type Key = (i64, Tie, u64, usize);
 
 struct Entry {
     trace: usize,
     cursor: StreamCursor,
-    /// babeltrace2's stream id: the stream instance id, else a per-trace counter.
+    /// babeltrace2's stream id (see `StreamFiles::id`).
     stream_id: u64,
     live: bool,
     /// Time of the current event, in nanoseconds from the clock origin (merging by time).
@@ -58,7 +60,17 @@ pub struct Merger {
     /// their beginning time, where babeltrace2's muxer reports them.
     waiting: Vec<(i64, Tie, usize, Loss)>,
     errors: Vec<ReadError>,
+    /// Streams whose time went backwards, found since the last `take_warnings`.
+    warnings: Vec<ReadError>,
+    /// Time of the last event handed out (merging by time), and whether each stream was
+    /// already warned about going backwards.
+    last_ns: i64,
+    warned: Vec<bool>,
     metadata_len: Vec<u64>,
+    /// [trace] → its rank in babeltrace2's order of traces on equal times.
+    trace_rank: Vec<usize>,
+    /// Streams frame events lazily (see `decode_once`).
+    decode_once: bool,
 }
 
 /// The event a `Merger` is at.
@@ -84,7 +96,7 @@ impl<'a> Event<'a> {
     #[inline]
     pub fn ns(&self) -> i64 {
         self.ns
-            .unwrap_or_else(|| ns_of(&self.trace.meta, self.cursor))
+            .unwrap_or_else(|| ns_of(&self.trace.meta, self.cursor).unwrap_or(0))
     }
 
     pub fn has_clock(&self) -> bool {
@@ -169,25 +181,42 @@ impl Merger {
             losses: Vec::new(),
             waiting: Vec::new(),
             errors: Vec::new(),
+            warnings: Vec::new(),
+            last_ns: i64::MIN,
+            warned: Vec::new(),
             metadata_len,
+            trace_rank: Vec::new(),
+            decode_once: false,
         };
+        m.trace_rank = trace_ranks(&m.traces);
         for t in 0..m.traces.len() {
             let streams = m.traces[t].streams.clone();
-            for files in streams {
-                m.add_stream(t, files);
+            for stream in streams {
+                m.add_stream(t, stream);
             }
         }
         m
     }
 
-    fn add_stream(&mut self, trace: usize, files: Vec<PathBuf>) {
-        match StreamCursor::open(files, &self.traces[trace].meta, self.follow) {
-            Ok(cursor) => {
-                let auto = self.entries.iter().filter(|e| e.trace == trace).count() as u64;
+    /// Has the streams frame each event after it is printed: for a printer that decodes
+    /// every part of every event through `Pretty`, which reports where events end.
+    pub fn decode_once(&mut self) {
+        self.decode_once = true;
+        for e in &mut self.entries {
+            e.cursor.decode_once();
+        }
+    }
+
+    fn add_stream(&mut self, trace: usize, stream: StreamFiles) {
+        match StreamCursor::open(stream.files, &self.traces[trace].meta, self.follow) {
+            Ok(mut cursor) => {
+                if self.decode_once {
+                    cursor.decode_once();
+                }
                 self.entries.push(Entry {
                     trace,
                     cursor,
-                    stream_id: auto,
+                    stream_id: stream.id,
                     live: false,
                     ns: 0,
                     tie: Default::default(),
@@ -208,23 +237,30 @@ impl Merger {
         if !e.cursor.losses.is_empty() {
             self.queue_losses(i);
         }
+        if let Some((end, begin)) = self.entries[i].cursor.rewound.take() {
+            self.packet_went_backwards(i, end, begin);
+        }
         let e = &mut self.entries[i];
         let meta = &self.traces[e.trace].meta;
         match step {
             Ok(Step::Event) => {
                 if e.tie_serial != e.cursor.packet.serial {
                     e.tie_serial = e.cursor.packet.serial;
-                    if let Some(inst) = e.cursor.packet.instance {
-                        e.stream_id = inst;
-                    }
-                    e.tie = tie(meta, e);
+                    e.tie = tie(meta, self.trace_rank[e.trace], e);
                 }
-                e.live = true;
                 if !self.ordered {
+                    e.live = true;
                     return None;
                 }
-                e.ns = ns_of(meta, &e.cursor);
-                Some((e.ns, e.tie, i))
+                let Some(ns) = ns_of(meta, &e.cursor) else {
+                    e.live = false;
+                    let err = overflow_error(meta, &e.cursor);
+                    self.errors.push(err);
+                    return None;
+                };
+                e.live = true;
+                e.ns = ns;
+                Some((e.ns, e.tie, e.cursor.event_class(meta).id, i))
             }
             Ok(Step::End) => {
                 e.live = false;
@@ -247,10 +283,11 @@ impl Merger {
             let from = match &loss {
                 Loss::Events { from, .. } | Loss::Packets { from, .. } => *from,
             };
-            match (self.ordered, from, meta.clock.as_ref()) {
-                (true, Some(from), Some(c)) => {
-                    self.waiting
-                        .push((c.ns_from_origin(from), tie(meta, e), i, loss));
+            let at = from.and_then(|f| meta.clock.as_ref()?.ns_from_origin(f));
+            match (self.ordered, at) {
+                (true, Some(at)) => {
+                    let tie = tie(meta, self.trace_rank[e.trace], e);
+                    self.waiting.push((at, tie, i, loss));
                 }
                 _ => self.losses.push((i, loss)),
             }
@@ -267,11 +304,11 @@ impl Merger {
     /// advanced: it is compared with the heap's top before touching the heap at all.
     fn earliest_stream(&mut self, stepped: Option<Key>) -> Option<usize> {
         let Some(key) = stepped else {
-            return Some(self.heap.pop()?.0 .2);
+            return Some(self.heap.pop()?.0 .3);
         };
         match self.heap.peek_mut() {
-            Some(mut top) if top.0 < key => Some(std::mem::replace(&mut *top, Reverse(key)).0 .2),
-            _ => Some(key.2),
+            Some(mut top) if top.0 < key => Some(std::mem::replace(&mut *top, Reverse(key)).0 .3),
+            _ => Some(key.3),
         }
     }
 
@@ -291,6 +328,13 @@ impl Merger {
         }
         let i = next?;
         self.current = Some(i);
+        if self.ordered {
+            let ns = self.entries[i].ns;
+            if ns < self.last_ns {
+                self.went_backwards(i, ns);
+            }
+            self.last_ns = ns;
+        }
         let e = &self.entries[i];
         Some(Event {
             trace: &self.traces[e.trace],
@@ -298,6 +342,55 @@ impl Merger {
             ns: self.ordered.then_some(e.ns),
             stream: i,
         })
+    }
+
+    /// Warns (once per stream) that stream `i` hands out an event at `ns`, earlier than the
+    /// last one printed: its time went backwards (LTTng 2.1–2.3 could write such streams).
+    /// babeltrace2 2.0 stops there with an error; the rest is printed instead, the late
+    /// events where they come.
+    #[cold]
+    fn went_backwards(&mut self, i: usize, ns: i64) {
+        if !self.first_warning(i) {
+            return;
+        }
+        let cursor = &self.entries[i].cursor;
+        self.warnings.push(ReadError::at(
+            cursor.path(),
+            cursor.packet.offset as u64,
+            format!(
+                "time goes backwards: an event at {ns} ns from the clock's origin comes after one at {} ns was printed; babeltrace2 stops here with an error, ust view prints the rest of the trace (this stream's late events where they come)",
+                self.last_ns
+            ),
+        ));
+    }
+
+    /// Warns (once per stream) that a packet of stream `i` begins (`begin`, in cycles)
+    /// before the previous one ended (`end`): babeltrace2 2.0 stops there too.
+    #[cold]
+    fn packet_went_backwards(&mut self, i: usize, end: u64, begin: u64) {
+        if !self.first_warning(i) {
+            return;
+        }
+        let e = &self.entries[i];
+        let clock = self.traces[e.trace].meta.clock.as_ref();
+        let ns = |cycles: u64| clock.and_then(|c| c.ns_from_origin(cycles)).unwrap_or(0);
+        self.warnings.push(ReadError::at(
+            e.cursor.path(),
+            e.cursor.packet.offset as u64,
+            format!(
+                "time goes backwards: this packet begins at {} ns from the clock's origin, before the previous packet of the stream ended ({} ns); babeltrace2 stops here with an error, ust view prints the rest of the trace",
+                ns(begin),
+                ns(end)
+            ),
+        ));
+    }
+
+    /// True the first time it is asked about stream `i`.
+    fn first_warning(&mut self, i: usize) -> bool {
+        if self.warned.len() <= i {
+            self.warned.resize(i + 1, false);
+        }
+        !std::mem::replace(&mut self.warned[i], true)
     }
 
     /// Makes the waiting losses that begin at or before `upto` (all of them without it)
@@ -320,14 +413,14 @@ impl Merger {
             .iter()
             .enumerate()
             .filter(|(i, e)| e.live && Some(*i) != self.current);
-        live.map(|(_, e)| ns_of(&self.traces[e.trace].meta, &e.cursor))
+        live.filter_map(|(_, e)| ns_of(&self.traces[e.trace].meta, &e.cursor))
             .min()
     }
 
     /// True when losses or errors wait to be taken.
     #[inline]
     pub fn has_reports(&self) -> bool {
-        !self.losses.is_empty() || !self.errors.is_empty()
+        !self.losses.is_empty() || !self.errors.is_empty() || !self.warnings.is_empty()
     }
 
     /// Losses reported since the last call, oldest first.
@@ -354,6 +447,11 @@ impl Merger {
                 }
             })
             .collect()
+    }
+
+    /// Warnings since the last call: streams whose time went backwards.
+    pub fn take_warnings(&mut self) -> Vec<ReadError> {
+        std::mem::take(&mut self.warnings)
     }
 
     /// Errors met since the last call; the streams that failed are not read further.
@@ -406,30 +504,67 @@ impl Merger {
             return;
         };
         for file in files {
-            let known = self.traces[t].streams.iter().any(|s| s.contains(&file));
-            if !known {
-                self.traces[t].streams.push(vec![file.clone()]);
-                self.add_stream(t, vec![file]);
+            let streams = &self.traces[t].streams;
+            if !streams.iter().any(|s| s.files.contains(&file)) {
+                let stream = StreamFiles {
+                    files: vec![file],
+                    id: streams.iter().map(|s| s.id + 1).max().unwrap_or(0),
+                };
+                self.traces[t].streams.push(stream.clone());
+                self.add_stream(t, stream);
             }
         }
     }
 }
 
-/// Nanoseconds from the clock origin of the event `cursor` is at (0 without a clock).
-fn ns_of(meta: &Metadata, cursor: &StreamCursor) -> i64 {
-    meta.clock
-        .as_ref()
-        .map_or(0, |c| c.ns_from_origin(cursor.event.clock))
+/// Nanoseconds from the clock origin of the event `cursor` is at (0 without a clock); None
+/// when they do not fit an `i64`.
+#[inline]
+fn ns_of(meta: &Metadata, cursor: &StreamCursor) -> Option<i64> {
+    match &meta.clock {
+        Some(c) => c.ns_from_origin(cursor.event.clock),
+        None => Some(0),
+    }
 }
 
-/// The tie-breaker of the packet `e` is in.
-fn tie(meta: &Metadata, e: &Entry) -> Tie {
-    let uuid = (meta.uuid.is_none(), meta.uuid.unwrap_or_default());
+/// The error of an event whose time does not fit: babeltrace2 refuses such a trace too.
+#[cold]
+fn overflow_error(meta: &Metadata, cursor: &StreamCursor) -> ReadError {
+    let c = meta.clock.as_ref();
+    ReadError::at(
+        cursor.path(),
+        cursor.packet.offset as u64,
+        format!(
+            "clock `{}` value {} (offset {} s) cannot be converted to nanoseconds from its origin: it overflows a signed 64-bit integer",
+            c.map_or("", |c| c.name.as_str()),
+            cursor.event.clock,
+            c.map_or(0, |c| c.offset_s)
+        ),
+    )
+}
+
+/// The tie-breaker of the packet `e` is in, for a trace of rank `rank`.
+fn tie(meta: &Metadata, rank: usize, e: &Entry) -> Tie {
     let class = meta
         .streams
         .get(e.cursor.packet.stream_class)
         .map_or(0, |s| s.id);
-    (uuid, class, e.stream_id)
+    (rank, class, e.stream_id)
+}
+
+/// [trace] → rank in babeltrace2's order of traces: by UUID (traces without one last),
+/// then by name.
+fn trace_ranks(traces: &[Trace]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..traces.len()).collect();
+    order.sort_by_cached_key(|&t| {
+        let uuid = traces[t].meta.uuid;
+        (uuid.is_none(), uuid.unwrap_or_default(), traces[t].name())
+    });
+    let mut rank = vec![0; traces.len()];
+    for (r, t) in order.into_iter().enumerate() {
+        rank[t] = r;
+    }
+    rank
 }
 
 fn file_len(path: &std::path::Path) -> u64 {

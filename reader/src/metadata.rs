@@ -22,6 +22,11 @@ pub struct Text {
 }
 
 impl Text {
+    /// Line number (from 1) of a text offset.
+    pub fn line(&self, at: usize) -> usize {
+        self.text[..at.min(self.text.len())].matches('\n').count() + 1
+    }
+
     /// File offset of a text offset.
     pub fn file_offset(&self, at: usize) -> usize {
         let i = self
@@ -41,22 +46,21 @@ pub fn text(path: &Path, bytes: &[u8]) -> Result<Text, ReadError> {
     let magic_be = bytes
         .get(..4)
         .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
-    let raw = if magic_le == Some(PACKET_MAGIC) {
+    // Packets carry the version in their headers: their text needs no signature line
+    // (LTTng's never has one), as babeltrace2 reads them.
+    let (raw, runs) = if magic_le == Some(PACKET_MAGIC) {
         unpacketize(path, bytes, false)?
     } else if magic_be == Some(PACKET_MAGIC) {
         unpacketize(path, bytes, true)?
-    } else {
+    } else if bytes.starts_with(b"/* CTF 1.8") {
         (bytes.to_vec(), vec![(0, 0)])
-    };
-    let (raw, runs) = raw;
-    if !raw.starts_with(b"/* CTF 1.8") {
-        let at = runs.first().map_or(0, |r| r.1) as u64;
+    } else {
         return Err(ReadError::at(
             path,
-            at,
+            0,
             "metadata does not start with the `/* CTF 1.8 */` signature",
         ));
-    }
+    };
     // Offsets must stay byte offsets: invalid UTF-8 becomes `?`, one byte for one byte.
     let text = String::from_utf8(raw).unwrap_or_else(|e| {
         let bytes = e
@@ -98,6 +102,17 @@ fn unpacketize(path: &Path, bytes: &[u8], be: bool) -> Result<Unpacked, ReadErro
         }
         let content = u32_at(off + 24) as usize / 8;
         let size = u32_at(off + 28) as usize / 8;
+        if bytes[off + 35..off + 37] != [1, 8] {
+            return Err(ReadError::at(
+                path,
+                off as u64,
+                format!(
+                    "metadata packet of CTF version {}.{} (only 1.8 is supported)",
+                    bytes[off + 35],
+                    bytes[off + 36]
+                ),
+            ));
+        }
         if bytes[off + 32..off + 35] != [0, 0, 0] {
             return Err(ReadError::at(
                 path,
@@ -123,10 +138,25 @@ fn unpacketize(path: &Path, bytes: &[u8], be: bool) -> Result<Unpacked, ReadErro
     Ok((text, runs))
 }
 
+/// The largest metadata file read: an LTTng kernel trace's is about 2 MB.
+const MAX_METADATA_BYTES: u64 = 64 << 20;
+
 /// Reads and interprets the metadata file at `path`.
 pub fn load(path: &Path) -> Result<Metadata, ReadError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| ReadError::new(path, format!("cannot read metadata: {e}")))?;
+    use std::io::Read;
+    let cannot = |e: std::io::Error| ReadError::new(path, format!("cannot read metadata: {e}"));
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(cannot)?
+        .take(MAX_METADATA_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_METADATA_BYTES {
+        return Err(ReadError::new(
+            path,
+            format!("metadata larger than {MAX_METADATA_BYTES} bytes: refused"),
+        ));
+    }
     parse(path, &bytes)
 }
 
@@ -134,17 +164,19 @@ pub fn load(path: &Path) -> Result<Metadata, ReadError> {
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Metadata, ReadError> {
     let text = text(path, bytes)?;
     let built = tsdl::parse(&text.text).and_then(|stmts| model::build(&stmts));
-    built.map_err(|e| {
-        let line = text.text[..e.offset.min(text.text.len())]
-            .matches('\n')
-            .count()
-            + 1;
+    let mut meta = built.map_err(|e| {
         ReadError::at(
             path,
             text.file_offset(e.offset) as u64,
-            format!("metadata line {line}: {}", e.msg),
+            format!("metadata line {}: {}", text.line(e.offset), e.msg),
         )
-    })
+    })?;
+    for w in &mut meta.warnings {
+        let at = w.offset as usize;
+        w.line = text.line(at);
+        w.offset = text.file_offset(at) as u64;
+    }
+    Ok(meta)
 }
 
 #[cfg(test)]

@@ -53,6 +53,8 @@ pub fn build(stmts: &[Stmt]) -> Result<Metadata> {
         mapped_clock: None,
         registers: 0,
         frames: Vec::new(),
+        warnings: Vec::new(),
+        built_types: 0,
     };
     let mut meta = Metadata {
         uuid: None,
@@ -62,6 +64,7 @@ pub fn build(stmts: &[Stmt]) -> Result<Metadata> {
         streams: Vec::new(),
         env: Vec::new(),
         registers: 0,
+        warnings: Vec::new(),
     };
     let mut events = Vec::new();
     let mut saw_trace = false;
@@ -87,6 +90,7 @@ pub fn build(stmts: &[Stmt]) -> Result<Metadata> {
     attach_events(&mut meta, events)?;
     meta.clock = b.default_clock();
     meta.registers = b.registers as usize;
+    meta.warnings = b.warnings;
     Ok(meta)
 }
 
@@ -136,7 +140,7 @@ fn env_block(body: &[Stmt]) -> Vec<(String, EnvValue)> {
             }) => Some((key.clone(), EnvValue::Int(*v as i64))),
             Stmt::Attr(Attr {
                 key,
-                value: Value::Str(v),
+                value: Value::Str(v) | Value::Ident(v),
                 ..
             }) => Some((key.clone(), EnvValue::Str(v.clone()))),
             _ => None,
@@ -170,6 +174,10 @@ fn attach_events(meta: &mut Metadata, events: Vec<(Option<u64>, EventClass)>) ->
                 format!("event `{}` names no declared stream class", ev.name),
             );
         };
+        let sets_clock = |f: &Option<Field>| f.as_ref().is_some_and(|f| f.ty.sets_clock());
+        let mut ev = ev;
+        ev.plain_rest =
+            !sets_clock(&sc.event_context) && !sets_clock(&ev.context) && !sets_clock(&ev.payload);
         sc.index_event(ev.id, sc.events.len());
         sc.events.push(ev);
     }
@@ -192,9 +200,10 @@ fn bool_value(a: &Attr) -> Result<bool> {
     }
 }
 
+/// A string attribute: babeltrace2 takes an unquoted identifier (`name = ev;`) as a string.
 fn str_value(a: &Attr) -> Result<&str> {
     match &a.value {
-        Value::Str(s) => Ok(s),
+        Value::Str(s) | Value::Ident(s) => Ok(s),
         _ => fail(a.offset, format!("`{}` needs a string", a.key)),
     }
 }
@@ -231,10 +240,48 @@ struct Builder {
     mapped_clock: Option<String>,
     registers: u16,
     /// Fields already built in each enclosing struct, innermost last: where references look.
-    frames: Vec<Vec<Field>>,
+    frames: Vec<Frame>,
+    /// What babeltrace2 warns about and ignores: unknown attributes and scopes.
+    warnings: Vec<Warning>,
+    /// Field types built so far (aliases expanded), enumeration labels copied and fields
+    /// looked through: bounded by `MAX_TYPES`, which bounds the model's size and the time
+    /// building it takes.
+    built_types: usize,
 }
 
+/// The fields of a struct or variant being built, and where the last of each name is.
+#[derive(Default)]
+struct Frame {
+    fields: Vec<Field>,
+    by_name: HashMap<String, usize>,
+}
+
+/// The most field types the metadata of one trace may expand to. Nested aliases make the
+/// model grow exponentially with the text (1 KB can ask for 16 M integers); real traces need
+/// far fewer (an LTTng kernel trace with every event, about 10 000). At the bound, the model
+/// takes about 40 MB.
+const MAX_TYPES: usize = 1 << 17;
+
 impl Builder {
+    /// Records a warning once, however many times an alias brings its cause back.
+    fn warn(&mut self, offset: usize, msg: String) {
+        let w = Warning {
+            offset: offset as u64,
+            line: 0,
+            msg,
+        };
+        if !self.warnings.contains(&w) {
+            self.warnings.push(w);
+        }
+    }
+
+    fn unknown_attr(&mut self, a: &Attr, what: &str) {
+        self.warn(
+            a.offset,
+            format!("unknown attribute `{}` in {what} (ignored)", a.key),
+        );
+    }
+
     fn declaration(&mut self, stmt: &Stmt) -> Result<()> {
         match stmt {
             Stmt::TypeAlias {
@@ -291,11 +338,15 @@ impl Builder {
                         return fail(a.offset, "only CTF major version 1 is supported")
                     }
                     "uuid" => meta.uuid = Some(parse_uuid(a)?),
-                    _ => {}
+                    "major" | "minor" | "byte_order" => {}
+                    _ => self.unknown_attr(a, "trace block"),
                 },
                 Stmt::TypeAssign { key, ty, offset } if key == "packet.header" => {
                     meta.packet_header =
                         Some(self.root(ty, "packet.header", Scope::PacketHeader, *offset)?);
+                }
+                Stmt::TypeAssign { key, offset, .. } => {
+                    self.warn(*offset, format!("unknown trace scope `{key}` (ignored)"))
                 }
                 other => self.declaration(other)?,
             }
@@ -335,7 +386,8 @@ impl Builder {
                 "offset" => cycles = int_value(a)?,
                 "absolute" => clock.absolute = bool_value(a)?,
                 "uuid" => clock.uuid = Some(parse_uuid(a)?),
-                _ => {}
+                "description" | "precision" => {}
+                _ => self.unknown_attr(a, "clock block"),
             }
         }
         if clock.name.is_empty() {
@@ -346,6 +398,33 @@ impl Builder {
             .clamp(i64::MIN as i128, i64::MAX as i128) as i64;
         clock.offset_cycles = cycles.rem_euclid(freq) as u64;
         self.clocks.push(clock);
+        Ok(())
+    }
+
+    /// The clock an unmapped timestamp field is read with, as babeltrace2 chooses it: the
+    /// trace's only clock, or an implicit 1 GHz clock named `default` when it has none.
+    fn implicit_clock(&mut self, field: &str, offset: usize) -> Result<()> {
+        let name = match self.clocks.as_slice() {
+            [] => {
+                self.clocks.push(Clock {
+                    name: "default".to_string(),
+                    freq: 1_000_000_000,
+                    offset_s: 0,
+                    offset_cycles: 0,
+                    absolute: false,
+                    uuid: None,
+                });
+                "default".to_string()
+            }
+            [only] => only.name.clone(),
+            _ => {
+                return fail(
+                    offset,
+                    format!("timestamp field `{field}` is mapped to no clock, and the trace has several clocks"),
+                )
+            }
+        };
+        self.mapped_clock.get_or_insert(name);
         Ok(())
     }
 
@@ -376,11 +455,14 @@ impl Builder {
                         "packet.context" => (&mut sc.packet_context, Scope::PacketContext),
                         "event.header" => (&mut sc.event_header, Scope::EventHeader),
                         "event.context" => (&mut sc.event_context, Scope::Context),
-                        _ => return fail(*offset, format!("unknown stream scope `{key}`")),
+                        _ => {
+                            self.warn(*offset, format!("unknown stream scope `{key}` (ignored)"));
+                            continue;
+                        }
                     };
                     *slot = Some(self.root(ty, key, scope, *offset)?);
                 }
-                Stmt::Attr(_) => {}
+                Stmt::Attr(a) => self.unknown_attr(a, "stream block"),
                 other => self.declaration(other)?,
             }
         }
@@ -398,6 +480,7 @@ impl Builder {
             loglevel: None,
             context: None,
             payload: None,
+            plain_rest: false,
         };
         let mut stream_id = None;
         for stmt in body {
@@ -407,12 +490,13 @@ impl Builder {
                     "id" => ev.id = int_value(a)? as u64,
                     "stream_id" => stream_id = Some(int_value(a)? as u64),
                     "loglevel" => ev.loglevel = Some(int_value(a)? as i64),
-                    _ => {}
+                    "model.emf.uri" => {}
+                    _ => self.unknown_attr(a, "event block"),
                 },
                 Stmt::TypeAssign { key, ty, offset } => match key.as_str() {
                     "context" => ev.context = Some(self.root(ty, key, Scope::Context, *offset)?),
                     "fields" => ev.payload = Some(self.root(ty, key, Scope::Payload, *offset)?),
-                    _ => return fail(*offset, format!("unknown event scope `{key}`")),
+                    _ => self.warn(*offset, format!("unknown event scope `{key}` (ignored)")),
                 },
                 other => self.declaration(other)?,
             }
@@ -429,6 +513,17 @@ impl Builder {
         let built = self.ty(spec, &[], scope, offset, 0);
         self.frames = saved;
         let mut ty = built?;
+        let timestamps: &[&str] = match scope {
+            Scope::PacketContext => &["timestamp_begin", "timestamp_end"],
+            Scope::EventHeader => &["timestamp"],
+            _ => &[],
+        };
+        for name in timestamps {
+            if unmapped_named(&mut ty, name, false) > 0 {
+                self.implicit_clock(name, offset)?;
+                unmapped_named(&mut ty, name, true);
+            }
+        }
         let visible = mark_visible(&mut ty, &mut HashSet::new());
         fixed_size(&mut ty);
         Ok(Field {
@@ -448,6 +543,7 @@ impl Builder {
         offset: usize,
         depth: usize,
     ) -> Result<Type> {
+        self.charge(1, offset)?;
         if depth > 64 {
             return fail(
                 offset,
@@ -519,7 +615,7 @@ impl Builder {
                 "base" => int.base = base(a)?,
                 "encoding" => int.text = encoding(a)?,
                 "map" => int.clock = self.map_clock(a)?,
-                _ => {}
+                _ => self.unknown_attr(a, "integer"),
             }
         }
         if int.size == 0 {
@@ -560,7 +656,7 @@ impl Builder {
                 "mant_dig" => mant = int_value(a)?,
                 "align" => f.align = check_align(a.offset, int_value(a)?)?,
                 "byte_order" => f.big_endian = byte_order(a)?.unwrap_or(self.big_endian),
-                _ => {}
+                _ => self.unknown_attr(a, "floating point"),
             }
         }
         f.size = match (exp, mant) {
@@ -622,9 +718,9 @@ impl Builder {
             body: Some(body.to_vec()),
             align,
         });
-        self.frames.push(Vec::new());
+        self.frames.push(Frame::default());
         let built = self.members(body, scope, depth);
-        let fields = self.frames.pop().unwrap_or_default();
+        let fields = self.frames.pop().unwrap_or_default().fields;
         built?;
         let declared = check_align(offset, align.unwrap_or(1) as i128)?;
         let align = fields.iter().map(|f| f.ty.align()).fold(declared, u32::max);
@@ -654,7 +750,8 @@ impl Builder {
                         visible: true,
                     };
                     if let Some(frame) = self.frames.last_mut() {
-                        frame.push(field);
+                        frame.by_name.insert(field.raw.clone(), frame.fields.len());
+                        frame.fields.push(field);
                     }
                 }
                 other => self.declaration(other)?,
@@ -700,17 +797,32 @@ impl Builder {
         let Some(mappings) = mappings else {
             return fail(offset, format!("variant tag `{tag}` is not an enumeration"));
         };
-        self.frames.push(Vec::new());
+        self.frames.push(Frame::default());
         let built = self.members(body, scope, depth);
-        let options = self.frames.pop().unwrap_or_default();
+        let options = self.frames.pop().unwrap_or_default().fields;
         built?;
+        // The first option whose name, as written or printed, is the label or the label
+        // without its underscore.
+        let mut by_name: HashMap<&str, usize> = HashMap::new();
+        for (i, o) in options.iter().enumerate().rev() {
+            by_name.insert(&o.raw, i);
+            by_name.insert(&o.name, i);
+        }
+        let by_printed: HashMap<&str, usize> = options
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, o)| (o.name.as_str(), i))
+            .collect();
         let select = mappings
             .iter()
             .filter_map(|m| {
-                let i = options.iter().position(|o| {
-                    o.raw == m.label || o.name == m.label || strip_underscore(&m.label) == o.name
-                })?;
-                Some((m.lo, m.hi, i))
+                let stripped = by_printed.get(strip_underscore(&m.label).as_str());
+                let i = [by_name.get(m.label.as_str()), stripped]
+                    .into_iter()
+                    .flatten()
+                    .min()?;
+                Some((m.lo, m.hi, *i))
             })
             .collect();
         Ok(Type::Variant(Variant {
@@ -771,13 +883,29 @@ impl Builder {
         Ok(Type::Enum(Enum { int, mappings }))
     }
 
+    /// Counts `n` more units of model (types, labels, fields looked through) against
+    /// `MAX_TYPES`.
+    fn charge(&mut self, n: usize, offset: usize) -> Result<()> {
+        self.built_types = self.built_types.saturating_add(n);
+        if self.built_types > MAX_TYPES {
+            return fail(
+                offset,
+                format!("metadata expands to more than {MAX_TYPES} field types, enumeration labels and lookups (nested type aliases or structs): refused"),
+            );
+        }
+        Ok(())
+    }
+
     /// Finds the integer a length or tag path names among the fields built so far and gives
     /// it a register. Returns the register and, for an enumeration, its mappings.
     fn resolve(&mut self, path: &str, offset: usize) -> Result<(u16, Option<Vec<Mapping>>)> {
         let parts: Vec<&str> = path.split('.').collect();
-        let start =
-            (0..parts.len()).find(|&s| find_in_frames(&mut self.frames, &parts[s..]).is_some());
-        let Some(ty) = start.and_then(|s| find_in_frames(&mut self.frames, &parts[s..])) else {
+        let mut looked = 0;
+        let start = (0..parts.len())
+            .find(|&s| find_in_frames(&mut self.frames, &parts[s..], &mut looked).is_some());
+        self.charge(looked, offset)?;
+        let found = start.and_then(|s| find_in_frames(&mut self.frames, &parts[s..], &mut 0));
+        let Some(ty) = found else {
             return fail(offset, format!("cannot resolve field path `{path}`"));
         };
         let (int, mappings) = match ty {
@@ -785,6 +913,7 @@ impl Builder {
             Type::Enum(e) => (&mut e.int, Some(e.mappings.clone())),
             _ => return fail(offset, format!("`{path}` is not an integer field")),
         };
+        let labels = mappings.as_ref().map_or(0, Vec::len);
         let reg = match int.reg {
             Some(r) => r,
             None => {
@@ -797,22 +926,58 @@ impl Builder {
                 r
             }
         };
+        self.charge(labels, offset)?;
         Ok((reg, mappings))
     }
 }
 
-fn find_in_frames<'a>(frames: &'a mut [Vec<Field>], parts: &[&str]) -> Option<&'a mut Type> {
+/// The type `parts` names: its first part in the innermost frame that has it, the others
+/// inside that field's structs. `looked` counts the fields looked through.
+fn find_in_frames<'a>(
+    frames: &'a mut [Frame],
+    parts: &[&str],
+    looked: &mut usize,
+) -> Option<&'a mut Type> {
     let (first, rest) = parts.split_first()?;
+    *looked += frames.len();
     let frame = frames
         .iter_mut()
         .rev()
-        .find(|f| f.iter().any(|x| x.raw == *first))?;
-    let mut ty = &mut frame.iter_mut().rev().find(|x| x.raw == *first)?.ty;
+        .find(|f| f.by_name.contains_key(*first))?;
+    let at = frame.by_name[*first];
+    let mut ty = &mut frame.fields[at].ty;
     for part in rest {
         let Type::Struct(s) = ty else { return None };
+        *looked += s.fields.len();
         ty = &mut s.fields.iter_mut().find(|x| x.raw == *part)?.ty;
     }
     Some(ty)
+}
+
+/// Counts the integers named `name` that no clock maps in `ty`'s structs and variants (not
+/// in arrays), where babeltrace2 looks for timestamp fields to map to a clock implicitly;
+/// with `map`, maps them.
+fn unmapped_named(ty: &mut Type, name: &str, map: bool) -> usize {
+    let members = match ty {
+        Type::Struct(s) => &mut s.fields,
+        Type::Variant(v) => &mut v.options,
+        _ => return 0,
+    };
+    let mut n = 0;
+    for f in members.iter_mut() {
+        let named = f.name == name;
+        let int = match &mut f.ty {
+            Type::Int(i) if named && !i.clock => i,
+            Type::Enum(e) if named && !e.int.clock => &mut e.int,
+            other => {
+                n += unmapped_named(other, name, map);
+                continue;
+            }
+        };
+        int.clock |= map;
+        n += 1;
+    }
+    n
 }
 
 fn set_meaning(ty: &mut Type, meaning: Meaning) {
@@ -992,7 +1157,7 @@ event { name = "p:e"; id = 3; stream_id = 0;
     fn clock_offset_is_normalised() {
         let c = meta().clock.expect("clock");
         assert_eq!((c.offset_s, c.offset_cycles), (1, 500_000_000));
-        assert_eq!(c.ns_from_origin(7), 1_500_000_007);
+        assert_eq!(c.ns_from_origin(7), Some(1_500_000_007));
     }
 
     #[test]
@@ -1030,6 +1195,78 @@ event { name = "p:e"; id = 3; stream_id = 0;
             &p.fields[3].ty,
             Type::Array(Array { text: true, .. })
         ));
+    }
+
+    /// 8 levels of aliases of 8-field structs: 8^8 = 16.7 M integers from 1 KB of text.
+    fn expansion_bomb() -> String {
+        let mut text = String::from(
+            "/* CTF 1.8 */\ntypealias integer { size = 8; align = 8; signed = false; } := t0;\n",
+        );
+        for level in 1..=8 {
+            let fields: String = "abcdefgh"
+                .chars()
+                .map(|f| format!("t{} {f}; ", level - 1))
+                .collect();
+            text += &format!("typealias struct {{ {fields}}} := t{level};\n");
+        }
+        text + "trace { major = 1; minor = 8; byte_order = le; };\nevent { name = \"x\"; fields := struct { t8 x; }; };\n"
+    }
+
+    #[test]
+    fn metadata_expanding_past_the_bound_is_refused() {
+        let bomb = expansion_bomb();
+        assert!(bomb.len() < 1200, "{} bytes", bomb.len());
+        let err = build(&parse(&bomb).unwrap()).unwrap_err();
+        assert!(
+            err.msg.contains("more than 131072 field types"),
+            "{}",
+            err.msg
+        );
+        let fine = bomb.replace("t8 x;", "t5 x;");
+        let m = build(&parse(&fine).unwrap()).expect("8^5 integers are within the bound");
+        let Type::Struct(p) = &m.streams[0].events[0].payload.as_ref().unwrap().ty else {
+            panic!()
+        };
+        assert_eq!(p.fields.len(), 1);
+    }
+
+    #[test]
+    fn lengths_and_tags_resolve_to_the_last_field_of_their_name() {
+        let text = META.replace(
+            "uint32_t __n_length; uint8_t _n[__n_length];",
+            "uint8_t len; uint8_t a[len]; uint8_t len; uint8_t b[len]; \
+             enum : uint8_t { X = 0, _Y = 1 } tag; variant <tag> { uint8_t _X; string Y; } v;",
+        );
+        let m = build(&parse(&text).unwrap()).unwrap();
+        let ev = &m.streams[0].events[0];
+        let Type::Struct(p) = &ev.payload.as_ref().unwrap().ty else {
+            panic!()
+        };
+        let reg = |i: usize| match &p.fields[i].ty {
+            Type::Int(int) => int.reg,
+            Type::Array(Array {
+                len: Len::Reg(r), ..
+            }) => Some(*r),
+            Type::Variant(v) => Some(v.tag),
+            Type::Enum(e) => e.int.reg,
+            _ => None,
+        };
+        assert_eq!(reg(1), reg(0));
+        assert_eq!(reg(3), reg(2));
+        assert_ne!(reg(0), reg(2));
+        let Type::Variant(v) = &p.fields[5].ty else {
+            panic!()
+        };
+        assert_eq!(v.tag, reg(4).unwrap());
+        let chosen: Vec<&str> = [0, 1]
+            .iter()
+            .map(|&t| v.option_for(t).unwrap().raw.as_str())
+            .collect();
+        assert_eq!(
+            chosen,
+            ["_X", "Y"],
+            "labels match options with or without `_`"
+        );
     }
 
     #[test]

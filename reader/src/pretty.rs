@@ -11,10 +11,7 @@ use super::fmt::{self, push_bytes, push_escaped, push_g, push_int, push_padded, 
 use super::merge::Event;
 use super::stream::{Loss, Part};
 use super::time::Calendar;
-use super::types::{Enum, Field, Int, Metadata};
-
-/// The parts of an event after the packet context, in the order they are printed.
-const EVENT_PARTS: [Part; 3] = [Part::StreamContext, Part::Context, Part::Payload];
+use super::types::{Clock, Enum, Field, Int, Metadata};
 
 /// How a part of an event class is printed: found out on first use.
 #[derive(Default)]
@@ -59,7 +56,8 @@ impl Pretty {
         }
     }
 
-    /// Appends the line of `ev` (with its newline) to `out`.
+    /// Appends the line of `ev` (with its newline) to `out`. The event's parts are decoded
+    /// in order, each once, and where the event ends is handed back to its stream.
     pub fn event(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) -> Result<(), ReadError> {
         if ev.has_clock() {
             self.timestamp(ev.ns(), out);
@@ -67,48 +65,69 @@ impl Pretty {
         self.prefix(ev, out);
         let mut first = true;
         self.packet_context(ev, out, &mut first)?;
-        for (k, part) in EVENT_PARTS.into_iter().enumerate() {
-            let Some((field, pos)) = ev.cursor.part(ev.meta(), part) else {
+        let cursor = ev.cursor;
+        let mut pos = cursor.event.stream_context;
+        let mut registers = false;
+        for (k, field) in cursor.event_parts(ev.meta()).into_iter().enumerate() {
+            let Some(field) = field else {
                 continue;
             };
+            if !field.visible {
+                self.registers(ev, &mut registers);
+                pos = cursor.skip_at(field, pos, &mut self.scratch)?;
+                continue;
+            }
             if !first {
                 out.extend_from_slice(b", ");
             }
             first = false;
-            self.part(ev, (k, part), field, pos, out)?;
+            pos = self.part(ev, k, field, pos, out, &mut registers)?;
         }
+        cursor.report_end(pos);
         out.push(b'\n');
         Ok(())
     }
 
-    /// Appends the `k`th of the `EVENT_PARTS` of `ev`, whose type is `field`, at bit `pos`:
-    /// in one pass when it is flat, else through the `Text` sink.
+    /// Gives the scratch state the stream's registers, once per event, before anything
+    /// that may read or set them.
+    fn registers(&mut self, ev: &Event<'_>, done: &mut bool) {
+        if !std::mem::replace(done, true) {
+            ev.cursor.scratch_registers(&mut self.scratch);
+        }
+    }
+
+    /// Appends the `k`th part of `ev` (stream context, context, payload), whose type is
+    /// `field`, at bit `pos`: in one pass when it is flat, else through the `Text` sink.
+    /// Returns where it ends.
     fn part(
         &mut self,
         ev: &Event<'_>,
-        (k, part): (usize, Part),
+        k: usize,
         field: &Field,
         pos: u64,
         out: &mut Vec<u8>,
-    ) -> Result<(), ReadError> {
+        registers: &mut bool,
+    ) -> Result<u64, ReadError> {
         let shapes = slot(slot(&mut self.shapes, ev.stream), ev.cursor.event.class);
         let shape = &mut shapes[k];
         if let Shape::Unknown = shape {
             *shape = Flat::of(field).map_or(Shape::General, Shape::Flat);
         }
         if let Shape::Flat(flat) = shape {
-            // Flat parts read no registers: the scratch state needs no copy of them.
+            // Flat parts read and set no registers.
             let mut d = ev.cursor.decoder(pos, &mut self.scratch);
-            return flat
-                .print(&mut d, out)
-                .map_err(|e| ev.cursor.decode_error(&e));
+            flat.print(&mut d, out)
+                .map_err(|e| ev.cursor.decode_error(&e))?;
+            return Ok(d.pos);
         }
+        self.registers(ev, registers);
         let mut sink = Text {
             out,
             labels: &mut self.labels,
             counts: &mut self.counts,
         };
-        ev.decode(part, &mut self.scratch, &mut sink).map(|_| ())
+        ev.cursor
+            .decode_at(field, pos, &mut self.scratch, &mut sink)
     }
 
     /// `host:procname:(vpid) name: `, formatted once per stream and event class.
@@ -129,8 +148,9 @@ impl Pretty {
         out.extend_from_slice(b"] (");
         match self.last_ns {
             Some(last) => {
-                let delta = ns.wrapping_sub(last) as u64;
-                out.push(b'+');
+                // Negative only where a stream's time went backwards (the merger warns).
+                let delta = ns.abs_diff(last);
+                out.push(if ns < last { b'-' } else { b'+' });
                 push_u64(out, delta / 1_000_000_000);
                 out.push(b'.');
                 push_padded(out, delta % 1_000_000_000, 9);
@@ -182,22 +202,24 @@ impl Pretty {
         };
         let plural = if count == 1 { "" } else { "s" };
         let mut range = Vec::new();
-        match (meta.clock.as_ref(), from, to) {
-            (Some(c), Some(f), Some(t)) => {
+        let ns = |c: &Clock, at: Option<u64>| c.ns_from_origin(at?);
+        let times = meta.clock.as_ref().map(|c| (ns(c, from), ns(c, to)));
+        match times {
+            Some((Some(f), Some(t))) => {
                 range.extend_from_slice(b"between [");
-                self.clock.push(&mut range, c.ns_from_origin(f), false);
+                self.clock.push(&mut range, f, false);
                 range.extend_from_slice(b"] and [");
-                self.clock.push(&mut range, c.ns_from_origin(t), false);
+                self.clock.push(&mut range, t, false);
                 range.push(b']');
             }
             _ => range.extend_from_slice(b"(unknown time range)"),
         }
-        let uuid = meta
-            .uuid
-            .map(|u| format!(" (UUID: {})", uuid_text(&u)))
-            .unwrap_or_default();
+        let uuid = match meta.uuid {
+            Some(u) => format!("UUID: {}", uuid_text(&u)),
+            None => "no UUID".to_string(),
+        };
         format!(
-            "WARNING: Tracer discarded {count} {what}{plural} {} in trace \"{trace}\"{uuid} within stream \"{stream}\" (stream class ID: {class}, stream ID: {id}).",
+            "WARNING: Tracer discarded {count} {what}{plural} {} in trace \"{trace}\" ({uuid}) within stream \"{stream}\" (stream class ID: {class}, stream ID: {id}).",
             String::from_utf8_lossy(&range)
         )
     }

@@ -2,13 +2,16 @@
 //!
 //! Owns packet framing (header, magic, context, content and packet sizes checked against the
 //! file), event framing (header → event class, contexts, payload end), the stream's clock,
-//! and the discarded-events / discarded-packets bookkeeping. Only positions are kept for the
-//! current event; printers decode its fields again from the mapped bytes when they need them.
+//! and the discarded-events / discarded-packets bookkeeping. The current packet's bytes (a
+//! window of them, for packets over 8 MiB) are read into a buffer (`file`); only positions
+//! are kept for the current event, and printers decode its fields from that buffer, each
+//! once when the cursor frames events lazily (`decode_once`).
 
 use super::decode::{self, DecodeError, Decoder, Sink, Skip, State};
 use super::error::ReadError;
-use super::mmap::Mmap;
+use super::file::TraceFile;
 use super::types::{EventClass, Field, Metadata, StreamClass};
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
 const CTF_MAGIC: u64 = 0xC1FC_1FC1;
@@ -39,7 +42,8 @@ pub struct Packet {
     pub content_bits: u64,
     pub stream_class: usize,
     pub instance: Option<u64>,
-    /// Bit offset of the packet context, if the stream class has one.
+    /// Bit offset of the packet context from the packet's start (its bytes are kept apart
+    /// from the window), if the stream class has one.
     pub context_bit: Option<u64>,
     pub begin: Option<u64>,
     pub end: Option<u64>,
@@ -50,7 +54,9 @@ pub struct Packet {
     pub serial: u64,
 }
 
-/// Where the current event's parts start, in bits from its packet start.
+/// Where the current event's parts start, in bits from the start of the window on its
+/// packet. Until the event is framed (`decode_once`), only `stream_context` is known: where
+/// its header ends.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EventPos {
     pub class: usize,
@@ -81,7 +87,14 @@ pub enum Step {
 pub struct StreamCursor {
     files: Vec<PathBuf>,
     file: usize,
-    map: Mmap,
+    reader: TraceFile,
+    /// A window on the current packet's bytes, from its byte `win` (the whole packet unless
+    /// it is larger than `WINDOW`); while framing a packet, its first bytes. Bit positions
+    /// `pos` and `event` count from the window's start.
+    buf: Vec<u8>,
+    win: usize,
+    /// The packet's header and context bytes, for decoding the context whatever the window.
+    head: Vec<u8>,
     follow: bool,
     in_packet: bool,
     pos: u64,
@@ -90,8 +103,19 @@ pub struct StreamCursor {
     pub event: EventPos,
     /// Losses found since the caller last drained them.
     pub losses: Vec<Loss>,
+    /// Set when a packet begins before the previous one of the stream ended: (previous end,
+    /// this beginning), in clock cycles. babeltrace2 2.0 stops there.
+    pub rewound: Option<(u64, u64)>,
     prev: Option<Packet>,
     serial: u64,
+    /// Frame events lazily: the header now, the rest when the next event is needed, at the
+    /// end a printer reports (`report_end`) when it decoded the whole event.
+    lazy: bool,
+    /// The current event's contexts and payload are not framed yet.
+    unframed: bool,
+    /// Bit where the current event started, and where a printer found it ends.
+    event_start: u64,
+    end_hint: Cell<Option<u64>>,
 }
 
 impl StreamCursor {
@@ -103,11 +127,14 @@ impl StreamCursor {
         follow: bool,
     ) -> Result<StreamCursor, ReadError> {
         let first = files.first().cloned().unwrap_or_default();
-        let map = Mmap::open(&first).map_err(|e| ReadError::new(&first, e.to_string()))?;
+        let reader = TraceFile::open(&first).map_err(|e| ReadError::new(&first, e.to_string()))?;
         Ok(StreamCursor {
             files,
             file: 0,
-            map,
+            reader,
+            buf: Vec::new(),
+            win: 0,
+            head: Vec::new(),
             follow,
             in_packet: false,
             pos: 0,
@@ -118,9 +145,20 @@ impl StreamCursor {
             packet: Packet::default(),
             event: EventPos::default(),
             losses: Vec::new(),
+            rewound: None,
             prev: None,
             serial: 0,
+            lazy: false,
+            unframed: false,
+            event_start: 0,
+            end_hint: Cell::new(None),
         })
+    }
+
+    /// Frames events lazily from now on, so that a printer that decodes every part of an
+    /// event (`decode_at`, `skip_at`, then `report_end`) decodes it once, not twice.
+    pub fn decode_once(&mut self) {
+        self.lazy = true;
     }
 
     /// Makes room for the registers of metadata that grew while following.
@@ -134,16 +172,28 @@ impl StreamCursor {
         &self.files[self.file]
     }
 
-    /// The bytes of the current packet.
-    pub fn packet_bytes(&self) -> &[u8] {
-        let bytes = self.map.bytes();
-        &bytes[self.packet.offset..self.packet.offset + self.packet.size]
+    /// Where the current packet's content ends, in bits from the window's start.
+    fn content_end(&self) -> u64 {
+        self.packet.content_bits - self.win as u64 * 8
+    }
+
+    /// Where decoding must stop in the window: the content's end, or the window's.
+    fn window_end(&self) -> u64 {
+        self.content_end().min(self.buf.len() as u64 * 8)
+    }
+
+    /// True when the window holds the rest of the packet's content.
+    fn window_has_rest(&self) -> bool {
+        self.buf.len() as u64 * 8 >= self.content_end()
     }
 
     /// Moves to the next event.
     #[inline]
     pub fn advance(&mut self, meta: &Metadata) -> Result<Step, ReadError> {
-        if self.in_packet && self.pos < self.packet.content_bits {
+        if self.unframed {
+            self.finish_event(meta)?;
+        }
+        if self.in_packet && self.pos < self.content_end() {
             self.read_event(meta)?;
             return Ok(Step::Event);
         }
@@ -153,32 +203,31 @@ impl StreamCursor {
     /// `advance` at the end of a packet: on to the next packet with events.
     fn advance_packet(&mut self, meta: &Metadata) -> Result<Step, ReadError> {
         loop {
-            if self.in_packet && self.pos < self.packet.content_bits {
+            if self.in_packet && self.pos < self.content_end() {
                 self.read_event(meta)?;
                 return Ok(Step::Event);
             }
             if self.in_packet {
                 self.in_packet = false;
                 self.packet.offset += self.packet.size;
-                self.map.release_before(self.packet.offset);
             }
-            if self.packet.offset >= self.map.bytes().len() && !self.next_file()? {
+            if self.packet.offset as u64 >= self.reader.len() && !self.next_file()? {
                 return Ok(Step::End);
             }
             if !self.read_packet(meta)? {
                 // A packet still being written: see more of the file next time.
-                self.remap()?;
+                self.refresh()?;
                 return Ok(Step::End);
             }
         }
     }
 
-    /// At the end of the mapped bytes: map the file again if it grew (`follow`), or go on
+    /// At the end of the file: look at its length again if it grows (`follow`), or go on
     /// with the next file of the stream. False when there is nothing more to read now.
     fn next_file(&mut self) -> Result<bool, ReadError> {
         if self.follow {
-            self.remap()?;
-            if self.packet.offset < self.map.bytes().len() {
+            self.refresh()?;
+            if (self.packet.offset as u64) < self.reader.len() {
                 return Ok(true);
             }
         }
@@ -187,43 +236,43 @@ impl StreamCursor {
         }
         self.file += 1;
         self.packet.offset = 0;
-        self.map =
-            Mmap::open(self.path()).map_err(|e| ReadError::new(self.path(), e.to_string()))?;
-        Ok(!self.map.bytes().is_empty())
+        self.reader =
+            TraceFile::open(self.path()).map_err(|e| ReadError::new(self.path(), e.to_string()))?;
+        Ok(!self.reader.is_empty())
     }
 
-    fn remap(&mut self) -> Result<(), ReadError> {
-        let len = std::fs::metadata(self.path()).map(|m| m.len()).unwrap_or(0);
-        if len as usize > self.map.bytes().len() {
-            self.map =
-                Mmap::open(self.path()).map_err(|e| ReadError::new(self.path(), e.to_string()))?;
-        }
-        Ok(())
+    fn refresh(&mut self) -> Result<(), ReadError> {
+        self.reader
+            .refresh()
+            .map_err(|e| ReadError::new(self.path(), e.to_string()))
     }
 
     fn error(&self, byte: u64, msg: impl Into<String>) -> ReadError {
         ReadError::at(self.path(), byte, msg)
     }
 
-    /// A decoding error in the current packet, as a read error naming the file and offset.
+    /// A decoding error in the current packet's window, as a read error naming the file
+    /// and offset.
     pub fn decode_error(&self, e: &DecodeError) -> ReadError {
-        self.error(self.packet.offset as u64 + e.bit / 8, e.msg.as_str())
+        let at = self.packet.offset as u64 + self.win as u64 + e.bit / 8;
+        self.error(at, e.msg.as_str())
     }
 
-    /// Reads the packet header and context at `packet.offset`. False when `follow` should
-    /// wait for the rest of a packet being written.
+    /// Reads the packet header and context at `packet.offset`, then the whole packet into
+    /// `buf`. False when `follow` should wait for the rest of a packet being written.
     fn read_packet(&mut self, meta: &Metadata) -> Result<bool, ReadError> {
         let offset = self.packet.offset;
-        let avail = &self.map.bytes()[offset..];
+        let avail = self.reader.len().saturating_sub(offset as u64);
         let start_clock = self.state.clock;
-        self.state.specials = Default::default();
-        let mut d = Decoder {
-            buf: avail,
-            pos: 0,
-            end: avail.len() as u64 * 8,
-            state: &mut self.state,
-        };
-        let framed = frame_packet(&mut d, meta);
+        let framed = frame_first_bytes(
+            &self.reader,
+            offset,
+            avail,
+            &mut self.buf,
+            meta,
+            &mut self.state,
+        )
+        .map_err(|e| ReadError::new(self.path(), e.to_string()))?;
         let (header_bits, context_bit, stream_class) = match framed {
             Ok(v) => v,
             Err(_) if self.follow => {
@@ -239,7 +288,7 @@ impl StreamCursor {
                 format!("bad packet magic 0x{m:08X} (expected 0x{CTF_MAGIC:08X})"),
             ));
         }
-        let packet_bits = s.packet_size.unwrap_or(avail.len() as u64 * 8);
+        let packet_bits = s.packet_size.unwrap_or(avail * 8);
         let content_bits = s.content_size.unwrap_or(packet_bits);
         if packet_bits % 8 != 0 || packet_bits == 0 {
             return Err(self.error(
@@ -247,23 +296,35 @@ impl StreamCursor {
                 format!("packet size {packet_bits} bits is not a positive whole number of bytes"),
             ));
         }
-        if packet_bits / 8 > avail.len() as u64 {
+        if packet_bits / 8 > avail {
             if self.follow {
                 self.state.clock = start_clock;
                 return Ok(false);
             }
             return Err(self.error(
                 offset as u64,
-                format!("packet size {} bytes goes past the end of the file ({} bytes left): truncated packet", packet_bits / 8, avail.len()),
+                format!("packet size {} bytes goes past the end of the file ({avail} bytes left): truncated packet", packet_bits / 8),
             ));
         }
         if content_bits > packet_bits || content_bits < header_bits {
             return Err(self.error(offset as u64, format!("packet content size {content_bits} bits does not fit packet size {packet_bits} bits")));
         }
+        let size = (packet_bits / 8) as usize;
+        self.head.clear();
+        self.head
+            .extend_from_slice(&self.buf[..(header_bits.div_ceil(8) as usize)]);
+        let window = size.min(WINDOW);
+        if self.buf.len() < window {
+            self.reader
+                .read_at(offset as u64, window, &mut self.buf)
+                .map_err(|e| ReadError::new(self.path(), e.to_string()))?;
+        }
+        self.buf.truncate(window);
+        self.win = 0;
         self.serial += 1;
         self.packet = Packet {
             offset,
-            size: (packet_bits / 8) as usize,
+            size,
             content_bits,
             stream_class,
             instance: s.stream_instance,
@@ -283,6 +344,11 @@ impl StreamCursor {
 
     fn note_losses(&mut self) {
         let p = &self.packet;
+        if let (Some(end), Some(begin)) = (self.prev.as_ref().and_then(|q| q.end), p.begin) {
+            if begin < end {
+                self.rewound = Some((end, begin));
+            }
+        }
         let Some(prev) = &self.prev else {
             if let Some(n @ 1..) = p.discarded {
                 self.losses.push(Loss::Events {
@@ -314,28 +380,169 @@ impl StreamCursor {
     }
 
     fn read_event(&mut self, meta: &Metadata) -> Result<(), ReadError> {
+        let clock = self.state.clock;
+        let start = self.pos;
+        while let Err(e) = self.try_read_event(meta) {
+            // Perhaps the event goes on past the window: move or widen it, read it again.
+            self.state.clock = clock;
+            self.pos = start;
+            if !self.slide()? {
+                return Err(self.decode_error(&e));
+            }
+        }
+        if !self.unframed && self.pos == self.event_start {
+            return Err(self.zero_length());
+        }
+        Ok(())
+    }
+
+    /// Reads the event at `pos`: its header, and the rest too unless it can be framed
+    /// lazily (`decode_once`, and the window holds the rest of the packet).
+    fn try_read_event(&mut self, meta: &Metadata) -> Result<(), Box<DecodeError>> {
         let sc = &meta.streams[self.packet.stream_class];
         let start = self.pos;
-        // Large packets too: what lies before this event is not read again (the packet
-        // context is, rarely, and then simply faults back in).
-        self.map
-            .release_before(self.packet.offset + (start / 8) as usize);
-        let bytes = &self.map.bytes()[self.packet.offset..self.packet.offset + self.packet.size];
+        let end = self.window_end();
+        let lazy_ok = self.lazy && self.window_has_rest();
         let mut d = Decoder {
-            buf: bytes,
+            buf: &self.buf,
             pos: start,
-            end: self.packet.content_bits,
+            end,
             state: &mut self.state,
         };
-        let ev = frame_event(&mut d, sc);
-        let pos = d.pos;
-        let ev = ev.map_err(|e| self.decode_error(&e))?;
-        if pos == start {
-            return Err(self.error(self.packet.offset as u64 + start / 8, "zero-length event"));
-        }
-        self.pos = pos;
+        let class = frame_header(&mut d, sc)?;
+        let header_end = d.pos;
+        let lazy = lazy_ok && sc.events[class].plain_rest;
+        let ev = if lazy {
+            EventPos {
+                class,
+                clock: d.state.clock,
+                stream_context: header_end,
+                context: header_end,
+                payload: header_end,
+                end: header_end,
+            }
+        } else {
+            frame_rest(&mut d, sc, class)?
+        };
+        self.pos = d.pos;
         self.event = ev;
+        self.event_start = start;
+        self.unframed = lazy;
+        self.end_hint.set(None);
         Ok(())
+    }
+
+    /// Moves the window to start at (or, if it already does, to reach further past) the
+    /// event at `pos`; false when it cannot (it holds the rest of the packet, or
+    /// `MAX_WINDOW`). Windows start at multiples of `WINDOW_STEP` from the packet start, so
+    /// alignments computed from the window's start are the packet's.
+    fn slide(&mut self) -> Result<bool, ReadError> {
+        let start = self.win + (self.pos / 8) as usize;
+        let win = start & !(WINDOW_STEP - 1);
+        let len = if win == self.win {
+            if self.window_has_rest() || self.buf.len() >= MAX_WINDOW {
+                return Ok(false);
+            }
+            self.buf.len().saturating_mul(2).min(MAX_WINDOW)
+        } else {
+            WINDOW
+        };
+        let len = len.min(self.packet.size - win);
+        let at = (self.packet.offset + win) as u64;
+        self.reader
+            .read_at(at, len, &mut self.buf)
+            .map_err(|e| ReadError::new(self.path(), e.to_string()))?;
+        self.pos -= (win - self.win) as u64 * 8;
+        self.win = win;
+        Ok(true)
+    }
+
+    #[cold]
+    fn zero_length(&self) -> ReadError {
+        self.error(
+            self.packet.offset as u64 + self.event_start / 8,
+            "zero-length event",
+        )
+    }
+
+    /// Frames the contexts and payload of a lazily read event: where a printer found it
+    /// ends, else by skipping them.
+    fn finish_event(&mut self, meta: &Metadata) -> Result<(), ReadError> {
+        self.unframed = false;
+        let end = match self.end_hint.take() {
+            Some(end) => end,
+            None => {
+                let sc = &meta.streams[self.packet.stream_class];
+                let mut d = Decoder {
+                    buf: &self.buf,
+                    pos: self.event.stream_context,
+                    end: self.content_end(),
+                    state: &mut self.state,
+                };
+                let framed = frame_rest(&mut d, sc, self.event.class).map(|_| d.pos);
+                framed.map_err(|e| self.decode_error(&e))?
+            }
+        };
+        if end == self.event_start {
+            return Err(self.zero_length());
+        }
+        self.pos = end;
+        Ok(())
+    }
+
+    /// The types of the current event's stream context, context and payload (shown or not).
+    pub fn event_parts<'m>(&self, meta: &'m Metadata) -> [Option<&'m Field>; 3] {
+        let sc = &meta.streams[self.packet.stream_class];
+        let ec = &sc.events[self.event.class];
+        [
+            sc.event_context.as_ref(),
+            ec.context.as_ref(),
+            ec.payload.as_ref(),
+        ]
+    }
+
+    /// Decodes `field` at bit `pos` of the current packet into `sink`, with `scratch`'s
+    /// registers as they are (see `scratch_registers`); returns where it ends.
+    pub fn decode_at<S: Sink>(
+        &self,
+        field: &Field,
+        pos: u64,
+        scratch: &mut State,
+        sink: &mut S,
+    ) -> Result<u64, ReadError> {
+        let mut d = self.decoder(pos, scratch);
+        d.value(&field.ty, sink)
+            .map_err(|e| self.decode_error(&e))?;
+        Ok(d.pos)
+    }
+
+    /// Moves past `field` at bit `pos`; returns where it ends.
+    pub fn skip_at(&self, field: &Field, pos: u64, scratch: &mut State) -> Result<u64, ReadError> {
+        let mut d = self.decoder(pos, scratch);
+        d.skip(&field.ty).map_err(|e| self.decode_error(&e))?;
+        Ok(d.pos)
+    }
+
+    /// Gives `scratch` the stream's registers, for decoding the current event's parts.
+    pub fn scratch_registers(&self, scratch: &mut State) {
+        scratch.regs.clone_from(&self.state.regs);
+    }
+
+    /// Where a printer that decoded all of the current event's parts found it ends: the
+    /// next event is read from there.
+    pub fn report_end(&self, end: u64) {
+        if self.unframed {
+            self.end_hint.set(Some(end));
+        }
+    }
+
+    /// Where the context and payload of a lazily read event start, found by skipping.
+    fn framed_positions(&self, meta: &Metadata) -> Option<EventPos> {
+        let sc = &meta.streams[self.packet.stream_class];
+        let mut scratch = State::default();
+        self.scratch_registers(&mut scratch);
+        let mut d = self.decoder(self.event.stream_context, &mut scratch);
+        frame_rest(&mut d, sc, self.event.class).ok()
     }
 
     /// Decodes one part of the current event (or its packet's context) into `sink`, using
@@ -351,10 +558,23 @@ impl StreamCursor {
             return Ok(false);
         };
         scratch.regs.clone_from(&self.state.regs);
-        let mut d = self.decoder(pos, scratch);
-        d.value(&field.ty, sink)
-            .map_err(|e| self.decode_error(&e))?;
-        Ok(true)
+        let mut d = match part {
+            Part::PacketContext => Decoder {
+                buf: &self.head,
+                pos,
+                end: self.head.len() as u64 * 8,
+                state: scratch,
+            },
+            _ => self.decoder(pos, scratch),
+        };
+        let decoded = d.value(&field.ty, sink);
+        match (decoded, part) {
+            (Ok(()), _) => Ok(true),
+            (Err(e), Part::PacketContext) => {
+                Err(self.error(self.packet.offset as u64 + e.bit / 8, e.msg.as_str()))
+            }
+            (Err(e), _) => Err(self.decode_error(&e)),
+        }
     }
 
     /// The type of a part of the current event (or of its packet's context) and the bit it
@@ -362,30 +582,33 @@ impl StreamCursor {
     #[inline]
     pub fn part<'m>(&self, meta: &'m Metadata, part: Part) -> Option<(&'m Field, u64)> {
         let sc = &meta.streams[self.packet.stream_class];
+        let framed;
+        let event = match part {
+            Part::Context | Part::Payload if self.unframed => {
+                framed = self.framed_positions(meta)?;
+                &framed
+            }
+            _ => &self.event,
+        };
         let (field, pos) = match part {
             Part::PacketContext => (
                 sc.packet_context.as_ref(),
                 self.packet.context_bit.unwrap_or(0),
             ),
-            Part::StreamContext => (sc.event_context.as_ref(), self.event.stream_context),
-            Part::Context => (
-                sc.events[self.event.class].context.as_ref(),
-                self.event.context,
-            ),
-            Part::Payload => (
-                sc.events[self.event.class].payload.as_ref(),
-                self.event.payload,
-            ),
+            Part::StreamContext => (sc.event_context.as_ref(), event.stream_context),
+            Part::Context => (sc.events[event.class].context.as_ref(), event.context),
+            Part::Payload => (sc.events[event.class].payload.as_ref(), event.payload),
         };
         Some((field.filter(|f| f.visible)?, pos))
     }
 
-    /// A decoder over the current packet's content, at bit `pos`, with `state`.
+    /// A decoder over the current packet's content in the window, at bit `pos`, with
+    /// `state`.
     pub fn decoder<'a>(&'a self, pos: u64, state: &'a mut State) -> Decoder<'a> {
         Decoder {
-            buf: self.packet_bytes(),
+            buf: &self.buf,
             pos,
-            end: self.packet.content_bits,
+            end: self.window_end(),
             state,
         }
     }
@@ -402,25 +625,65 @@ pub type StreamIdentity = (u64, Option<u64>, Option<u64>);
 /// Identity of the stream a file belongs to, from its first packet: stream class id, stream
 /// instance id and beginning time. None for an empty file.
 pub fn identify(path: &Path, meta: &Metadata) -> Result<Option<StreamIdentity>, ReadError> {
-    let map = Mmap::open(path).map_err(|e| ReadError::new(path, e.to_string()))?;
-    let bytes = map.bytes();
-    if bytes.is_empty() {
+    let reader = TraceFile::open(path).map_err(|e| ReadError::new(path, e.to_string()))?;
+    if reader.is_empty() {
         return Ok(None);
     }
     let mut state = State {
         regs: vec![0; meta.registers],
         ..State::default()
     };
-    let mut d = Decoder {
-        buf: bytes,
-        pos: 0,
-        end: bytes.len() as u64 * 8,
-        state: &mut state,
-    };
-    let (_, _, index) =
-        frame_packet(&mut d, meta).map_err(|e| ReadError::at(path, e.bit / 8, e.msg))?;
+    let mut buf = Vec::new();
+    let (_, _, index) = frame_first_bytes(&reader, 0, reader.len(), &mut buf, meta, &mut state)
+        .map_err(|e| ReadError::new(path, e.to_string()))?
+        .map_err(|e| ReadError::at(path, e.bit / 8, e.msg))?;
     let s = state.specials;
     Ok(Some((meta.streams[index].id, s.stream_instance, s.begin)))
+}
+
+/// What is read first of a packet to decode its header and context; more is read only when
+/// they need more.
+const FIRST_BYTES: u64 = 4096;
+
+/// The most of a packet held in memory at once (a packet that large is read a window at a
+/// time), and the steps windows start at: 128 KiB, the largest alignment metadata may ask.
+const WINDOW: usize = 8 << 20;
+const WINDOW_STEP: usize = 128 << 10;
+
+/// The widest a window grows for one event, or for a packet's header and context: larger
+/// ones are refused (an error) rather than read whole into memory.
+const MAX_WINDOW: usize = 64 << 20;
+
+/// A framed packet: where its events start, where its context starts, its stream class.
+type Framed = (u64, Option<u64>, usize);
+
+/// Reads the first bytes of the packet at `offset` (`avail` bytes are left in the file)
+/// into `buf` and frames the packet (`frame_packet`), reading more while its header and
+/// context do not fit in what was read.
+fn frame_first_bytes(
+    reader: &TraceFile,
+    offset: usize,
+    avail: u64,
+    buf: &mut Vec<u8>,
+    meta: &Metadata,
+    state: &mut State,
+) -> std::io::Result<decode::Result<Framed>> {
+    let mut want = avail.min(FIRST_BYTES);
+    loop {
+        reader.read_at(offset as u64, want as usize, buf)?;
+        state.specials = Default::default();
+        let mut d = Decoder {
+            buf,
+            pos: 0,
+            end: want * 8,
+            state,
+        };
+        let framed = frame_packet(&mut d, meta);
+        if framed.is_ok() || want == avail || want >= MAX_WINDOW as u64 {
+            return Ok(framed);
+        }
+        want = avail.min(want.saturating_mul(16));
+    }
 }
 
 /// Decodes a packet header and context; returns the bit where events start, where the
@@ -449,8 +712,8 @@ fn frame_packet(d: &mut Decoder<'_>, meta: &Metadata) -> decode::Result<(u64, Op
     Ok((d.pos, context_bit, index))
 }
 
-/// Decodes an event's header and skips its contexts and payload, recording where each starts.
-fn frame_event(d: &mut Decoder<'_>, sc: &StreamClass) -> decode::Result<EventPos> {
+/// Decodes an event's header; returns the index of its event class.
+fn frame_header(d: &mut Decoder<'_>, sc: &StreamClass) -> decode::Result<usize> {
     let start = d.pos;
     d.state.specials.event_id = None;
     let quick = match &sc.quick_header {
@@ -461,16 +724,19 @@ fn frame_event(d: &mut Decoder<'_>, sc: &StreamClass) -> decode::Result<EventPos
         skip(d, sc.event_header.as_ref())?;
     }
     let id = d.state.specials.event_id.unwrap_or(0);
-    let class = match sc.class_index(id) {
-        Some(c) => c,
-        None if sc.events.len() == 1 && d.state.specials.event_id.is_none() => 0,
-        None => {
-            return Err(DecodeError::boxed(
-                start,
-                format!("event id {id} is not declared in the metadata"),
-            ))
-        }
-    };
+    match sc.class_index(id) {
+        Some(c) => Ok(c),
+        None if sc.events.len() == 1 && d.state.specials.event_id.is_none() => Ok(0),
+        None => Err(DecodeError::boxed(
+            start,
+            format!("event id {id} is not declared in the metadata"),
+        )),
+    }
+}
+
+/// Skips an event's contexts and payload (from the end of its header), recording where
+/// each starts.
+fn frame_rest(d: &mut Decoder<'_>, sc: &StreamClass, class: usize) -> decode::Result<EventPos> {
     let stream_context = start_of(d, sc.event_context.as_ref())?;
     skip(d, sc.event_context.as_ref())?;
     let ec = &sc.events[class];

@@ -60,7 +60,12 @@ struct StreamSeen {
 impl StreamSeen {
     /// Counters of the classes seen, with times in nanoseconds from the clock origin.
     fn counters(&self) -> impl Iterator<Item = (&str, Counter)> + '_ {
-        let ns = |raw: u64| self.clock.as_ref().map_or(0, |c| c.ns_from_origin(raw));
+        let ns = |raw: u64| {
+            self.clock
+                .as_ref()
+                .and_then(|c| c.ns_from_origin(raw))
+                .unwrap_or(0)
+        };
         self.classes.iter().filter(|s| s.count > 0).map(move |s| {
             let counter = Counter {
                 count: s.count,

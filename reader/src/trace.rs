@@ -1,10 +1,13 @@
 //! Finding and opening traces: the directories given, their metadata and their streams.
 //!
-//! Owns babeltrace2's discovery rules: a trace is a directory holding `metadata`, searched
-//! recursively below each input; stream files are the other non-empty regular files not
-//! starting with `.`; files of one stream (same class and instance id) are chained in time
-//! order; trace directories with the same UUID form one trace, and a stream file seen twice
-//! (a copied trace) is read once.
+//! Owns babeltrace2 2.0's discovery rules: a trace is a directory holding `metadata`,
+//! searched recursively below each input, directories taken in path order; stream files are
+//! the other non-empty regular files not starting with `.`; files of one stream (same class
+//! and instance id, with beginning times) are chained in time order; trace directories with
+//! the same UUID form one trace read with the largest of their metadata, and a stream file
+//! seen twice (a copied trace) is read once; streams are numbered as babeltrace2 numbers
+//! them (`StreamFiles::id`). A clock offset that overflows is refused here, as babeltrace2
+//! refuses to open such a trace.
 
 use super::error::ReadError;
 use super::metadata;
@@ -18,21 +21,32 @@ pub struct Trace {
     /// Where `dir` is below the input directory it was found in (empty when it is the input).
     pub below: PathBuf,
     pub meta: Metadata,
-    /// Each stream's files, in time order.
-    pub streams: Vec<Vec<PathBuf>>,
+    /// The streams, ordered by the path of their first file.
+    pub streams: Vec<StreamFiles>,
+}
+
+/// One stream of a trace: its files and babeltrace2's id for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamFiles {
+    /// In time order.
+    pub files: Vec<PathBuf>,
+    /// The `stream_instance_id` of its packets; for a stream without one (or without
+    /// beginning times to chain its files by), a counter over such streams of the trace in
+    /// the order of their paths, as babeltrace2 2.0 numbers them.
+    pub id: u64,
 }
 
 impl Trace {
     /// babeltrace2's trace name: the `hostname` of the environment, followed by where the
-    /// trace is below the input directory (`vm/ust/uid/1000/64-bit`).
+    /// trace is below the input directory (`vm/ust/uid/1000/64-bit`); empty for a trace
+    /// without a hostname given as the input itself.
     pub fn name(&self) -> String {
-        let Some(host) = self.meta.env_str("hostname") else {
-            return self.dir.display().to_string();
-        };
-        if self.below.as_os_str().is_empty() {
-            return host.to_string();
+        let below = self.below.display().to_string();
+        match self.meta.env_str("hostname") {
+            Some(host) if below.is_empty() => host.to_string(),
+            Some(host) => format!("{host}/{below}"),
+            None => below,
         }
-        format!("{host}/{}", self.below.display())
     }
 }
 
@@ -59,6 +73,9 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>, ReadError
             ));
         }
     }
+    // babeltrace2 sorts the paths of a trace's directories: the first copy of a packet
+    // found in several directories of one trace (same UUID) is the one read.
+    found.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(found)
 }
 
@@ -111,6 +128,11 @@ pub fn open_all(inputs: &[PathBuf]) -> Result<Vec<Trace>, ReadError> {
             let (class, instance, begin) = stream::identify(&file, &meta)
                 .unwrap_or(Some((u64::MAX, None, None)))
                 .unwrap_or_default();
+            if let (Some(c), Some(b)) = (&meta.clock, begin) {
+                if c.ns_from_origin(b).is_none() {
+                    return Err(ReadError::new(&file, format!("packet beginning time ({b} cycles of clock `{}`, offset {} s) cannot be converted to nanoseconds from the clock's origin: it overflows a signed 64-bit integer", c.name, c.offset_s)));
+                }
+            }
             keyed.push(StreamKey {
                 class,
                 instance,
@@ -123,7 +145,16 @@ pub fn open_all(inputs: &[PathBuf]) -> Result<Vec<Trace>, ReadError> {
             .iter_mut()
             .find(|(t, _)| t.meta.uuid.is_some() && t.meta.uuid == meta.uuid)
         {
-            Some((_, files)) => files.extend(keyed),
+            Some((t, files)) => {
+                // babeltrace2 reads all of them with the largest metadata (the first of the
+                // largest): the others are taken to be earlier states of it.
+                if class_count(&meta) > class_count(&t.meta) {
+                    t.meta = meta;
+                    t.below = dir.strip_prefix(&input).unwrap_or(&dir).to_path_buf();
+                    t.dir = dir;
+                }
+                files.extend(keyed)
+            }
             None => traces.push((
                 Trace {
                     below: dir.strip_prefix(&input).unwrap_or(&dir).to_path_buf(),
@@ -144,6 +175,11 @@ pub fn open_all(inputs: &[PathBuf]) -> Result<Vec<Trace>, ReadError> {
         .collect())
 }
 
+/// Stream classes plus event classes: how babeltrace2 compares metadata of one trace.
+fn class_count(meta: &Metadata) -> usize {
+    meta.streams.iter().map(|s| 1 + s.events.len()).sum()
+}
+
 struct StreamKey {
     class: u64,
     instance: Option<u64>,
@@ -152,22 +188,40 @@ struct StreamKey {
     file: PathBuf,
 }
 
-/// Chains the files of each stream in time order, dropping exact duplicates.
-fn group_streams(mut keys: Vec<StreamKey>) -> Vec<Vec<PathBuf>> {
+/// Chains the files of each stream in time order, dropping exact duplicates, and numbers
+/// the streams as babeltrace2 does.
+fn group_streams(mut keys: Vec<StreamKey>) -> Vec<StreamFiles> {
+    // Files without beginning times cannot be chained: each is a stream of its own.
+    for k in &mut keys {
+        if k.begin.is_none() {
+            k.instance = None;
+        }
+    }
     keys.sort_by_key(|k| (k.class, k.instance, k.begin));
     keys.dedup_by(|b, a| {
         a.instance.is_some()
             && (a.class, a.instance, a.begin, a.size) == (b.class, b.instance, b.begin, b.size)
     });
-    let mut out: Vec<Vec<PathBuf>> = Vec::new();
+    let mut groups: Vec<(Option<u64>, Vec<PathBuf>)> = Vec::new();
     let mut last: Option<(u64, Option<u64>)> = None;
     for k in keys {
         let same = k.instance.is_some() && last == Some((k.class, k.instance));
         last = Some((k.class, k.instance));
-        match out.last_mut() {
-            Some(files) if same => files.push(k.file),
-            _ => out.push(vec![k.file]),
+        match groups.last_mut() {
+            Some((_, files)) if same => files.push(k.file),
+            _ => groups.push((k.instance, vec![k.file])),
         }
     }
-    out
+    groups.sort_by(|a, b| a.1[0].as_os_str().cmp(b.1[0].as_os_str()));
+    let mut auto = 0;
+    groups
+        .into_iter()
+        .map(|(instance, files)| {
+            let id = instance.unwrap_or_else(|| {
+                auto += 1;
+                auto - 1
+            });
+            StreamFiles { files, id }
+        })
+        .collect()
 }

@@ -176,7 +176,7 @@ impl<'a> Lexer<'a> {
         };
         let tok = if c.is_ascii_alphabetic() || c == b'_' {
             self.ident()
-        } else if c.is_ascii_digit() || (c == b'-' && self.peek_digit()) {
+        } else if c.is_ascii_digit() || (matches!(c, b'-' | b'+') && self.peek_digit()) {
             self.number()?
         } else if c == b'"' {
             self.string()?
@@ -214,7 +214,7 @@ impl<'a> Lexer<'a> {
     fn number(&mut self) -> Result<Tok> {
         let start = self.pos;
         let neg = self.src[self.pos] == b'-';
-        if neg {
+        if matches!(self.src[self.pos], b'-' | b'+') {
             self.pos += 1;
         }
         let digits_start = self.pos;

@@ -169,6 +169,18 @@ pub enum Type {
 }
 
 impl Type {
+    /// True when decoding a value of this type can change the stream's clock.
+    pub fn sets_clock(&self) -> bool {
+        match self {
+            Type::Int(i) => i.clock,
+            Type::Enum(e) => e.int.clock,
+            Type::Float(_) | Type::String => false,
+            Type::Struct(s) => s.fields.iter().any(|f| f.ty.sets_clock()),
+            Type::Array(a) => a.elem.sets_clock(),
+            Type::Variant(v) => v.options.iter().any(|f| f.ty.sets_clock()),
+        }
+    }
+
     /// Alignment in bits before the field starts (variants align per option).
     #[inline]
     pub fn align(&self) -> u32 {
@@ -198,20 +210,39 @@ pub struct Clock {
 }
 
 impl Clock {
-    /// Nanoseconds from the clock's origin for a clock value, like babeltrace2.
-    pub fn ns_from_origin(&self, value: u64) -> i64 {
-        let base = self
-            .offset_s
-            .wrapping_mul(1_000_000_000)
-            .wrapping_add(self.cycles_to_ns(self.offset_cycles) as i64);
-        base.wrapping_add(self.cycles_to_ns(value) as i64)
+    /// Nanoseconds from the clock's origin for a clock value, computed as babeltrace2 does;
+    /// None when that does not fit an `i64` (babeltrace2 refuses such times).
+    #[inline]
+    pub fn ns_from_origin(&self, value: u64) -> Option<i64> {
+        let base = self.offset_ns()?;
+        let value_ns = self.cycles_to_ns(value);
+        if value_ns >= i64::MAX as u64 {
+            return None;
+        }
+        base.checked_add(value_ns as i64)
     }
 
+    /// The offset in nanoseconds; None when the seconds leave no room in an `i64`.
+    #[inline]
+    fn offset_ns(&self) -> Option<i64> {
+        const NS: i64 = 1_000_000_000;
+        // babeltrace2 leaves a second of room for the cycles part.
+        if self.offset_s < i64::MIN / NS || self.offset_s >= i64::MAX / NS - 1 {
+            return None;
+        }
+        Some(self.offset_s * NS + self.cycles_to_ns(self.offset_cycles) as i64)
+    }
+
+    #[inline]
     fn cycles_to_ns(&self, cycles: u64) -> u64 {
         if self.freq == 1_000_000_000 {
-            cycles
+            return cycles;
+        }
+        let ns = 1e9 * cycles as f64 / self.freq as f64;
+        if ns >= u64::MAX as f64 {
+            u64::MAX
         } else {
-            (1e9 * cycles as f64 / self.freq as f64) as u64
+            ns as u64
         }
     }
 }
@@ -223,6 +254,9 @@ pub struct EventClass {
     pub loglevel: Option<i64>,
     pub context: Option<Field>,
     pub payload: Option<Field>,
+    /// Nothing after the header (stream context, context, payload) changes the stream's
+    /// clock: the event can be framed after it is printed (`StreamCursor::decode_once`).
+    pub plain_rest: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -339,6 +373,18 @@ pub struct Metadata {
     pub env: Vec<(String, EnvValue)>,
     /// Number of registers a decoder of this trace needs.
     pub registers: usize,
+    /// What was ignored in the metadata (unknown attributes and scopes), as babeltrace2 warns.
+    pub warnings: Vec<Warning>,
+}
+
+/// Something in the metadata that was ignored, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// Byte offset: in the TSDL text as `model` builds it, in the file once `metadata::parse`
+    /// has placed it (which also sets `line`).
+    pub offset: u64,
+    pub line: usize,
+    pub msg: String,
 }
 
 impl Metadata {

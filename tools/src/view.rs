@@ -1,5 +1,5 @@
 //! `ust view`: print the events of traces, merged by time, as babeltrace2 does by default;
-//! or as JSON lines; or a summary.
+//! or as JSON lines; or as a Chrome/Perfetto timeline; or a summary.
 
 use crate::localtime;
 use crate::timespec::TimeSpec;
@@ -8,12 +8,12 @@ use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
-use ust_reader::{open_all, Event, Json, Merger, Pretty, ReadError, Summary};
+use ust_reader::{open_all, Chrome, Event, Json, Merger, Pretty, ReadError, Summary};
 
 /// Print trace events, one per line, merged by time across streams and traces.
 ///
-/// Reads UST, LTTng-UST and LTTng kernel traces (CTF 1.8). By default the text is exactly what
-/// `babeltrace2 DIR…` prints. Times are local time (set TZ=UTC for UTC). Warnings about events
+/// Reads every CTF 1.8 trace babeltrace2 2.0 reads: UST, LTTng-UST 2.x, LTTng kernel,
+/// barectf. By default the text is exactly what `babeltrace2 DIR…` prints. Times are local time (set TZ=UTC for UTC). Warnings about events
 /// the tracer discarded go to stderr.
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -42,7 +42,10 @@ pub struct Args {
     #[arg(long, value_name = "PID")]
     pub pid: Vec<i64>,
 
-    /// Output format: babeltrace2's text, or JSON lines with typed values.
+    /// Output format: babeltrace2's text; JSON lines with typed values; or `chrome`, the
+    /// Trace Event Format that Perfetto's UI (ui.perfetto.dev) and chrome://tracing open as a
+    /// timeline (a track per process and thread, `*_entry`/`*_exit`, `*_begin`/`*_end` and
+    /// `*_start`/`*_end` pairs as slices): `ust view --format chrome DIR > trace.json`.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
@@ -61,17 +64,37 @@ pub struct Args {
 pub enum Format {
     Text,
     Json,
+    Chrome,
 }
 
 /// How often `--follow` looks for new data.
 const POLL: Duration = Duration::from_millis(200);
 
 pub fn run(args: Args) -> ExitCode {
+    if args.follow && args.format == Format::Chrome {
+        eprintln!("ust view: error: --format chrome writes one document for the whole trace: it cannot --follow");
+        return ExitCode::from(2);
+    }
     let traces = match open_all(&args.dirs) {
         Ok(t) => t,
         Err(e) => return fail(&e),
     };
-    let merger = Merger::new(traces, !args.summary, args.follow);
+    for t in &traces {
+        for w in &t.meta.warnings {
+            let path = t.dir.join("metadata");
+            eprintln!(
+                "ust view: warning: {}: metadata line {}: {}",
+                path.display(),
+                w.line,
+                w.msg
+            );
+        }
+    }
+    let mut merger = Merger::new(traces, !args.summary, args.follow);
+    if args.format == Format::Text && !args.summary {
+        // Text lines decode every part of every event: once is enough.
+        merger.decode_once();
+    }
     let mut filter = Filter::new(&args, merger.earliest());
     let result = if args.summary {
         summarize(merger, &mut filter)
@@ -150,8 +173,12 @@ fn print_events(mut merger: Merger, filter: &mut Filter, args: &Args) -> io::Res
     let mut out = io::stdout().lock();
     let mut pretty = Pretty::new(localtime::local);
     let mut json = Json::new(localtime::local);
+    let mut chrome = Chrome::new(merger.earliest().unwrap_or(0));
     let mut buf = Vec::with_capacity(1 << 19);
     let mut ok = true;
+    if args.format == Format::Chrome {
+        chrome.begin(&mut buf);
+    }
     loop {
         while let Some(ev) = merger.next_event() {
             if ev.ns() > filter.end && !args.follow {
@@ -161,6 +188,7 @@ fn print_events(mut merger: Merger, filter: &mut Filter, args: &Args) -> io::Res
                 let written = match args.format {
                     Format::Text => pretty.event(&ev, &mut buf),
                     Format::Json => json.event(&ev, &mut buf),
+                    Format::Chrome => chrome.event(&ev, &mut buf),
                 };
                 if let Err(e) = written {
                     ok = false;
@@ -175,9 +203,12 @@ fn print_events(mut merger: Merger, filter: &mut Filter, args: &Args) -> io::Res
                 ok &= report(&mut merger, &mut pretty, &mut out, &mut buf)?;
             }
         }
+        ok &= report(&mut merger, &mut pretty, &mut out, &mut buf)?;
+        if args.format == Format::Chrome {
+            chrome.finish(&mut buf);
+        }
         out.write_all(&buf)?;
         buf.clear();
-        ok &= report(&mut merger, &mut pretty, &mut out, &mut buf)?;
         out.flush()?;
         if !args.follow {
             return Ok(ok);
@@ -196,8 +227,9 @@ fn report(
     buf: &mut Vec<u8>,
 ) -> io::Result<bool> {
     let errors = merger.take_errors();
+    let warnings = merger.take_warnings();
     let losses = merger.take_losses();
-    if errors.is_empty() && losses.is_empty() {
+    if errors.is_empty() && losses.is_empty() && warnings.is_empty() {
         return Ok(true);
     }
     out.write_all(buf)?;
@@ -217,6 +249,9 @@ fn report(
             )
         );
     }
+    for w in &warnings {
+        eprintln!("ust view: warning: {w}");
+    }
     for e in &errors {
         eprintln!("ust view: error: {e}");
     }
@@ -231,28 +266,31 @@ fn summarize(mut merger: Merger, filter: &mut Filter) -> io::Result<bool> {
         if filter.accepts(&ev) {
             summary.add_event(&ev);
         }
-        if !merger.has_reports() {
-            continue;
-        }
-        for l in merger.take_losses() {
-            summary.add_loss(&l);
-        }
-        for e in merger.take_errors() {
-            ok = false;
-            eprintln!("ust view: error: {e}");
+        if merger.has_reports() {
+            ok &= summary_reports(&mut merger, &mut summary);
         }
     }
-    for l in merger.take_losses() {
-        summary.add_loss(&l);
-    }
-    for e in merger.take_errors() {
-        ok = false;
-        eprintln!("ust view: error: {e}");
-    }
+    ok &= summary_reports(&mut merger, &mut summary);
     let mut out = io::stdout().lock();
     out.write_all(summary.render(localtime::local).as_bytes())?;
     out.flush()?;
     Ok(ok)
+}
+
+/// Counts pending losses in the summary and prints pending warnings and errors; false if
+/// there were errors.
+fn summary_reports(merger: &mut Merger, summary: &mut Summary) -> bool {
+    for l in merger.take_losses() {
+        summary.add_loss(&l);
+    }
+    for w in merger.take_warnings() {
+        eprintln!("ust view: warning: {w}");
+    }
+    let errors = merger.take_errors();
+    for e in &errors {
+        eprintln!("ust view: error: {e}");
+    }
+    errors.is_empty()
 }
 
 /// `path` made absolute and cleaned of `.` and `..` without resolving symbolic links, as

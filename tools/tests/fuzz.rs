@@ -7,7 +7,7 @@ use common::*;
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
-use ust_reader::{metadata, open_all, time, Json, Merger, Pretty, Summary};
+use ust_reader::{metadata, open_all, time, Chrome, Json, Merger, Pretty, Summary};
 
 /// xorshift64*: small, fast, reproducible.
 struct Rng(u64);
@@ -96,18 +96,22 @@ fn mutate_stream(rng: &mut Rng, data: &mut Vec<u8>) {
     }
 }
 
-/// Reads everything a trace directory gives, in every output mode.
+/// Reads everything a trace directory gives, in every output mode (text last, decoding
+/// each event once as `ust view` does).
 fn read_all(dir: &Path) {
     let Ok(traces) = open_all(&[dir.to_path_buf()]) else {
         return;
     };
     let mut merger = Merger::new(traces, true, false);
+    merger.decode_once();
     let (mut pretty, mut json, mut summary) =
         (Pretty::new(time::utc), Json::new(time::utc), Summary::new());
+    let mut chrome = Chrome::new(0);
     let mut out = Vec::new();
     while let Some(ev) = merger.next_event() {
-        let _ = pretty.event(&ev, &mut out);
         let _ = json.event(&ev, &mut out);
+        let _ = chrome.event(&ev, &mut out);
+        let _ = pretty.event(&ev, &mut out);
         let _ = ev.vpid();
         summary.add_event(&ev);
         out.clear();
