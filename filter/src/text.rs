@@ -1,0 +1,168 @@
+//! String comparison as LTTng-UST's interpreter does it.
+//!
+//! Two algorithms: `compare`, a `strcmp` over C `char`s (signed: bytes from 0x80 sort before
+//! ASCII) in which a literal's unescaped trailing `*` matches any rest (`"abc*"`), and
+//! `glob_matches`, a star-only glob (`*` matches any run, `\*` a star, `\\` a backslash) used
+//! by `==` and `!=` when a literal has a star elsewhere than at its end. Both run in time
+//! bounded by the product of the two lengths and never allocate.
+
+/// A string operand: its bytes (up to a NUL or the end of its array or sequence), and
+/// whether it is a literal from the expression (whose `\` escapes and `*` are special).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Text<'a> {
+    pub bytes: &'a [u8],
+    pub literal: bool,
+}
+
+/// One step of a literal: a byte to compare, or its wildcard star.
+#[derive(Clone, Copy, PartialEq)]
+enum Step {
+    Byte(u8),
+    Star,
+    End,
+}
+
+/// The step at `*i` of `t`, and where the next step starts.
+fn step(t: &Text<'_>, i: usize) -> (Step, usize) {
+    match t.bytes.get(i) {
+        None | Some(0) => (Step::End, i),
+        Some(b'\\') if t.literal => match t.bytes.get(i + 1) {
+            Some(&c) => (Step::Byte(c), i + 2),
+            None => (Step::Byte(b'\\'), i + 1),
+        },
+        Some(b'*') if t.literal => (Step::Star, i + 1),
+        Some(&c) => (Step::Byte(c), i + 1),
+    }
+}
+
+/// LTTng's `stack_strcmp`: negative, zero or positive as `a` sorts before, with or after `b`.
+pub(crate) fn compare(a: Text<'_>, b: Text<'_>) -> i32 {
+    let (mut i, mut j) = (0, 0);
+    loop {
+        let (sa, next_i) = step(&a, i);
+        let (sb, next_j) = step(&b, j);
+        match (sa, sb) {
+            (Step::End, Step::End | Step::Star) => return 0,
+            (Step::End, Step::Byte(_)) => return -1,
+            (Step::Star, Step::End) => return 0,
+            (Step::Byte(_), Step::End) => return 1,
+            (Step::Star, _) | (_, Step::Star) => return 0,
+            (Step::Byte(x), Step::Byte(y)) => {
+                let diff = i32::from(x as i8) - i32::from(y as i8);
+                if diff != 0 {
+                    return diff;
+                }
+            }
+        }
+        i = next_i;
+        j = next_j;
+    }
+}
+
+/// LTTng's `strutils_star_glob_match`: whether `candidate` matches `pattern`.
+pub(crate) fn glob_matches(pattern: &[u8], candidate: &[u8]) -> bool {
+    let end = |s: &[u8], i: usize| s.get(i).is_none_or(|&c| c == 0);
+    let (mut retry_c, mut retry_p) = (0usize, 0usize);
+    let mut got_a_star = false;
+    'retry: loop {
+        let (mut c, mut p) = (retry_c, retry_p);
+        while !end(candidate, c) {
+            let mismatch = if end(pattern, p) {
+                true
+            } else {
+                match pattern[p] {
+                    b'*' => {
+                        got_a_star = true;
+                        retry_c = c;
+                        retry_p = p + 1;
+                        if end(pattern, retry_p) {
+                            return true;
+                        }
+                        continue 'retry;
+                    }
+                    b'\\' => {
+                        p += 1;
+                        end(pattern, p) || candidate[c] != pattern[p]
+                    }
+                    other => candidate[c] != other,
+                }
+            };
+            if mismatch {
+                if !got_a_star {
+                    return false;
+                }
+                retry_c += 1;
+                continue 'retry;
+            }
+            c += 1;
+            p += 1;
+        }
+        return end(pattern, p) || (pattern[p] == b'*' && end(pattern, p + 1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(s: &str) -> Text<'_> {
+        Text {
+            bytes: s.as_bytes(),
+            literal: false,
+        }
+    }
+
+    fn lit(s: &str) -> Text<'_> {
+        Text {
+            bytes: s.as_bytes(),
+            literal: true,
+        }
+    }
+
+    #[test]
+    fn strcmp_with_a_trailing_star() {
+        assert_eq!(compare(field("abc"), lit("abc")), 0);
+        assert!(compare(field("abd"), lit("abc")) > 0);
+        assert!(compare(field("ab"), lit("abc")) < 0);
+        assert!(compare(field("abc"), lit("ab")) > 0);
+        assert_eq!(compare(field("abcdef"), lit("abc*")), 0);
+        assert_eq!(compare(field("abc"), lit("abc*")), 0);
+        assert!(compare(field("ab"), lit("abc*")) < 0);
+        assert_eq!(compare(lit("a*"), field("abc")), 0);
+        assert!(compare(lit("a*"), field("")) > 0);
+        // A field's star is an ordinary character; an escaped literal star too.
+        assert!(compare(field("a*"), field("abc")) < 0);
+        assert_eq!(compare(field("hello*"), lit("hello\\*")), 0);
+        assert!(compare(field("hellox"), lit("hello\\*")) > 0);
+        assert_eq!(compare(field("back\\slash"), lit("back\\\\slash")), 0);
+    }
+
+    #[test]
+    fn strcmp_uses_signed_chars() {
+        assert!(compare(field("\u{e9}"), field("a")) < 0);
+        assert!(compare(field("A"), field("a")) < 0);
+    }
+
+    #[test]
+    fn strcmp_stops_at_nul() {
+        assert_eq!(compare(field("ab\0cd"), lit("ab")), 0);
+    }
+
+    #[test]
+    fn globs() {
+        let g = |p: &str, c: &str| glob_matches(p.as_bytes(), c.as_bytes());
+        assert!(g("*", ""));
+        assert!(g("*c", "abc"));
+        assert!(!g("*c", "abd"));
+        assert!(g("a*c", "ac"));
+        assert!(g("hi*every*one", "hi ev every onyx one"));
+        assert!(!g("hi*every*one", "hi ev every onyx on"));
+        assert!(g("x*y*z", "x*y*z"));
+        assert!(g("*\\*", "back*"));
+        assert!(!g("*\\*", "back"));
+        assert!(g("*\\\\*", "back\\slash"));
+        assert!(!g("abc", "ab"));
+        assert!(g("ab*", "ab"));
+        assert!(g("a*", "a"));
+    }
+}
