@@ -189,3 +189,48 @@ impl Ast {
         &self.nodes[id as usize]
     }
 }
+
+impl Ast {
+    /// Writes node `id` fully parenthesized.
+    pub(crate) fn write(&self, id: NodeId, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.node(id).kind {
+            NodeKind::Int(v) => write!(f, "{}", *v as u64),
+            NodeKind::Float(d) => write!(f, "{d:?}"),
+            NodeKind::Str(text, _) => write!(f, "\"{}\"", String::from_utf8_lossy(text)),
+            NodeKind::Field(path) => write!(f, "{path}"),
+            NodeKind::Unary(op, operand) => {
+                let symbol = match op {
+                    UnaryOp::Plus => "+",
+                    UnaryOp::Minus => "-",
+                    UnaryOp::Not => "!",
+                    UnaryOp::BitNot => "~",
+                };
+                write!(f, "({symbol}")?;
+                self.write(*operand, f)?;
+                f.write_str(")")
+            }
+            NodeKind::Binary(op, l, r) => {
+                f.write_str("(")?;
+                self.write(*l, f)?;
+                write!(f, " {} ", op.symbol())?;
+                self.write(*r, f)?;
+                f.write_str(")")
+            }
+            NodeKind::All(operands) | NodeKind::Any(operands) => {
+                let symbol = if matches!(self.node(id).kind, NodeKind::All(_)) {
+                    " && "
+                } else {
+                    " || "
+                };
+                f.write_str("(")?;
+                for (i, &operand) in operands.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(symbol)?;
+                    }
+                    self.write(operand, f)?;
+                }
+                f.write_str(")")
+            }
+        }
+    }
+}

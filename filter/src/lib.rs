@@ -95,3 +95,10 @@ impl FromStr for Filter {
         Filter::parse(source)
     }
 }
+
+/// The expression fully parenthesized, as UST understood it: `((flags & 16) == 16)`.
+impl std::fmt::Display for Filter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.ast.write(self.ast.root, f)
+    }
+}

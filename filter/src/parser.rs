@@ -83,26 +83,30 @@ struct Parser<'a> {
     nesting: usize,
 }
 
-/// Binary levels from the loosest to the tightest (after `&&`, which is n-ary).
-const LEVELS: &[&[(Tok, BinaryOp)]] = &[
-    &[(Tok::EqEq, BinaryOp::Eq), (Tok::Ne, BinaryOp::Ne)],
-    &[
-        (Tok::Lt, BinaryOp::Lt),
-        (Tok::Le, BinaryOp::Le),
-        (Tok::Gt, BinaryOp::Gt),
-        (Tok::Ge, BinaryOp::Ge),
-    ],
-    &[(Tok::Pipe, BinaryOp::BitOr)],
-    &[(Tok::Caret, BinaryOp::BitXor)],
-    &[(Tok::Amp, BinaryOp::BitAnd)],
-    &[(Tok::Shl, BinaryOp::Shl), (Tok::Shr, BinaryOp::Shr)],
-    &[(Tok::Plus, BinaryOp::Add), (Tok::Minus, BinaryOp::Sub)],
-    &[
-        (Tok::Star, BinaryOp::Mul),
-        (Tok::Slash, BinaryOp::Div),
-        (Tok::Percent, BinaryOp::Rem),
-    ],
-];
+/// The binary operator a token is, with its level: higher binds tighter.
+fn binary_operator(tok: &Tok) -> Option<(u8, Option<BinaryOp>)> {
+    Some(match tok {
+        Tok::OrOr => (0, None),
+        Tok::AndAnd => (1, None),
+        Tok::EqEq => (2, Some(BinaryOp::Eq)),
+        Tok::Ne => (2, Some(BinaryOp::Ne)),
+        Tok::Lt => (3, Some(BinaryOp::Lt)),
+        Tok::Le => (3, Some(BinaryOp::Le)),
+        Tok::Gt => (3, Some(BinaryOp::Gt)),
+        Tok::Ge => (3, Some(BinaryOp::Ge)),
+        Tok::Pipe => (4, Some(BinaryOp::BitOr)),
+        Tok::Caret => (5, Some(BinaryOp::BitXor)),
+        Tok::Amp => (6, Some(BinaryOp::BitAnd)),
+        Tok::Shl => (7, Some(BinaryOp::Shl)),
+        Tok::Shr => (7, Some(BinaryOp::Shr)),
+        Tok::Plus => (8, Some(BinaryOp::Add)),
+        Tok::Minus => (8, Some(BinaryOp::Sub)),
+        Tok::Star => (9, Some(BinaryOp::Mul)),
+        Tok::Slash => (9, Some(BinaryOp::Div)),
+        Tok::Percent => (9, Some(BinaryOp::Rem)),
+        _ => return None,
+    })
+}
 
 impl Parser<'_> {
     fn peek(&self) -> &Tok {
@@ -159,19 +163,37 @@ impl Parser<'_> {
     }
 
     fn expression(&mut self) -> Result<NodeId, ParseError> {
-        self.logical(Tok::OrOr)
+        self.binary(0)
     }
 
-    /// An `||` chain (`op` = `OrOr`) of `&&` chains (`op` = `AndAnd`) of comparisons.
-    fn logical(&mut self, op: Tok) -> Result<NodeId, ParseError> {
-        let first = self.logical_operand(&op)?;
-        if self.peek() != &op {
-            return Ok(first);
+    /// Operators of level `min` or tighter, by precedence climbing; `&&` and `||` chains
+    /// become one node.
+    fn binary(&mut self, min: u8) -> Result<NodeId, ParseError> {
+        let mut left = self.unary()?;
+        while let Some((level, op)) = binary_operator(self.peek()) {
+            if level < min {
+                break;
+            }
+            let operator = self.bump();
+            let right = self.operand_after(&operator, |p| p.binary(level + 1))?;
+            left = match op {
+                Some(op) => self.binary_node(op, operator.at, left, right)?,
+                None => self.logical(operator.tok, level, vec![left, right])?,
+            };
         }
-        let mut operands = vec![first];
+        Ok(left)
+    }
+
+    /// The rest of an `&&` or `||` chain whose first `operands` are parsed.
+    fn logical(
+        &mut self,
+        op: Tok,
+        level: u8,
+        mut operands: Vec<NodeId>,
+    ) -> Result<NodeId, ParseError> {
         while self.peek() == &op {
             let operator = self.bump();
-            operands.push(self.operand_after(&operator, |p| p.logical_operand(&op))?);
+            operands.push(self.operand_after(&operator, |p| p.binary(level + 1))?);
         }
         let symbol = op.symbol();
         let mut depth = 0;
@@ -185,7 +207,7 @@ impl Parser<'_> {
             stack = stack.max(self.shape(operand).stack);
         }
         let shape = Shape {
-            at: self.shape(first).at,
+            at: self.shape(operands[0]).at,
             depth: depth + 1,
             stack,
         };
@@ -195,14 +217,6 @@ impl Parser<'_> {
             NodeKind::All(operands)
         };
         self.add(kind, Class::Numeric, shape)
-    }
-
-    fn logical_operand(&mut self, op: &Tok) -> Result<NodeId, ParseError> {
-        if op == &Tok::OrOr {
-            self.logical(Tok::AndAnd)
-        } else {
-            self.binary(0)
-        }
     }
 
     /// Parses an operand with `parse`, or explains that `operator` lacks one.
@@ -224,19 +238,6 @@ impl Parser<'_> {
                 ))
             }
         }
-    }
-
-    fn binary(&mut self, level: usize) -> Result<NodeId, ParseError> {
-        let Some(ops) = LEVELS.get(level) else {
-            return self.unary();
-        };
-        let mut left = self.binary(level + 1)?;
-        while let Some(&(_, op)) = ops.iter().find(|(tok, _)| tok == self.peek()) {
-            let operator = self.bump();
-            let right = self.operand_after(&operator, |p| p.binary(level + 1))?;
-            left = self.binary_node(op, operator.at, left, right)?;
-        }
-        Ok(left)
     }
 
     fn binary_node(
