@@ -15,11 +15,7 @@ impl ParseError {
     /// An error at byte offset `at` of `source`.
     pub(crate) fn at(source: &str, at: usize, message: impl Into<String>) -> ParseError {
         let at = at.min(source.len());
-        let column = source
-            .char_indices()
-            .take_while(|&(i, _)| i < at)
-            .count()
-            + 1;
+        let column = source.char_indices().take_while(|&(i, _)| i < at).count() + 1;
         ParseError {
             column,
             message: message.into(),

@@ -40,7 +40,9 @@ pub enum FieldKind {
     /// An enumeration: filters see its integer.
     Enum(IntLayout),
     /// `float` (32) or `double` (64), little-endian.
-    Float { bits: u32 },
+    Float {
+        bits: u32,
+    },
     /// NUL-terminated.
     String,
     /// `len` elements; `text`: 8-bit characters compared as one string.

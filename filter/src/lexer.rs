@@ -264,7 +264,10 @@ impl Lexer<'_> {
             let end = self.pos + 1;
             return self.fail(
                 start,
-                format!("invalid number '{}'", &self.src[start..end.min(self.src.len())]),
+                format!(
+                    "invalid number '{}'",
+                    &self.src[start..end.min(self.src.len())]
+                ),
             );
         }
         Ok(tok)
@@ -284,7 +287,10 @@ impl Lexer<'_> {
         };
         u64::from_str_radix(digits, radix).or_else(|_| {
             let text = &self.src[start..self.pos];
-            self.fail(start, format!("integer constant {text} does not fit in 64 bits"))
+            self.fail(
+                start,
+                format!("integer constant {text} does not fit in 64 bits"),
+            )
         })
     }
 
@@ -340,11 +346,18 @@ impl Lexer<'_> {
             }
             if hex {
                 let text = &self.src[mark + 1..self.pos];
-                let huge = if text.starts_with('-') { -100_000 } else { 100_000 };
+                let huge = if text.starts_with('-') {
+                    -100_000
+                } else {
+                    100_000
+                };
                 exponent = text.parse::<i32>().unwrap_or(huge).clamp(-100_000, 100_000);
             }
         } else if hex {
-            return self.fail(start, "hexadecimal floating-point constant needs a 'p' exponent");
+            return self.fail(
+                start,
+                "hexadecimal floating-point constant needs a 'p' exponent",
+            );
         }
         let text = &self.src[start..self.pos];
         if matches!(self.peek(0), b'f' | b'F' | b'l' | b'L') {
@@ -400,7 +413,10 @@ impl Lexer<'_> {
             b'=' => return self.fail(self.pos, "unexpected '=': compare with '=='"),
             _ => {
                 let c = self.src[self.pos..].chars().next().unwrap_or('?');
-                return self.fail(self.pos, format!("unexpected character '{}'", c.escape_debug()));
+                return self.fail(
+                    self.pos,
+                    format!("unexpected character '{}'", c.escape_debug()),
+                );
             }
         };
         self.pos += 1;
@@ -485,18 +501,36 @@ mod tests {
     #[test]
     fn bad_tokens_name_their_column() {
         let err = |s: &str| tokens(s).unwrap_err().to_string();
-        assert_eq!(err("a == 08"), "column 7: invalid digit in octal constant '08'");
-        assert_eq!(err("s == \"ab\\n\""), "column 9: unsupported escape in a string: only '\\\\' and '\\*' are allowed");
+        assert_eq!(
+            err("a == 08"),
+            "column 7: invalid digit in octal constant '08'"
+        );
+        assert_eq!(
+            err("s == \"ab\\n\""),
+            "column 9: unsupported escape in a string: only '\\\\' and '\\*' are allowed"
+        );
         assert_eq!(err("s == \"abc"), "column 6: string is never closed");
         assert_eq!(err("a = 1"), "column 3: unexpected '=': compare with '=='");
         assert_eq!(err("a @ 1"), "column 3: unexpected character '@'");
         assert_eq!(err("'é' @"), "column 5: unexpected character '@'");
         assert_eq!(err("é"), "column 1: unexpected character 'é'");
         assert_eq!(err("1 /* x"), "column 3: comment '/*' is never closed");
-        assert_eq!(err("99999999999999999999"), "column 1: integer constant 99999999999999999999 does not fit in 64 bits");
+        assert_eq!(
+            err("99999999999999999999"),
+            "column 1: integer constant 99999999999999999999 does not fit in 64 bits"
+        );
         assert_eq!(err("12ab"), "column 1: invalid number '12a'");
-        assert_eq!(err("0x"), "column 1: hexadecimal constant has no digits after '0x'");
-        assert_eq!(err("0x1.8"), "column 1: hexadecimal floating-point constant needs a 'p' exponent");
-        assert_eq!(err("$ 1"), "column 1: expected a name after '$' (as in $ctx.vpid)");
+        assert_eq!(
+            err("0x"),
+            "column 1: hexadecimal constant has no digits after '0x'"
+        );
+        assert_eq!(
+            err("0x1.8"),
+            "column 1: hexadecimal floating-point constant needs a 'p' exponent"
+        );
+        assert_eq!(
+            err("$ 1"),
+            "column 1: expected a name after '$' (as in $ctx.vpid)"
+        );
     }
 }

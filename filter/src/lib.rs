@@ -43,7 +43,7 @@ pub use error::ParseError;
 pub use layout::{ContextField, ContextValues, EventLayout, FieldKind, FieldLayout, IntLayout};
 pub use parser::{MAX_DEPTH, MAX_SOURCE_LEN, MAX_STACK};
 pub use payload::Bound;
-pub use program::{FieldValue, Program, ValueKind};
+pub use program::{FieldValue, Fields, Program, ValueKind};
 
 use ast::{Ast, NodeKind};
 use std::str::FromStr;
@@ -80,10 +80,7 @@ impl Filter {
     /// Binds the filter to one event's fields: `resolve` maps each field path to a handle
     /// the caller's loader understands and to the field's type, or to `None` when the event
     /// has no such field (the filter is then false for every event).
-    pub fn bind<L>(
-        &self,
-        resolve: impl FnMut(&FieldPath) -> Option<(L, ValueKind)>,
-    ) -> Program<L> {
+    pub fn bind<L>(&self, resolve: impl FnMut(&FieldPath) -> Option<(L, ValueKind)>) -> Program<L> {
         program::bind(&self.ast, resolve)
     }
 }

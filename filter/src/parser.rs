@@ -270,7 +270,10 @@ impl Parser<'_> {
         let number = |c: Class| c == Class::Numeric || c == Class::Float;
         if op.is_comparison() {
             if (lc == Class::Str && number(rc)) || (number(lc) && rc == Class::Str) {
-                return self.fail(at, format!("'{symbol}' cannot compare a string with a number"));
+                return self.fail(
+                    at,
+                    format!("'{symbol}' cannot compare a string with a number"),
+                );
             }
             self.check_globs(op, at, left, right)?;
             return Ok(Class::Numeric);
@@ -341,7 +344,10 @@ impl Parser<'_> {
         let class = self.class(operand);
         if class == Class::Str {
             let symbol = operator.tok.symbol();
-            return self.fail(operator.at, format!("unary '{symbol}' cannot take a string"));
+            return self.fail(
+                operator.at,
+                format!("unary '{symbol}' cannot take a string"),
+            );
         }
         let inner = self.shape(operand);
         let shape = Shape {
@@ -417,12 +423,7 @@ impl Parser<'_> {
         let scope = match name.as_str() {
             "ctx" => Scope::Context,
             "app" => Scope::AppContext,
-            _ => {
-                return self.fail(
-                    at,
-                    format!("unknown '${name}': use $ctx.NAME or $app.NAME"),
-                )
-            }
+            _ => return self.fail(at, format!("unknown '${name}': use $ctx.NAME or $app.NAME")),
         };
         if self.peek() != &Tok::Dot {
             return self.fail_here(format!(
@@ -437,7 +438,10 @@ impl Parser<'_> {
             } => self.field(scope, first, at),
             other => self.fail(
                 other.at,
-                format!("expected a name after '${name}.', found {}", other.tok.describe()),
+                format!(
+                    "expected a name after '${name}.', found {}",
+                    other.tok.describe()
+                ),
             ),
         }
     }
@@ -473,7 +477,11 @@ impl Parser<'_> {
                 _ => break,
             }
         }
-        self.leaf(NodeKind::Field(FieldPath { scope, segments }), Class::Field, at)
+        self.leaf(
+            NodeKind::Field(FieldPath { scope, segments }),
+            Class::Field,
+            at,
+        )
     }
 
     /// The constant inside `[…]` (the `[` is consumed).

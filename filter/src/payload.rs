@@ -8,7 +8,7 @@
 
 use crate::ast::{FieldPath, Scope, Segment};
 use crate::layout::{ContextField, ContextValues, EventLayout, FieldKind, FieldLayout, IntLayout};
-use crate::program::{FieldValue, Program, ValueKind};
+use crate::program::{FieldValue, Fields, Program, ValueKind};
 use crate::Filter;
 
 /// A filter bound to an event layout and a list of context fields; see [`Filter::bind_payload`].
@@ -29,34 +29,58 @@ impl Bound {
     /// allocates, never panics, whatever the bytes.
     #[inline]
     pub fn matches<C: ContextValues + ?Sized>(&self, payload: &[u8], context: &C) -> bool {
-        self.program
-            .matches(|handle| self.load(handle, payload, context))
+        self.program.eval(&mut Event {
+            sizes: &self.sizes,
+            payload,
+            context,
+        })
     }
+}
 
-    fn load<'v, C: ContextValues + ?Sized>(
-        &self,
-        handle: &Handle,
-        payload: &'v [u8],
-        context: &'v C,
-    ) -> Option<FieldValue<'v>> {
+/// The fields of one event: its payload bytes and its context values.
+struct Event<'v, C: ?Sized> {
+    sizes: &'v [Size],
+    payload: &'v [u8],
+    context: &'v C,
+}
+
+impl<'v, C: ContextValues + ?Sized> Fields<'v, Handle> for Event<'v, C> {
+    #[inline]
+    fn value(&mut self, handle: &'v Handle) -> Option<FieldValue<'v>> {
         match handle {
-            Handle::Context(index) => context.value(*index),
+            Handle::Context(index) => self.context.value(*index),
             Handle::Payload(place, read) => {
-                let at = self.locate(place, payload)?;
-                read_value(read, payload, at)
+                let at = self.locate(place)?;
+                read_value(read, self.payload, at)
             }
         }
     }
 
-    /// Byte offset of an item in `payload`.
+    #[inline(always)]
+    fn int(&mut self, handle: &'v Handle) -> Option<i64> {
+        match handle {
+            Handle::Payload(place, Read::Int(layout, bytes)) => {
+                let at = self.locate(place)?;
+                read_int(self.payload, at, *layout, *bytes)
+            }
+            _ => match self.value(handle)? {
+                FieldValue::Int(v) => Some(v),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl<C: ?Sized> Event<'_, C> {
+    /// Byte offset of an item in the payload.
     #[inline]
-    fn locate(&self, place: &Place, payload: &[u8]) -> Option<usize> {
+    fn locate(&self, place: &Place) -> Option<usize> {
         match *place {
             Place::Fixed(offset) => Some(offset),
             Place::Walk { from, start, to } => {
                 let mut at = start;
                 for size in self.sizes.get(from as usize..to as usize)? {
-                    at = at.checked_add(size.measure(payload, at)?)?;
+                    at = at.checked_add(size.measure(self.payload, at)?)?;
                 }
                 Some(at)
             }
@@ -76,7 +100,11 @@ enum Handle {
 enum Place {
     Fixed(usize),
     /// Item `from` starts at `start`; add the sizes of items `from..to`.
-    Walk { from: u32, start: usize, to: u32 },
+    Walk {
+        from: u32,
+        start: usize,
+        to: u32,
+    },
 }
 
 /// How to read a value where an item starts.
@@ -104,7 +132,11 @@ enum Read {
 enum Size {
     Fixed(usize),
     CString,
-    Sequence { len: IntLayout, len_bytes: usize, elem_bytes: usize },
+    Sequence {
+        len: IntLayout,
+        len_bytes: usize,
+        elem_bytes: usize,
+    },
     /// A type the filter cannot read: fields after it cannot be found.
     Unknown,
 }
@@ -113,10 +145,7 @@ impl Size {
     fn measure(self, payload: &[u8], at: usize) -> Option<usize> {
         match self {
             Size::Fixed(n) => Some(n),
-            Size::CString => {
-                let rest = payload.get(at..)?;
-                Some(rest.iter().position(|&c| c == 0)? + 1)
-            }
+            Size::CString => Some(nul_position(payload.get(at..)?)? + 1),
             Size::Sequence {
                 len,
                 len_bytes,
@@ -253,17 +282,40 @@ fn payload_handle(
         (FieldKind::Float { bits: 32 }, []) => (Read::Float(4), ValueKind::Float),
         (FieldKind::Float { bits: 64 }, []) => (Read::Float(8), ValueKind::Float),
         (FieldKind::String, []) => (Read::CString, ValueKind::Text),
-        (FieldKind::Array { len, text: true, .. }, []) => (Read::Text(*len as usize), ValueKind::Text),
-        (FieldKind::Sequence { len, text: true, .. }, []) => {
-            (Read::SeqText(*len, len.bytes()?), ValueKind::Text)
-        }
-        (FieldKind::Array { elem, len, text: false }, [Segment::Index(index)])
-            if *index < u64::from(*len) =>
-        {
+        (
+            FieldKind::Array {
+                len, text: true, ..
+            },
+            [],
+        ) => (Read::Text(*len as usize), ValueKind::Text),
+        (
+            FieldKind::Sequence {
+                len, text: true, ..
+            },
+            [],
+        ) => (Read::SeqText(*len, len.bytes()?), ValueKind::Text),
+        (
+            FieldKind::Array {
+                elem,
+                len,
+                text: false,
+            },
+            [Segment::Index(index)],
+        ) if *index < u64::from(*len) => {
             let bytes = elem.bytes()?;
-            (Read::Element(*elem, bytes, bytes * *index as usize), ValueKind::Int)
+            (
+                Read::Element(*elem, bytes, bytes * *index as usize),
+                ValueKind::Int,
+            )
         }
-        (FieldKind::Sequence { len, elem, text: false }, [Segment::Index(index)]) => (
+        (
+            FieldKind::Sequence {
+                len,
+                elem,
+                text: false,
+            },
+            [Segment::Index(index)],
+        ) => (
             Read::SeqElement {
                 len: *len,
                 len_bytes: len.bytes()?,
@@ -303,7 +355,7 @@ fn read_value<'p>(read: &Read, payload: &'p [u8], at: usize) -> Option<FieldValu
         }
         Read::CString => {
             let rest = payload.get(at..)?;
-            FieldValue::Text(&rest[..rest.iter().position(|&c| c == 0)?])
+            FieldValue::Text(&rest[..nul_position(rest)?])
         }
         Read::Text(len) => FieldValue::Text(until_nul(payload.get(at..at.checked_add(len)?)?)),
         Read::SeqText(len, len_bytes) => {
@@ -332,25 +384,44 @@ fn read_value<'p>(read: &Read, payload: &'p [u8], at: usize) -> Option<FieldValu
     })
 }
 
+/// Index of the first NUL in `bytes`, eight bytes at a time.
+#[inline]
+fn nul_position(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    for (i, chunk) in chunks.by_ref().enumerate() {
+        let word = u64::from_le_bytes(chunk.try_into().ok()?);
+        let zero_bytes = word.wrapping_sub(ONES) & !word & HIGHS;
+        if zero_bytes != 0 {
+            return Some(i * 8 + zero_bytes.trailing_zeros() as usize / 8);
+        }
+    }
+    let tail = chunks.remainder();
+    let done = bytes.len() - tail.len();
+    tail.iter().position(|&c| c == 0).map(|n| done + n)
+}
+
 fn until_nul(bytes: &[u8]) -> &[u8] {
-    bytes
-        .iter()
-        .position(|&c| c == 0)
-        .map_or(bytes, |n| &bytes[..n])
+    nul_position(bytes).map_or(bytes, |n| &bytes[..n])
 }
 
 /// The `bytes`-byte integer at `at`, zero-extended.
 #[inline]
 fn read_unsigned(payload: &[u8], at: usize, layout: IntLayout, bytes: usize) -> Option<u64> {
     let raw = payload.get(at..at.checked_add(bytes)?)?;
-    let mut word = [0u8; 8];
-    if layout.big_endian {
-        word[8 - bytes..].copy_from_slice(raw);
-        Some(u64::from_be_bytes(word))
+    let le = match bytes {
+        1 => u64::from(raw[0]),
+        2 => u64::from(u16::from_le_bytes(raw.try_into().ok()?)),
+        4 => u64::from(u32::from_le_bytes(raw.try_into().ok()?)),
+        8 => u64::from_le_bytes(raw.try_into().ok()?),
+        _ => raw.iter().rev().fold(0, |acc, &b| acc << 8 | u64::from(b)),
+    };
+    Some(if layout.big_endian {
+        le.swap_bytes() >> (64 - 8 * bytes as u32)
     } else {
-        word[..bytes].copy_from_slice(raw);
-        Some(u64::from_le_bytes(word))
-    }
+        le
+    })
 }
 
 /// The integer at `at` as LTTng loads it: sign-extended when signed.
@@ -363,4 +434,27 @@ fn read_int(payload: &[u8], at: usize, layout: IntLayout, bytes: usize) -> Optio
     } else {
         raw as i64
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nul_position;
+
+    #[test]
+    fn nul_search_finds_the_first_nul_anywhere() {
+        for len in 0..40 {
+            for nul in 0..=len {
+                let mut bytes: Vec<u8> = (0..len).map(|i| 0x80 | (i as u8 + 1)).collect();
+                if nul < len {
+                    bytes[nul] = 0;
+                    if nul + 3 < len {
+                        bytes[nul + 3] = 0;
+                    }
+                }
+                let expected = (nul < len).then_some(nul);
+                assert_eq!(nul_position(&bytes), expected, "len {len} nul {nul}");
+            }
+        }
+        assert_eq!(nul_position(&[1, 0x80, 0, 1, 1, 1, 1, 1, 1]), Some(2));
+    }
 }

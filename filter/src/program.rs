@@ -14,7 +14,6 @@
 
 use crate::ast::*;
 use crate::parser::MAX_STACK;
-use crate::text::Text;
 use crate::value::{compare_values, Fault, Result, Value};
 
 /// The type of a field's values, as a resolver reports it.
@@ -43,11 +42,35 @@ impl<'a> From<FieldValue<'a>> for Value<'a> {
         match v {
             FieldValue::Int(i) => Value::Int(i),
             FieldValue::Float(d) => Value::Float(d),
-            FieldValue::Text(bytes) => Value::Str(Text {
-                bytes,
-                literal: false,
-            }),
+            FieldValue::Text(bytes) => Value::Str(bytes),
         }
+    }
+}
+
+/// Gives field values to an evaluation. `value` is the general way; `int` may be
+/// specialized for integer fields, which most comparisons read.
+pub trait Fields<'v, L> {
+    /// The value of the field behind `handle` for this event, or `None` when it has none
+    /// (a sequence element past the end, a string without its NUL…): the filter is then false.
+    fn value(&mut self, handle: &'v L) -> Option<FieldValue<'v>>;
+
+    /// The value of an integer field (bound as `ValueKind::Int`).
+    #[inline]
+    fn int(&mut self, handle: &'v L) -> Option<i64> {
+        match self.value(handle)? {
+            FieldValue::Int(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// Fields given by a closure.
+struct ByClosure<F>(F);
+
+impl<'v, L: 'v, F: FnMut(&'v L) -> Option<FieldValue<'v>>> Fields<'v, L> for ByClosure<F> {
+    #[inline]
+    fn value(&mut self, handle: &'v L) -> Option<FieldValue<'v>> {
+        (self.0)(handle)
     }
 }
 
@@ -65,10 +88,7 @@ impl Constant {
         match self {
             Constant::Int(v) => Value::Int(*v),
             Constant::Float(d) => Value::Float(*d),
-            Constant::Str(s) => Value::Str(Text {
-                bytes: s,
-                literal: true,
-            }),
+            Constant::Str(s) => Value::Lit(s),
             Constant::Glob(g) => Value::Glob(g),
         }
     }
@@ -77,7 +97,7 @@ impl Constant {
         match value {
             Value::Int(v) => Constant::Int(v),
             Value::Float(d) => Constant::Float(d),
-            Value::Str(t) => Constant::Str(t.bytes.into()),
+            Value::Str(t) | Value::Lit(t) => Constant::Str(t.into()),
             Value::Glob(g) => Constant::Glob(g.into()),
         }
     }
@@ -182,6 +202,8 @@ enum Op<L> {
     AnyStep(u32),
     /// Push the result of comparing a loaded value with a constant: `load OP constant`.
     LoadCompare(L, BinaryOp, Constant),
+    /// The same for an integer field and an integer constant.
+    IntCompare(L, BinaryOp, i64),
     Fail,
 }
 
@@ -191,6 +213,8 @@ pub struct Program<L> {
     ops: Vec<Op<L>>,
     /// Known when binding decided the outcome for every event.
     constant: Option<bool>,
+    /// Most values on the stack at once.
+    depth: usize,
 }
 
 impl<L> Program<L> {
@@ -203,17 +227,32 @@ impl<L> Program<L> {
     /// Evaluates the filter; `load` gives a field's value for this event, or `None` when it
     /// has none (a sequence element past the end, a string without its NUL…), which makes
     /// the whole filter false.
-    pub fn matches<'v>(&'v self, mut load: impl FnMut(&'v L) -> Option<FieldValue<'v>>) -> bool {
+    pub fn matches<'v>(&'v self, load: impl FnMut(&'v L) -> Option<FieldValue<'v>>) -> bool {
+        self.eval(&mut ByClosure(load))
+    }
+
+    /// Evaluates the filter with `fields` giving the field values.
+    #[inline]
+    pub fn eval<'v>(&'v self, fields: &mut impl Fields<'v, L>) -> bool {
         if let Some(answer) = self.constant {
             return answer;
         }
-        let mut load = |handle: &'v L| load(handle).map(Value::from).ok_or(Fault);
-        self.run(&mut load).unwrap_or(false)
+        if let [Op::IntCompare(handle, cmp, k)] = self.ops.as_slice() {
+            return fields.int(handle).is_some_and(|v| int_compare(*cmp, v, *k));
+        }
+        // The smallest stack that fits: initializing it is part of every evaluation.
+        let outcome = match self.depth {
+            0..=1 => self.run::<1>(fields),
+            2..=4 => self.run::<4>(fields),
+            _ => self.run::<MAX_STACK>(fields),
+        };
+        outcome.unwrap_or(false)
     }
 
-    fn run<'v>(&'v self, load: &mut impl FnMut(&'v L) -> Result<Value<'v>>) -> Result<bool> {
+    #[inline(never)]
+    fn run<'v, const N: usize>(&'v self, fields: &mut impl Fields<'v, L>) -> Result<bool> {
         let mut stack = Stack {
-            values: [Value::Int(0); MAX_STACK],
+            values: [Value::Int(0); N],
             len: 0,
         };
         let mut pc = 0;
@@ -221,9 +260,13 @@ impl<L> Program<L> {
             pc += 1;
             match op {
                 Op::Push(c) => stack.push(c.value())?,
-                Op::Load(handle) => stack.push(load(handle)?)?,
+                Op::Load(handle) => stack.push(load(fields, handle)?)?,
+                Op::IntCompare(handle, cmp, k) => {
+                    let v = fields.int(handle).ok_or(Fault)?;
+                    stack.push(Value::Int(i64::from(int_compare(*cmp, v, *k))))?
+                }
                 Op::LoadCompare(handle, cmp, c) => {
-                    let outcome = compare_values(*cmp, load(handle)?, c.value())?;
+                    let outcome = compare_values(*cmp, load(fields, handle)?, c.value())?;
                     stack.push(Value::Int(i64::from(outcome)))?
                 }
                 Op::Unary(u) => {
@@ -262,13 +305,30 @@ impl<L> Program<L> {
     }
 }
 
+#[inline]
+fn load<'v, L>(fields: &mut impl Fields<'v, L>, handle: &'v L) -> Result<Value<'v>> {
+    fields.value(handle).map(Value::from).ok_or(Fault)
+}
+
+#[inline]
+fn int_compare(op: BinaryOp, v: i64, k: i64) -> bool {
+    match op {
+        BinaryOp::Eq => v == k,
+        BinaryOp::Ne => v != k,
+        BinaryOp::Lt => v < k,
+        BinaryOp::Le => v <= k,
+        BinaryOp::Gt => v > k,
+        _ => v >= k,
+    }
+}
+
 /// The evaluation stack: fixed size, on the caller's stack.
-struct Stack<'v> {
-    values: [Value<'v>; MAX_STACK],
+struct Stack<'v, const N: usize> {
+    values: [Value<'v>; N],
     len: usize,
 }
 
-impl<'v> Stack<'v> {
+impl<'v, const N: usize> Stack<'v, N> {
     #[inline]
     fn push(&mut self, v: Value<'v>) -> Result<()> {
         *self.values.get_mut(self.len).ok_or(Fault)? = v;
@@ -310,7 +370,26 @@ pub(crate) fn bind<L>(
     if constant.is_none() {
         emit(tree, &mut ops);
     }
-    Program { ops, constant }
+    let depth = stack_depth(&ops);
+    Program {
+        ops,
+        constant,
+        depth,
+    }
+}
+
+/// Most values `ops` hold on the stack at once (a jump leaves what falling through would).
+fn stack_depth<L>(ops: &[Op<L>]) -> usize {
+    let (mut now, mut most) = (0usize, 0usize);
+    for op in ops {
+        match op {
+            Op::Push(_) | Op::Load(_) | Op::LoadCompare(..) | Op::IntCompare(..) => now += 1,
+            Op::Binary(_) | Op::AllStep(_) | Op::AnyStep(_) => now = now.saturating_sub(1),
+            Op::Unary(_) | Op::ToInt | Op::Fail => {}
+        }
+        most = most.max(now);
+    }
+    most
 }
 
 /// The folded tree of node `id`. Sets `missing` when a field cannot be resolved.
@@ -454,6 +533,12 @@ fn emit<L>(tree: Tree<L>, ops: &mut Vec<Op<L>>) {
 fn emit_binary<L>(op: BinaryOp, left: Tree<L>, right: Tree<L>, ops: &mut Vec<Op<L>>) {
     if op.is_comparison() {
         match (left, right) {
+            (Tree::Load(handle, Kind::Int), Tree::Const(Constant::Int(k))) => {
+                ops.push(Op::IntCompare(handle, op, k))
+            }
+            (Tree::Const(Constant::Int(k)), Tree::Load(handle, Kind::Int)) => {
+                ops.push(Op::IntCompare(handle, mirror(op), k))
+            }
             (Tree::Load(handle, _), Tree::Const(c)) => ops.push(Op::LoadCompare(handle, op, c)),
             (Tree::Const(c), Tree::Load(handle, _)) => {
                 ops.push(Op::LoadCompare(handle, mirror(op), c))
@@ -494,6 +579,10 @@ fn emit_chain<L>(any: bool, trees: Vec<Tree<L>>, ops: &mut Vec<Op<L>>) {
     }
     let end = ops.len() as u32;
     for at in jumps {
-        ops[at] = if any { Op::AnyStep(end) } else { Op::AllStep(end) };
+        ops[at] = if any {
+            Op::AnyStep(end)
+        } else {
+            Op::AllStep(end)
+        };
     }
 }

@@ -17,7 +17,10 @@ use crate::text::{compare, glob_matches, Text};
 pub(crate) enum Value<'a> {
     Int(i64),
     Float(f64),
-    Str(Text<'a>),
+    /// A field's text.
+    Str(&'a [u8]),
+    /// A string literal's text, escapes kept (its `*` at the end matches any rest).
+    Lit(&'a [u8]),
     /// A literal with a `*` elsewhere than at its end: only `==`/`!=` accept it.
     Glob(&'a [u8]),
 }
@@ -39,7 +42,7 @@ impl<'a> Value<'a> {
         match self {
             Value::Int(_) => Ok(self),
             Value::Float(d) => Ok(Value::Int(truncate(d))),
-            Value::Str(_) | Value::Glob(_) => Err(Fault),
+            Value::Str(_) | Value::Lit(_) | Value::Glob(_) => Err(Fault),
         }
     }
 
@@ -79,10 +82,11 @@ impl<'a> Value<'a> {
 
 /// C's `(int64_t) d` on x86-64: out of range and NaN give `INT64_MIN`.
 fn truncate(d: f64) -> i64 {
-    if d.is_nan() || d >= 9.223_372_036_854_775_808e18 || d < -9.223_372_036_854_775_808e18 {
-        i64::MIN
-    } else {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
+    if (-LIMIT..LIMIT).contains(&d) {
         d as i64
+    } else {
+        i64::MIN
     }
 }
 
@@ -94,16 +98,18 @@ pub(crate) fn compare_values(op: BinaryOp, left: Value<'_>, right: Value<'_>) ->
         (Value::Int(l), Value::Float(r)) => return Ok(float_compare(op, l as f64, r)),
         (Value::Float(l), Value::Int(r)) => return Ok(float_compare(op, l, r as f64)),
         (Value::Float(l), Value::Float(r)) => return Ok(float_compare(op, l, r)),
-        (Value::Str(l), Value::Str(r)) => compare(l, r).cmp(&0),
-        (Value::Str(s), Value::Glob(g)) | (Value::Glob(g), Value::Str(s)) => {
-            let equal = glob_matches(g, s.bytes);
+        (Value::Glob(g), other) | (other, Value::Glob(g)) => {
+            let (Value::Str(s) | Value::Lit(s)) = other else {
+                return Err(Fault);
+            };
+            let equal = glob_matches(g, s);
             return match op {
                 BinaryOp::Eq => Ok(equal),
                 BinaryOp::Ne => Ok(!equal),
                 _ => Err(Fault),
             };
         }
-        _ => return Err(Fault),
+        (l, r) => compare(text(l)?, text(r)?).cmp(&0),
     };
     Ok(match op {
         BinaryOp::Eq => ordering == Ordering::Equal,
@@ -113,6 +119,21 @@ pub(crate) fn compare_values(op: BinaryOp, left: Value<'_>, right: Value<'_>) ->
         BinaryOp::Gt => ordering == Ordering::Greater,
         _ => ordering != Ordering::Less,
     })
+}
+
+/// A string operand for `compare`.
+fn text(v: Value<'_>) -> Result<Text<'_>> {
+    match v {
+        Value::Str(bytes) => Ok(Text {
+            bytes,
+            literal: false,
+        }),
+        Value::Lit(bytes) => Ok(Text {
+            bytes,
+            literal: true,
+        }),
+        _ => Err(Fault),
+    }
 }
 
 fn float_compare(op: BinaryOp, l: f64, r: f64) -> bool {
@@ -174,7 +195,10 @@ mod tests {
     fn unsigned_bits_compare_signed() {
         let big = Value::Int(u64::MAX as i64);
         assert_eq!(big.binary(BinaryOp::Lt, Value::Int(0)), Ok(Value::Int(1)));
-        assert_eq!(big.binary(BinaryOp::Lt, Value::Float(0.5)), Ok(Value::Int(1)));
+        assert_eq!(
+            big.binary(BinaryOp::Lt, Value::Float(0.5)),
+            Ok(Value::Int(1))
+        );
     }
 
     #[test]
@@ -198,14 +222,14 @@ mod tests {
 
     #[test]
     fn mismatches_fault() {
-        let s = Value::Str(Text {
-            bytes: b"x",
-            literal: false,
-        });
+        let s = Value::Str(b"x");
         assert_eq!(s.binary(BinaryOp::Eq, Value::Int(1)), Err(Fault));
         assert_eq!(s.unary(UnaryOp::Minus), Err(Fault));
         assert_eq!(Value::Float(1.0).unary(UnaryOp::BitNot), Err(Fault));
-        assert_eq!(Value::Int(1).binary(BinaryOp::Div, Value::Int(0)), Err(Fault));
+        assert_eq!(
+            Value::Int(1).binary(BinaryOp::Div, Value::Int(0)),
+            Err(Fault)
+        );
         assert_eq!(
             Value::Glob(b"a*b").binary(BinaryOp::Lt, s),
             Err(Fault),

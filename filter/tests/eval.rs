@@ -37,11 +37,39 @@ fn layout() -> EventLayout {
             f("level", FieldKind::Enum(int(8, false))),
             f("f", FieldKind::Float { bits: 32 }),
             f("d", FieldKind::Float { bits: 64 }),
-            f("tag", FieldKind::Array { elem: int(8, false), len: 4, text: true }),
-            f("arr", FieldKind::Array { elem: int(32, true), len: 3, text: false }),
+            f(
+                "tag",
+                FieldKind::Array {
+                    elem: int(8, false),
+                    len: 4,
+                    text: true,
+                },
+            ),
+            f(
+                "arr",
+                FieldKind::Array {
+                    elem: int(32, true),
+                    len: 3,
+                    text: false,
+                },
+            ),
             f("s", FieldKind::String),
-            f("seq", FieldKind::Sequence { len: int(64, false), elem: int(16, false), text: false }),
-            f("st", FieldKind::Sequence { len: int(8, false), elem: int(8, false), text: true }),
+            f(
+                "seq",
+                FieldKind::Sequence {
+                    len: int(64, false),
+                    elem: int(16, false),
+                    text: false,
+                },
+            ),
+            f(
+                "st",
+                FieldKind::Sequence {
+                    len: int(8, false),
+                    elem: int(8, false),
+                    text: true,
+                },
+            ),
             f(
                 "hdr",
                 FieldKind::Struct(vec![
@@ -169,21 +197,39 @@ fn ints(i: i64, u: u64) -> Event {
 #[test]
 fn signed_integers_are_sign_extended() {
     let e = ints(-42, 0);
-    for expr in ["i8 == -42", "i16 == -42", "i32 == -42", "i64 == -42", "i8 < 0"] {
+    for expr in [
+        "i8 == -42",
+        "i16 == -42",
+        "i32 == -42",
+        "i64 == -42",
+        "i8 < 0",
+    ] {
         assert!(keeps(expr, &e), "{expr}");
     }
-    assert!(keeps("i8 == -128", &ints(128, 0)), "i8 wraps like the C cast");
+    assert!(
+        keeps("i8 == -128", &ints(128, 0)),
+        "i8 wraps like the C cast"
+    );
 }
 
 #[test]
 fn unsigned_integers_keep_their_bits_and_compare_signed() {
     let max = ints(0, u64::MAX);
-    for expr in ["u8 == 255", "u16 == 65535", "u32 == 4294967295", "u64 == -1", "u64 < 0"] {
+    for expr in [
+        "u8 == 255",
+        "u16 == 65535",
+        "u32 == 4294967295",
+        "u64 == -1",
+        "u64 < 0",
+    ] {
         assert!(keeps(expr, &max), "{expr}");
     }
     assert!(keeps("u64 == 18446744073709551615", &max));
     assert!(keeps("u64 == 0xffffffffffffffff", &max));
-    assert!(keeps("u64 < 0.5", &max), "unsigned vs float goes through signed");
+    assert!(
+        keeps("u64 < 0.5", &max),
+        "unsigned vs float goes through signed"
+    );
     assert!(keeps("u64 < 0", &ints(0, 1 << 63)));
     assert!(!keeps("u64 > 0", &ints(0, 1 << 63)));
     assert!(keeps("u64 > 0", &ints(0, (1 << 63) - 1)));
@@ -225,7 +271,10 @@ fn floats_and_integers_compare_as_floats() {
         d: 0.1,
         ..Event::default()
     };
-    assert!(!keeps("f == 0.1", &tenth), "float widened is not the double 0.1");
+    assert!(
+        !keeps("f == 0.1", &tenth),
+        "float widened is not the double 0.1"
+    );
     assert!(keeps("d == 0.1", &tenth));
     assert!(keeps("d == 1e-1", &tenth));
 }
@@ -359,7 +408,10 @@ fn context_fields() {
     assert!(keeps("$ctx.ratio > 0.5", &e));
     assert!(keeps("$app.prov:ctx == 1", &e));
     let unavailable = bound("$ctx.vpid == 4242 || 1");
-    assert!(!unavailable.matches(&e.payload(), &()), "no value now: false");
+    assert!(
+        !unavailable.matches(&e.payload(), &()),
+        "no value now: false"
+    );
 }
 
 #[test]
@@ -382,7 +434,10 @@ fn faults_make_the_whole_expression_false_when_reached() {
         assert!(!keeps("s && 1", e));
         assert!(!keeps("s", e));
     }
-    assert!(keeps("n < 3 || s == 1", &small), "short-circuit before the fault");
+    assert!(
+        keeps("n < 3 || s == 1", &small),
+        "short-circuit before the fault"
+    );
     assert!(!keeps("n < 3 || s == 1", &big));
     assert!(!keeps("n > 3 && s == 1", &small));
 }
@@ -422,7 +477,10 @@ fn logical_chains_return_lttng_values() {
         n: 6,
         ..Event::default()
     };
-    assert!(keeps("(n & 4 && n & 2) == 2", &e), "&& gives its last operand");
+    assert!(
+        keeps("(n & 4 && n & 2) == 2", &e),
+        "&& gives its last operand"
+    );
     assert!(keeps("(0 || n & 4) == 4", &e), "|| gives its last operand");
     assert!(keeps("(n || 0) == 1", &e), "|| gives 1 when it stops early");
     assert!(keeps("(0 && n) == 0", &e));
@@ -438,7 +496,11 @@ fn constants_are_decided_when_binding() {
     assert_eq!(bound("1 || n").constant(), Some(true));
     assert_eq!(bound("0 && n").constant(), Some(false));
     assert_eq!(bound("1 << 64").constant(), Some(false));
-    assert_eq!(bound("s == 1").constant(), Some(false), "known type mismatch");
+    assert_eq!(
+        bound("s == 1").constant(),
+        Some(false),
+        "known type mismatch"
+    );
     assert_eq!(bound("0 || s == 1").constant(), Some(false));
     assert_eq!(bound("n == 1").constant(), None);
     assert_eq!(bound("1 && n == 1").constant(), None);

@@ -25,12 +25,76 @@ impl Rng {
 }
 
 const TOKENS: &[&str] = &[
-    "a", "b", "s", "n", "seq", "arr", "tag", "d", "$ctx.vpid", "$ctx", "$app.x:y", "$", "0",
-    "1", "42", "0x1F", "017", "08", "1.5", ".5", "1e3", "0x1p3", "99999999999999999999",
-    "\"abc\"", "\"a*\"", "\"*b*\"", "\"\\*\"", "\"\\\\\"", "\"\\n\"", "'c'", "L\"x\"", "\"",
-    "(", ")", "[", "]", ".", "->", "+", "-", "*", "/", "%", "<<", ">>", "<", "<=", ">", ">=",
-    "==", "!=", "&&", "||", "!", "~", "&", "^", "|", "=", "?", ",", ";", "/*", "*/", "//",
-    " ", "\t", "\n", "é", "\0",
+    "a",
+    "b",
+    "s",
+    "n",
+    "seq",
+    "arr",
+    "tag",
+    "d",
+    "$ctx.vpid",
+    "$ctx",
+    "$app.x:y",
+    "$",
+    "0",
+    "1",
+    "42",
+    "0x1F",
+    "017",
+    "08",
+    "1.5",
+    ".5",
+    "1e3",
+    "0x1p3",
+    "99999999999999999999",
+    "\"abc\"",
+    "\"a*\"",
+    "\"*b*\"",
+    "\"\\*\"",
+    "\"\\\\\"",
+    "\"\\n\"",
+    "'c'",
+    "L\"x\"",
+    "\"",
+    "(",
+    ")",
+    "[",
+    "]",
+    ".",
+    "->",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "<<",
+    ">>",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "==",
+    "!=",
+    "&&",
+    "||",
+    "!",
+    "~",
+    "&",
+    "^",
+    "|",
+    "=",
+    "?",
+    ",",
+    ";",
+    "/*",
+    "*/",
+    "//",
+    " ",
+    "\t",
+    "\n",
+    "é",
+    "\0",
 ];
 
 fn layout() -> EventLayout {
@@ -41,9 +105,30 @@ fn layout() -> EventLayout {
             FieldLayout::new("a", FieldKind::Int(i(64, false))),
             FieldLayout::new("d", FieldKind::Float { bits: 64 }),
             FieldLayout::new("s", FieldKind::String),
-            FieldLayout::new("tag", FieldKind::Array { elem: i(8, false), len: 4, text: true }),
-            FieldLayout::new("arr", FieldKind::Array { elem: i(16, true), len: 2, text: false }),
-            FieldLayout::new("seq", FieldKind::Sequence { len: i(32, false), elem: i(8, true), text: false }),
+            FieldLayout::new(
+                "tag",
+                FieldKind::Array {
+                    elem: i(8, false),
+                    len: 4,
+                    text: true,
+                },
+            ),
+            FieldLayout::new(
+                "arr",
+                FieldKind::Array {
+                    elem: i(16, true),
+                    len: 2,
+                    text: false,
+                },
+            ),
+            FieldLayout::new(
+                "seq",
+                FieldKind::Sequence {
+                    len: i(32, false),
+                    elem: i(8, true),
+                    text: false,
+                },
+            ),
             FieldLayout::new("b", FieldKind::Enum(i(8, false))),
         ],
     }
@@ -93,13 +178,19 @@ fn random_token_soup() {
     let mut accepted = 0;
     for _ in 0..50_000 {
         let count = 1 + rng.below(12);
-        let source: String = (0..count).map(|_| rng.pick(TOKENS)).collect::<Vec<_>>().join(" ");
+        let source: String = (0..count)
+            .map(|_| rng.pick(TOKENS))
+            .collect::<Vec<_>>()
+            .join(" ");
         if Filter::parse(&source).is_ok() {
             accepted += 1;
         }
         exercise(&source, &mut rng);
     }
-    assert!(accepted > 100, "the soup should sometimes be an expression ({accepted})");
+    assert!(
+        accepted > 100,
+        "the soup should sometimes be an expression ({accepted})"
+    );
 }
 
 /// A random well-formed expression of at most `depth` levels.
@@ -107,20 +198,40 @@ fn expression(rng: &mut Rng, depth: usize) -> String {
     if depth == 0 || rng.below(3) == 0 {
         return rng
             .pick(&[
-                "n", "a", "d", "b", "s", "tag", "arr[1]", "seq[0]", "seq[3]", "$ctx.vpid", "0",
-                "1", "-3", "0x10", "2.5", "\"a*\"", "\"abc\"", "\"*c\"",
+                "n",
+                "a",
+                "d",
+                "b",
+                "s",
+                "tag",
+                "arr[1]",
+                "seq[0]",
+                "seq[3]",
+                "$ctx.vpid",
+                "0",
+                "1",
+                "-3",
+                "0x10",
+                "2.5",
+                "\"a*\"",
+                "\"abc\"",
+                "\"*c\"",
             ])
             .to_string();
     }
     match rng.below(4) {
-        0 => format!("{}({})", rng.pick(&["!", "-", "~", "+"]), expression(rng, depth - 1)),
+        0 => format!(
+            "{}({})",
+            rng.pick(&["!", "-", "~", "+"]),
+            expression(rng, depth - 1)
+        ),
         1 => format!("({})", expression(rng, depth - 1)),
         _ => format!(
             "{} {} {}",
             expression(rng, depth - 1),
             rng.pick(&[
-                "==", "!=", "<", "<=", ">", ">=", "&&", "||", "&", "|", "^", "<<", ">>", "+",
-                "-", "*", "/", "%",
+                "==", "!=", "<", "<=", ">", ">=", "&&", "||", "&", "|", "^", "<<", ">>", "+", "-",
+                "*", "/", "%",
             ]),
             expression(rng, depth - 1)
         ),

@@ -88,8 +88,14 @@ fn integer_literals() {
     assert_eq!(tree("a == 42u && a == 42UL && a == 42llu && a == 42LLU"), {
         "((a == 42) && (a == 42) && (a == 42) && (a == 42))"
     });
-    assert_eq!(tree("a == 18446744073709551615"), "(a == 18446744073709551615)");
-    assert_eq!(tree("a == 0xffffffffffffffff"), "(a == 18446744073709551615)");
+    assert_eq!(
+        tree("a == 18446744073709551615"),
+        "(a == 18446744073709551615)"
+    );
+    assert_eq!(
+        tree("a == 0xffffffffffffffff"),
+        "(a == 18446744073709551615)"
+    );
 }
 
 #[test]
@@ -232,7 +238,10 @@ fn lttng_accepts_these_so_ust_does() {
 
 #[test]
 fn errors_count_columns_in_characters() {
-    assert_eq!(error(r#"s == "é" &&"#), "column 12: expected an operand after '&&'");
+    assert_eq!(
+        error(r#"s == "é" &&"#),
+        "column 12: expected an operand after '&&'"
+    );
 }
 
 #[test]
@@ -244,9 +253,16 @@ fn limits_are_errors_not_crashes() {
     let unary = format!("{}a", "-".repeat(1000));
     assert!(error(&unary).contains("nested more than 64 levels"));
     let wide = format!("a {}", "== (b ".repeat(20)) + &")".repeat(20);
-    assert!(error(&wide).contains("more than 16 intermediate values"), "{}", error(&wide));
+    assert!(
+        error(&wide).contains("more than 16 intermediate values"),
+        "{}",
+        error(&wide)
+    );
     let huge = "a".repeat(ust_filter::MAX_SOURCE_LEN + 1);
-    assert_eq!(error(&huge), "column 1: expression is longer than 65536 bytes");
+    assert_eq!(
+        error(&huge),
+        "column 1: expression is longer than 65536 bytes"
+    );
     // Long || chains are flat: a list of 2000 alternatives is fine.
     let alternatives: Vec<String> = (0..2000).map(|i| format!("pid == {i}")).collect();
     assert!(Filter::parse(&alternatives.join(" || ")).is_ok());
