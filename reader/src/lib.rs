@@ -27,6 +27,7 @@ pub mod error;
 pub mod flat;
 pub mod fmt;
 pub mod json;
+pub mod lookup;
 pub mod merge;
 pub mod metadata;
 mod mmap;
