@@ -92,6 +92,11 @@ pub fn run(args: Args) -> ExitCode {
     } else {
         print_events(merger, &mut filter, &args)
     };
+    for path in filter.expr.iter().flat_map(ExprFilter::never_found) {
+        eprintln!(
+            "ust view: filter: no event has the field {path}: the filter is false for every event"
+        );
+    }
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),

@@ -16,6 +16,10 @@ pub struct ExprFilter {
     /// [stream][event class] → the bound expression (None until first met).
     bound: Vec<Vec<Option<ClassFilter>>>,
     lookup: Lookup,
+    /// Per field path of the expression (in `Filter::paths` order): found in some event class.
+    found: Vec<bool>,
+    /// Whether any event class was met.
+    met: bool,
 }
 
 /// The expression bound to one event class: field handles index `fields`.
@@ -26,11 +30,32 @@ struct ClassFilter {
 
 impl ExprFilter {
     pub fn new(source: &str) -> Result<ExprFilter, ParseError> {
+        let filter = Filter::parse(source)?;
+        let paths = filter.paths().count();
         Ok(ExprFilter {
-            filter: Filter::parse(source)?,
+            filter,
             bound: Vec::new(),
             lookup: Lookup::new(),
+            found: vec![false; paths],
+            met: false,
         })
+    }
+
+    /// The fields the expression names that no event read so far has: a typo, or a context
+    /// the trace does not record. The expression was false for every event because of them.
+    pub fn never_found(&self) -> Vec<String> {
+        if !self.met {
+            return Vec::new();
+        }
+        let mut missing: Vec<String> = self
+            .filter
+            .paths()
+            .zip(&self.found)
+            .filter(|(_, &found)| !found)
+            .map(|(path, _)| path.to_string())
+            .collect();
+        missing.dedup();
+        missing
     }
 
     /// Whether `event` passes the expression. An event whose fields cannot be decoded does
@@ -44,7 +69,9 @@ impl ExprFilter {
         if classes.len() <= class {
             classes.resize_with(class + 1, || None);
         }
-        let bound = classes[class].get_or_insert_with(|| bind(&self.filter, event));
+        let (filter, found) = (&self.filter, &mut self.found);
+        let bound = classes[class].get_or_insert_with(|| bind(filter, event, found));
+        self.met = true;
         if let Some(answer) = bound.program.constant() {
             return answer;
         }
@@ -62,10 +89,19 @@ impl ExprFilter {
     }
 }
 
-fn bind(filter: &Filter, event: &Event<'_>) -> ClassFilter {
+/// Binds `filter` to the class of `event`; marks in `found` the paths this class has.
+fn bind(filter: &Filter, event: &Event<'_>, found: &mut [bool]) -> ClassFilter {
     let meta = event.meta();
     let class = event.class();
     let stream_class = event.cursor.packet.stream_class;
+    for (path, found) in filter.paths().zip(found.iter_mut()) {
+        let field = resolve(
+            path,
+            |steps| lookup::payload_field(class, steps),
+            |name| lookup::context_field(meta, stream_class, class, name),
+        );
+        *found |= field.is_some();
+    }
     let mut fields = Vec::new();
     let program = filter.bind(|path| {
         let field = resolve(
