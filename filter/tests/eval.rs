@@ -543,3 +543,11 @@ fn hostile_payloads_never_read_out_of_bounds() {
     assert!(!filters[4].matches(&no_nul, ctx));
     assert!(filters[4].matches(&huge_seq, ctx) && filters[4].matches(&wide_seq, ctx));
 }
+
+#[test]
+fn filters_and_bound_filters_cross_threads() {
+    fn shared<T: Send + Sync + 'static>() {}
+    shared::<Filter>();
+    shared::<Bound>();
+    shared::<ParseError>();
+}
