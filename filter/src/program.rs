@@ -14,6 +14,7 @@
 
 use crate::ast::*;
 use crate::parser::MAX_STACK;
+use crate::text::Glob;
 use crate::value::{compare_values, Fault, Result, Value};
 
 /// The type of a field's values, as a resolver reports it.
@@ -200,11 +201,86 @@ enum Op<L> {
     AllStep(u32),
     /// `||` between operands: if the top is not 0, make it 1 and jump to the end of the chain.
     AnyStep(u32),
-    /// Push the result of comparing a loaded value with a constant: `load OP constant`.
-    LoadCompare(L, BinaryOp, Constant),
-    /// The same for an integer field and an integer constant.
-    IntCompare(L, BinaryOp, i64),
+    /// Push the outcome (0 or 1) of a field compared with a constant.
+    Compare(Test<L>),
+    /// A comparison inside an `&&` chain (`any` false) or `||` chain (`any` true): when it
+    /// decides the chain (false for `&&`, true for `||`), push that outcome and jump to the
+    /// end of the chain; else go on with the next operand.
+    Guard(Test<L>, bool, u32),
     Fail,
+}
+
+/// A field compared with a constant: `field OP constant`.
+#[derive(Debug, Clone, PartialEq)]
+enum Test<L> {
+    /// An integer field and an integer constant.
+    Int(L, BinaryOp, i64),
+    /// A text field `==` (true) or `!=` (false) a string constant.
+    Text(L, bool, Pattern),
+    Any(L, BinaryOp, Constant),
+}
+
+/// What a text field must be to equal a string constant.
+#[derive(Debug, Clone, PartialEq)]
+enum Pattern {
+    /// These bytes (the constant without its escapes).
+    Exact(Box<[u8]>),
+    /// Starting with these bytes (a constant whose only star ends it).
+    Prefix(Box<[u8]>),
+    /// Matching this star-only glob.
+    Glob(Glob),
+}
+
+impl Pattern {
+    /// The pattern `==` applies for `constant`, if it is a string.
+    fn of(constant: &Constant) -> Option<Pattern> {
+        match constant {
+            Constant::Glob(g) => Some(Pattern::Glob(Glob::new(g))),
+            Constant::Str(s) => {
+                let mut bytes = Vec::with_capacity(s.len());
+                let mut escaped = false;
+                for &c in s.iter() {
+                    if c == b'\\' && !escaped {
+                        escaped = true;
+                        continue;
+                    }
+                    if c == b'*' && !escaped {
+                        return Some(Pattern::Prefix(bytes.into()));
+                    }
+                    escaped = false;
+                    bytes.push(c);
+                }
+                Some(Pattern::Exact(bytes.into()))
+            }
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn matches(&self, text: &[u8]) -> bool {
+        match self {
+            Pattern::Exact(bytes) => text == &bytes[..],
+            Pattern::Prefix(bytes) => text.starts_with(bytes),
+            Pattern::Glob(glob) => glob.matches(text),
+        }
+    }
+}
+
+impl<L> Test<L> {
+    #[inline]
+    fn passes<'v>(&'v self, fields: &mut impl Fields<'v, L>) -> Result<bool> {
+        match self {
+            Test::Int(handle, op, k) => {
+                let v = fields.int(handle).ok_or(Fault)?;
+                Ok(int_compare(*op, v, *k))
+            }
+            Test::Text(handle, equal, pattern) => match fields.value(handle) {
+                Some(FieldValue::Text(text)) => Ok(pattern.matches(text) == *equal),
+                _ => Err(Fault),
+            },
+            Test::Any(handle, op, c) => compare_values(*op, load(fields, handle)?, c.value()),
+        }
+    }
 }
 
 /// A filter bound to one event's fields, with field handles of type `L`.
@@ -237,8 +313,8 @@ impl<L> Program<L> {
         if let Some(answer) = self.constant {
             return answer;
         }
-        if let [Op::IntCompare(handle, cmp, k)] = self.ops.as_slice() {
-            return fields.int(handle).is_some_and(|v| int_compare(*cmp, v, *k));
+        if let [Op::Compare(test)] = self.ops.as_slice() {
+            return test.passes(fields).unwrap_or(false);
         }
         // The smallest stack that fits: initializing it is part of every evaluation.
         let outcome = match self.depth {
@@ -261,13 +337,12 @@ impl<L> Program<L> {
             match op {
                 Op::Push(c) => stack.push(c.value())?,
                 Op::Load(handle) => stack.push(load(fields, handle)?)?,
-                Op::IntCompare(handle, cmp, k) => {
-                    let v = fields.int(handle).ok_or(Fault)?;
-                    stack.push(Value::Int(i64::from(int_compare(*cmp, v, *k))))?
-                }
-                Op::LoadCompare(handle, cmp, c) => {
-                    let outcome = compare_values(*cmp, load(fields, handle)?, c.value())?;
-                    stack.push(Value::Int(i64::from(outcome)))?
+                Op::Compare(test) => stack.push(Value::Int(i64::from(test.passes(fields)?)))?,
+                Op::Guard(test, any, end) => {
+                    if test.passes(fields)? == *any {
+                        stack.push(Value::Int(i64::from(*any)))?;
+                        pc = *end as usize;
+                    }
                 }
                 Op::Unary(u) => {
                     let top = stack.top()?;
@@ -383,7 +458,8 @@ fn stack_depth<L>(ops: &[Op<L>]) -> usize {
     let (mut now, mut most) = (0usize, 0usize);
     for op in ops {
         match op {
-            Op::Push(_) | Op::Load(_) | Op::LoadCompare(..) | Op::IntCompare(..) => now += 1,
+            Op::Push(_) | Op::Load(_) | Op::Compare(_) => now += 1,
+            Op::Guard(..) => most = most.max(now + 1),
             Op::Binary(_) | Op::AllStep(_) | Op::AnyStep(_) => now = now.saturating_sub(1),
             Op::Unary(_) | Op::ToInt | Op::Fail => {}
         }
@@ -531,29 +607,41 @@ fn emit<L>(tree: Tree<L>, ops: &mut Vec<Op<L>>) {
 }
 
 fn emit_binary<L>(op: BinaryOp, left: Tree<L>, right: Tree<L>, ops: &mut Vec<Op<L>>) {
-    if op.is_comparison() {
-        match (left, right) {
-            (Tree::Load(handle, Kind::Int), Tree::Const(Constant::Int(k))) => {
-                ops.push(Op::IntCompare(handle, op, k))
-            }
-            (Tree::Const(Constant::Int(k)), Tree::Load(handle, Kind::Int)) => {
-                ops.push(Op::IntCompare(handle, mirror(op), k))
-            }
-            (Tree::Load(handle, _), Tree::Const(c)) => ops.push(Op::LoadCompare(handle, op, c)),
-            (Tree::Const(c), Tree::Load(handle, _)) => {
-                ops.push(Op::LoadCompare(handle, mirror(op), c))
-            }
-            (l, r) => {
-                emit(l, ops);
-                emit(r, ops);
-                ops.push(Op::Binary(op));
-            }
+    match test(op, left, right) {
+        Ok(test) => ops.push(Op::Compare(test)),
+        Err((left, right)) => {
+            emit(left, ops);
+            emit(right, ops);
+            ops.push(Op::Binary(op));
         }
-        return;
     }
-    emit(left, ops);
-    emit(right, ops);
-    ops.push(Op::Binary(op));
+}
+
+/// The single test `left OP right` is when it compares a field with a constant; else the
+/// operands back.
+#[allow(clippy::type_complexity)]
+fn test<L>(
+    op: BinaryOp,
+    left: Tree<L>,
+    right: Tree<L>,
+) -> std::result::Result<Test<L>, (Tree<L>, Tree<L>)> {
+    if !op.is_comparison() {
+        return Err((left, right));
+    }
+    let (handle, kind, constant, op) = match (left, right) {
+        (Tree::Load(handle, kind), Tree::Const(c)) => (handle, kind, c, op),
+        (Tree::Const(c), Tree::Load(handle, kind)) => (handle, kind, c, mirror(op)),
+        other => return Err(other),
+    };
+    let equality = op == BinaryOp::Eq || op == BinaryOp::Ne;
+    Ok(match (kind, constant) {
+        (Kind::Int, Constant::Int(k)) => Test::Int(handle, op, k),
+        (Kind::Str, c) if equality => match Pattern::of(&c) {
+            Some(pattern) => Test::Text(handle, op == BinaryOp::Eq, pattern),
+            None => Test::Any(handle, op, c),
+        },
+        (_, c) => Test::Any(handle, op, c),
+    })
 }
 
 /// `b OP a` written as `a MIRROR b`.
@@ -571,18 +659,38 @@ fn emit_chain<L>(any: bool, trees: Vec<Tree<L>>, ops: &mut Vec<Op<L>>) {
     let count = trees.len();
     let mut jumps = Vec::with_capacity(count);
     for (i, tree) in trees.into_iter().enumerate() {
-        emit(tree, ops);
-        if i + 1 < count {
-            jumps.push(ops.len());
-            ops.push(if any { Op::AnyStep(0) } else { Op::AllStep(0) });
+        if i + 1 == count {
+            emit(tree, ops);
+            break;
         }
+        let step = match chain_test(tree) {
+            Ok(test) => Op::Guard(test, any, 0),
+            Err(tree) => {
+                emit(tree, ops);
+                if any {
+                    Op::AnyStep(0)
+                } else {
+                    Op::AllStep(0)
+                }
+            }
+        };
+        jumps.push(ops.len());
+        ops.push(step);
     }
     let end = ops.len() as u32;
     for at in jumps {
-        ops[at] = if any {
-            Op::AnyStep(end)
-        } else {
-            Op::AllStep(end)
-        };
+        if let Op::Guard(_, _, target) | Op::AnyStep(target) | Op::AllStep(target) = &mut ops[at] {
+            *target = end;
+        }
+    }
+}
+
+/// The test a chain operand is when it compares a field with a constant; else the operand.
+fn chain_test<L>(tree: Tree<L>) -> std::result::Result<Test<L>, Tree<L>> {
+    match tree {
+        Tree::Binary(op, l, r) => {
+            test(op, *l, *r).map_err(|(l, r)| Tree::Binary(op, Box::new(l), Box::new(r)))
+        }
+        other => Err(other),
     }
 }
