@@ -59,14 +59,21 @@ impl<'v, C: ContextValues + ?Sized> Fields<'v, Handle> for Event<'v, C> {
     #[inline(always)]
     fn int(&mut self, handle: &'v Handle) -> Option<i64> {
         match handle {
-            Handle::Payload(place, Read::Int(layout, bytes)) => {
-                let at = self.locate(place)?;
-                read_int(self.payload, at, *layout, *bytes)
+            Handle::Payload(Place::Fixed(at), Read::Int(layout, bytes)) => {
+                read_int(self.payload, *at, *layout, *bytes)
             }
-            _ => match self.value(handle)? {
-                FieldValue::Int(v) => Some(v),
-                _ => None,
-            },
+            _ => self.other_int(handle),
+        }
+    }
+}
+
+impl<'v, C: ContextValues + ?Sized> Event<'v, C> {
+    /// An integer not at a fixed place: after a variable-size field, or a context.
+    #[inline(never)]
+    fn other_int(&mut self, handle: &'v Handle) -> Option<i64> {
+        match self.value(handle)? {
+            FieldValue::Int(v) => Some(v),
+            _ => None,
         }
     }
 }

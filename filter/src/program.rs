@@ -267,18 +267,27 @@ impl Pattern {
 }
 
 impl<L> Test<L> {
-    #[inline]
+    /// Whether the field passes: integer tests inline, the others out of line.
+    #[inline(always)]
     fn passes<'v>(&'v self, fields: &mut impl Fields<'v, L>) -> Result<bool> {
         match self {
             Test::Int(handle, op, k) => {
                 let v = fields.int(handle).ok_or(Fault)?;
                 Ok(int_compare(*op, v, *k))
             }
+            other => other.passes_other(fields),
+        }
+    }
+
+    #[inline(never)]
+    fn passes_other<'v>(&'v self, fields: &mut impl Fields<'v, L>) -> Result<bool> {
+        match self {
             Test::Text(handle, equal, pattern) => match fields.value(handle) {
                 Some(FieldValue::Text(text)) => Ok(pattern.matches(text) == *equal),
                 _ => Err(Fault),
             },
             Test::Any(handle, op, c) => compare_values(*op, load(fields, handle)?, c.value()),
+            Test::Int(..) => self.passes(fields),
         }
     }
 }
@@ -291,6 +300,9 @@ pub struct Program<L> {
     constant: Option<bool>,
     /// Most values on the stack at once.
     depth: usize,
+    /// `Some(any)` when the operations are only field tests joined by `||` (`any`) or `&&`:
+    /// evaluated then as a plain loop over the tests.
+    tests_only: Option<bool>,
 }
 
 impl<L> Program<L> {
@@ -313,8 +325,8 @@ impl<L> Program<L> {
         if let Some(answer) = self.constant {
             return answer;
         }
-        if let [Op::Compare(test)] = self.ops.as_slice() {
-            return test.passes(fields).unwrap_or(false);
+        if let Some(any) = self.tests_only {
+            return self.run_tests(any, fields).unwrap_or(false);
         }
         // The smallest stack that fits: initializing it is part of every evaluation.
         let outcome = match self.depth {
@@ -323,6 +335,22 @@ impl<L> Program<L> {
             _ => self.run::<MAX_STACK>(fields),
         };
         outcome.unwrap_or(false)
+    }
+
+    /// Tests until one decides the chain (`any`: one passes; else: one fails), or the last.
+    #[inline]
+    fn run_tests<'v>(&'v self, any: bool, fields: &mut impl Fields<'v, L>) -> Result<bool> {
+        let mut outcome = any;
+        for op in &self.ops {
+            let (Op::Guard(test, ..) | Op::Compare(test)) = op else {
+                return Err(Fault);
+            };
+            outcome = test.passes(fields)?;
+            if outcome == any {
+                break;
+            }
+        }
+        Ok(outcome)
     }
 
     #[inline(never)]
@@ -446,11 +474,31 @@ pub(crate) fn bind<L>(
         emit(tree, &mut ops);
     }
     let depth = stack_depth(&ops);
+    let tests_only = tests_only(&ops);
     Program {
         ops,
         constant,
         depth,
+        tests_only,
     }
+}
+
+/// `Some(any)` when `ops` are guards of one `&&` (`any` false) or `||` chain jumping to its
+/// end, then one comparison; a lone comparison counts as an `&&` chain.
+fn tests_only<L>(ops: &[Op<L>]) -> Option<bool> {
+    let (Op::Compare(_), guards) = ops.split_last()? else {
+        return None;
+    };
+    let any = match guards.first() {
+        Some(Op::Guard(_, any, _)) => *any,
+        Some(_) => return None,
+        None => false,
+    };
+    let end = ops.len() as u32;
+    guards
+        .iter()
+        .all(|op| matches!(op, Op::Guard(_, a, e) if *a == any && *e == end))
+        .then_some(any)
 }
 
 /// Most values `ops` hold on the stack at once (a jump leaves what falling through would).
