@@ -12,19 +12,40 @@
 //! UST's serialized payload bytes for record-time filtering; readers bind with their own
 //! resolver through [`Filter::bind`]. This crate has no dependency: libust links it.
 //!
+//! Record time, as the runtime uses it: parse once (`UST_FILTER`, `ust enable --filter`),
+//! bind once per enabled event to its payload layout and the context fields it can offer,
+//! then call `matches` on each event's serialized payload; a `ContextValues` gives context
+//! values only when the filter asks for them.
+//!
 //! ```
 //! use ust_filter::*;
-//! let filter = Filter::parse("count > 10 && name == \"db*\"").unwrap();
+//!
+//! struct Context {
+//!     vpid: i64,
+//! }
+//!
+//! impl ContextValues for Context {
+//!     fn value(&self, index: usize) -> Option<FieldValue<'_>> {
+//!         match index {
+//!             0 => Some(FieldValue::Int(self.vpid)),
+//!             _ => None,
+//!         }
+//!     }
+//! }
+//!
+//! let filter = Filter::parse("count > 10 && name == \"db*\" && $ctx.vpid != 1").unwrap();
 //! let layout = EventLayout {
 //!     fields: vec![
 //!         FieldLayout::new("count", FieldKind::Int(IntLayout::new(32, false))),
 //!         FieldLayout::new("name", FieldKind::String),
 //!     ],
 //! };
-//! let bound = filter.bind_payload(&layout, &[]);
+//! let bound = filter.bind_payload(&layout, &[ContextField::new("vpid", ValueKind::Int)]);
+//! assert_eq!(bound.constant(), None);
 //! let mut payload = 42u32.to_le_bytes().to_vec();
 //! payload.extend_from_slice(b"db_query\0");
-//! assert!(bound.matches(&payload, &()));
+//! assert!(bound.matches(&payload, &Context { vpid: 4242 }));
+//! assert!(!bound.matches(&payload[..6], &Context { vpid: 4242 }), "cut short: false");
 //! ```
 #![forbid(unsafe_code)]
 
