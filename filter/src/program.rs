@@ -667,7 +667,6 @@ fn emit_binary<L>(op: BinaryOp, left: Tree<L>, right: Tree<L>, ops: &mut Vec<Op<
 
 /// The single test `left OP right` is when it compares a field with a constant; else the
 /// operands back.
-#[allow(clippy::type_complexity)]
 fn test<L>(
     op: BinaryOp,
     left: Tree<L>,
