@@ -30,6 +30,7 @@ mod file;
 pub mod flat;
 pub mod fmt;
 pub mod json;
+pub mod lookup;
 pub mod merge;
 pub mod metadata;
 pub mod model;

@@ -119,6 +119,15 @@ pub struct StreamCursor {
 }
 
 impl StreamCursor {
+    /// The bytes between bits `from` and `to` of the current window (positions as in
+    /// `event`), when both are byte-aligned and inside it: an event's payload, say.
+    pub fn window_bytes(&self, from: u64, to: u64) -> Option<&[u8]> {
+        if from % 8 != 0 || to % 8 != 0 || from > to {
+            return None;
+        }
+        self.buf.get((from / 8) as usize..(to / 8) as usize)
+    }
+
     /// A cursor over `files` (one stream, in time order). `follow` waits at a truncated end
     /// instead of failing.
     pub fn open(

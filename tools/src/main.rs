@@ -13,6 +13,7 @@ mod localtime;
 mod timespec;
 mod trace;
 mod view;
+mod view_filter;
 
 /// UST userspace tracer: record, control and read CTF traces.
 #[derive(Parser)]

@@ -3,6 +3,7 @@
 
 use crate::localtime;
 use crate::timespec::TimeSpec;
+use crate::view_filter::ExprFilter;
 use clap::ValueEnum;
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
@@ -42,6 +43,12 @@ pub struct Args {
     #[arg(long, value_name = "PID")]
     pub pid: Vec<i64>,
 
+    /// Only events for which EXPR is true: LTTng's filter language, e.g.
+    /// 'duration_ns > 10000000 && table == "orders*"' or '$ctx.vpid == 1234' (see the
+    /// README's "Filtering events").
+    #[arg(long, value_name = "EXPR", allow_hyphen_values = true)]
+    pub filter: Option<String>,
+
     /// Output format: babeltrace2's text; JSON lines with typed values; or `chrome`, the
     /// Trace Event Format that Perfetto's UI (ui.perfetto.dev) and chrome://tracing open as a
     /// timeline (a track per process and thread, `*_entry`/`*_exit`, `*_begin`/`*_end` and
@@ -75,6 +82,13 @@ pub fn run(args: Args) -> ExitCode {
         eprintln!("ust view: error: --format chrome writes one document for the whole trace: it cannot --follow");
         return ExitCode::from(2);
     }
+    let expr = match args.filter.as_deref().map(ExprFilter::new).transpose() {
+        Ok(expr) => expr,
+        Err(e) => {
+            eprintln!("ust view: filter: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let traces = match open_all(&args.dirs) {
         Ok(t) => t,
         Err(e) => return fail(&e),
@@ -95,12 +109,17 @@ pub fn run(args: Args) -> ExitCode {
         // Text lines decode every part of every event: once is enough.
         merger.decode_once();
     }
-    let mut filter = Filter::new(&args, merger.earliest());
+    let mut filter = Filter::new(&args, merger.earliest(), expr);
     let result = if args.summary {
         summarize(merger, &mut filter)
     } else {
         print_events(merger, &mut filter, &args)
     };
+    for path in filter.expr.iter().flat_map(ExprFilter::never_found) {
+        eprintln!(
+            "ust view: filter: no event has the field {path}: the filter is false for every event"
+        );
+    }
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
@@ -125,10 +144,11 @@ struct Filter {
     end: i64,
     /// [stream][event class] → shown? (None until first asked)
     by_class: Vec<Vec<Option<bool>>>,
+    expr: Option<ExprFilter>,
 }
 
 impl Filter {
-    fn new(args: &Args, first: Option<i64>) -> Filter {
+    fn new(args: &Args, first: Option<i64>, expr: Option<ExprFilter>) -> Filter {
         let first = first.unwrap_or(0);
         Filter {
             globs: args.events.clone(),
@@ -136,6 +156,7 @@ impl Filter {
             begin: args.begin.as_ref().map_or(i64::MIN, |t| t.resolve(first)),
             end: args.end.as_ref().map_or(i64::MAX, |t| t.resolve(first)),
             by_class: Vec::new(),
+            expr,
         }
     }
 
@@ -149,7 +170,11 @@ impl Filter {
         if !self.pids.is_empty() && !ev.vpid().is_some_and(|p| self.pids.contains(&p)) {
             return false;
         }
-        self.globs.is_empty() || self.name_matches(ev)
+        (self.globs.is_empty() || self.name_matches(ev))
+            && match &mut self.expr {
+                Some(expr) => expr.accepts(ev),
+                None => true,
+            }
     }
 
     fn name_matches(&mut self, ev: &Event<'_>) -> bool {
