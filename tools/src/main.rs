@@ -9,7 +9,10 @@ use std::process::ExitCode;
 mod ctl;
 mod daemon;
 mod localtime;
+mod relay;
+mod relayd;
 mod timespec;
+mod tls;
 mod trace;
 mod view;
 
@@ -28,6 +31,7 @@ enum Command {
     Ctl(ctl::Command),
     Daemon(daemon::Args),
     Trace(trace::Args),
+    Relay(relay::Args),
 }
 
 fn main() -> ExitCode {
@@ -36,5 +40,6 @@ fn main() -> ExitCode {
         Command::Ctl(command) => ctl::run(command),
         Command::Daemon(args) => daemon::run(args),
         Command::Trace(args) => trace::run(args),
+        Command::Relay(args) => relay::run(args),
     }
 }
