@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 mod ctl;
 mod daemon;
+mod live;
 mod localtime;
 mod relay;
 mod relayd;

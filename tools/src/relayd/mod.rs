@@ -5,7 +5,7 @@
 //! trace chunk created on the relay, streams added (`ADD_STREAM`, then `STREAMS_SENT` so live
 //! viewers see them), metadata sent on the control connection, each data packet sent on the
 //! data connection behind its data header with its index on the control connection, streams
-//! closed, the chunk closed. The relay writes `HOSTNAME/SESSION-DATE-TIME/PATH/CHANNEL`.
+//! closed, the connections closed. The relay writes `HOSTNAME/SESSION-DATE-TIME/PATH/CHANNEL`.
 //!
 //! Failure model: only [`Session::connect`] reports an unreachable relay as an error. Once
 //! connected, a lost relay never makes a call fail or block longer than the I/O timeout: the
@@ -346,19 +346,17 @@ impl Session {
     }
 
     /// Waits (up to the I/O timeout) until the relay has written every packet sent, closes
-    /// the open streams and the trace chunk, and disconnects. Returns the final status.
+    /// the open streams and disconnects. Returns the final status.
     pub fn close(mut self) -> Status {
         if let Some(mut c) = self.conn.take() {
             let deadline = Instant::now() + self.options.io_timeout;
             let open: Vec<usize> = (0..self.streams.len())
                 .filter(|&i| !self.streams[i].closed)
                 .collect();
+            // No CLOSE_TRACE_CHUNK: lttng-relayd 2.13 then hangs up on live viewers before
+            // they have read the last packets; closing the connection ends the session.
             let result = wait_written(&mut c, &self.streams, deadline)
-                .and_then(|()| open.iter().try_for_each(|&i| close_remote(&mut c, i)))
-                .and_then(|()| {
-                    let msg = proto::close_trace_chunk(CHUNK_ID, now_secs());
-                    call_close_chunk(&mut c.control, &msg)
-                });
+                .and_then(|()| open.iter().try_for_each(|&i| close_remote(&mut c, i)));
             match result {
                 Ok(()) => {
                     c.control.shutdown();
@@ -374,6 +372,11 @@ impl Session {
         self.status()
     }
 
+    /// True when the session was created with a live timer.
+    pub fn is_live(&self) -> bool {
+        self.options.live_timer_us != 0
+    }
+
     /// The link state and the counters summed over all streams.
     pub fn status(&self) -> Status {
         let mut st = self.status.clone();
@@ -382,11 +385,6 @@ impl Session {
             st.counts.add(&s.counts);
         }
         st
-    }
-
-    /// Counters of one stream.
-    pub fn counts(&self, h: StreamHandle) -> Counts {
-        self.streams.get(h.0).map(|s| s.counts).unwrap_or_default()
     }
 
     fn stream_mut(&mut self, h: StreamHandle) -> io::Result<&mut Stream> {
@@ -650,16 +648,6 @@ fn expect_ok(link: &mut Link, cmd: Command, payload: &[u8]) -> io::Result<()> {
             format!("answered {cmd:?} with error code {code}"),
         )),
     }
-}
-
-fn call_close_chunk(link: &mut Link, msg: &[u8]) -> io::Result<()> {
-    let reply = call(link, Command::CloseTraceChunk, msg, 8)?;
-    let mut r = proto::Reader::new(&reply, "close trace chunk reply");
-    let (code, len) = (r.u32().map_err(protocol)?, r.u32().map_err(protocol)?);
-    if code == proto::OK {
-        link.recv(len.min(proto::PATH_MAX as u32) as usize)?;
-    }
-    Ok(())
 }
 
 fn refused(link: &Link, what: String) -> io::Error {

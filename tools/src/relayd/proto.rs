@@ -311,16 +311,6 @@ pub fn create_trace_chunk(chunk_id: u64, creation_time: u64) -> Vec<u8> {
     out
 }
 
-/// `CLOSE_TRACE_CHUNK`: chunk id, close time, no close command.
-pub fn close_trace_chunk(chunk_id: u64, close_time: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(21);
-    put_u64(&mut out, chunk_id);
-    put_u64(&mut out, close_time);
-    out.push(0);
-    put_u32(&mut out, 0);
-    out
-}
-
 /// Reply to `CLOSE_TRACE_CHUNK`: code, then the closed chunk's path.
 pub fn close_trace_chunk_reply(code: u32, path: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(9 + path.len());
