@@ -113,8 +113,6 @@ struct Stream {
     /// Metadata packets sent so far, re-sent after a reconnection.
     metadata_packets: Vec<Vec<u8>>,
     uuid: Option<[u8; 16]>,
-    /// The CTF stream class of the last packet (for live beacons).
-    class_id: u64,
 }
 
 /// Per-connection state of a stream: its handle on the relay and next sequence number.
@@ -208,7 +206,6 @@ impl Session {
             counts: Counts::default(),
             metadata_packets: Vec::new(),
             uuid: None,
-            class_id: 0,
         });
         let i = self.streams.len() - 1;
         if let Some(mut c) = self.conn.take() {
@@ -281,7 +278,6 @@ impl Session {
         if index.packet_size != bytes.len() as u64 * 8 || index.content_size > index.packet_size {
             return Err(invalid("packet sizes disagree with the bytes given"));
         }
-        s.class_id = index.stream_id;
         let len = bytes.len() as u64;
         if self.ready() {
             if let Some(mut c) = self.conn.take() {
@@ -301,32 +297,6 @@ impl Session {
         counts.packets_discarded += 1;
         counts.bytes_discarded += len;
         Ok(Delivery::Discarded)
-    }
-
-    /// Tells live viewers that stream `h` has no data up to `timestamp_end` (sent by the live
-    /// timer for idle streams, so viewers can go on with the others).
-    pub fn send_beacon(&mut self, h: StreamHandle, timestamp_end: u64) -> io::Result<()> {
-        let s = self.stream_mut(h)?;
-        if s.metadata || s.closed {
-            return Err(invalid("send_beacon on a metadata or closed stream"));
-        }
-        let class_id = s.class_id;
-        if self.ready() {
-            if let Some(mut c) = self.conn.take() {
-                let r = remote(&c, h.0);
-                let beacon = PacketIndex {
-                    timestamp_end,
-                    stream_id: class_id,
-                    ..PacketIndex::default()
-                };
-                let msg = proto::index(r.handle, r.next_seq.wrapping_sub(1), &beacon);
-                match call_code(&mut c.control, Command::SendIndex, &msg) {
-                    Ok(_) => self.conn = Some(c),
-                    Err(e) => self.lost(c, e),
-                }
-            }
-        }
-        Ok(())
     }
 
     /// Closes stream `h` on the relay (it finishes writing what it has received).
@@ -370,11 +340,6 @@ impl Session {
         }
         self.status.connected = false;
         self.status()
-    }
-
-    /// True when the session was created with a live timer.
-    pub fn is_live(&self) -> bool {
-        self.options.live_timer_us != 0
     }
 
     /// The link state and the counters summed over all streams.

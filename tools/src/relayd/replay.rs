@@ -66,7 +66,6 @@ pub fn replay(mut session: Session, input: &Path, delay: Duration) -> io::Result
         session.send_metadata(meta, &text)?;
     }
     let streams = sources.len();
-    let live = session.is_live();
     while let Some(next) = earliest(&sources)? {
         let s = &mut sources[next];
         let len = packet_len(&s.bytes[s.offset..]);
@@ -74,16 +73,14 @@ pub fn replay(mut session: Session, input: &Path, delay: Duration) -> io::Result
         let index = packet::ust_index(bytes).ok_or_else(|| bad(&s.path, "packet changed"))?;
         let delivered = session.send_packet(s.handle, bytes, &index)?;
         s.offset += len;
-        if s.offset >= s.bytes.len() {
-            // Done: tell live viewers not to wait for it, as a live timer would.
-            if live {
-                session.send_beacon(s.handle, index.timestamp_end)?;
-            }
-            session.close_stream(s.handle)?;
-        }
         if delivered == Delivery::Discarded || !delay.is_zero() {
             std::thread::sleep(delay);
         }
+    }
+    // Closed only now: lttng-relayd hangs up on a live viewer that has not yet read a
+    // closed stream's last packets.
+    for s in &sources {
+        session.close_stream(s.handle)?;
     }
     Ok(Report {
         traces: traces.len(),
