@@ -505,7 +505,7 @@ impl Mirror {
                 .filter(|d| !d.hung_up)
                 .map(|d| d.known)
                 .min()
-                .unwrap_or(u64::MAX);
+                .unwrap_or(if self.data.is_empty() { 0 } else { u64::MAX });
             self.horizon.store(horizon, Ordering::Release);
             if !self.data.is_empty() && self.data.values().all(|d| d.hung_up) {
                 return Ok(());

@@ -198,10 +198,17 @@ fn push(p: &PushArgs) -> Result<(), String> {
         "{}: {} trace(s), {} stream(s), {} packets ({} bytes) sent to {path}",
         p.to, report.traces, report.streams, c.packets_sent, c.bytes_sent
     );
+    if report.status.reconnects > 0 {
+        println!(
+            "reconnected {} time(s); now writing to {}",
+            report.status.reconnects,
+            report.status.output_path.unwrap_or_default()
+        );
+    }
     if c.packets_discarded > 0 {
         let why = report.status.last_error.unwrap_or_default();
         return Err(format!(
-            "{} packets ({} bytes) could not be delivered: {why}",
+            "{} packets ({} bytes) could not be delivered (last error: {why})",
             c.packets_discarded, c.bytes_discarded
         ));
     }

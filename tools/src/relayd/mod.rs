@@ -325,8 +325,15 @@ impl Session {
                 .collect();
             // No CLOSE_TRACE_CHUNK: lttng-relayd 2.13 then hangs up on live viewers before
             // they have read the last packets; closing the connection ends the session.
-            let result = wait_written(&mut c, &self.streams, deadline)
-                .and_then(|()| open.iter().try_for_each(|&i| close_remote(&mut c, i)));
+            let result = wait_written(&mut c, &self.streams, deadline).and_then(|()| {
+                if self.options.live_timer_us != 0 {
+                    // lttng-relayd hangs up on a live viewer that has not yet taken a closed
+                    // stream's last index: give viewers two live periods to take them.
+                    let period = Duration::from_micros(u64::from(self.options.live_timer_us));
+                    std::thread::sleep((period * 2).min(Duration::from_secs(2)));
+                }
+                open.iter().try_for_each(|&i| close_remote(&mut c, i))
+            });
             match result {
                 Ok(()) => {
                     c.control.shutdown();

@@ -103,7 +103,7 @@ fn earliest(sources: &[Source]) -> io::Result<Option<usize>> {
                 format!("byte {}: not a UST or LTTng-UST packet", s.offset),
             ));
         };
-        if best.is_none_or(|(t, _)| index.timestamp_begin < t) {
+        if best.map_or(true, |(t, _)| index.timestamp_begin < t) {
             best = Some((index.timestamp_begin, i));
         }
     }
