@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
 	build-essential g++ pkg-config binutils util-linux
-	babeltrace2 liblttng-ust-dev lttng-tools
+	babeltrace2 liblttng-ust-dev lttng-tools bc
 	debhelper dpkg-dev devscripts lintian help2man
 	hyperfine systemtap-sdt-dev
 	cmake python3

@@ -52,6 +52,8 @@ pub struct Merger {
     heap: BinaryHeap<Reverse<Key>>,
     ordered: bool,
     follow: bool,
+    /// Events after this time (ns from the clock origin) are held back (see `set_horizon`).
+    horizon: i64,
     /// Entry whose event was handed out last, to advance before the next one.
     current: Option<usize>,
     /// Losses ready to be taken, in time order.
@@ -177,6 +179,7 @@ impl Merger {
             heap: BinaryHeap::new(),
             ordered,
             follow,
+            horizon: i64::MAX,
             current: None,
             losses: Vec::new(),
             waiting: Vec::new(),
@@ -327,6 +330,12 @@ impl Merger {
             self.release_losses(next.map(|i| self.entries[i].ns));
         }
         let i = next?;
+        if self.entries[i].ns > self.horizon {
+            let e = &self.entries[i];
+            let class = e.cursor.event_class(&self.traces[e.trace].meta).id;
+            self.heap.push(Reverse((e.ns, e.tie, class, i)));
+            return None;
+        }
         self.current = Some(i);
         if self.ordered {
             let ns = self.entries[i].ns;
@@ -404,6 +413,13 @@ impl Merger {
             .count();
         self.losses
             .extend(self.waiting.drain(..due).map(|(_, _, i, loss)| (i, loss)));
+    }
+
+    /// Holds back events after `ns` (from the clock origin) when merging by time: a live
+    /// reader sets it to the time up to which every stream is known complete, so events of
+    /// a stream that is ahead wait for the others.
+    pub fn set_horizon(&mut self, ns: i64) {
+        self.horizon = ns;
     }
 
     /// Time of the earliest event the streams stand at: right after `new`, the first event.

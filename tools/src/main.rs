@@ -9,8 +9,12 @@ use std::process::ExitCode;
 mod ctl;
 mod daemon;
 mod gen_tp;
+mod live;
 mod localtime;
+mod relay;
+mod relayd;
 mod timespec;
+mod tls;
 mod trace;
 mod view;
 mod view_filter;
@@ -31,6 +35,7 @@ enum Command {
     Daemon(daemon::Args),
     Trace(trace::Args),
     GenTp(gen_tp::Args),
+    Relay(relay::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,5 +45,6 @@ fn main() -> ExitCode {
         Command::Daemon(args) => daemon::run(args),
         Command::Trace(args) => trace::run(args),
         Command::GenTp(args) => gen_tp::run(args),
+        Command::Relay(args) => relay::run(args),
     }
 }

@@ -1,6 +1,7 @@
 //! `ust view`: print the events of traces, merged by time, as babeltrace2 does by default;
 //! or as JSON lines; or as a Chrome/Perfetto timeline; or a summary.
 
+use crate::live::Live;
 use crate::localtime;
 use crate::timespec::TimeSpec;
 use crate::view_filter::ExprFilter;
@@ -20,8 +21,13 @@ use ust_reader::{open_all, Chrome, Event, Json, Merger, Pretty, ReadError, Summa
 pub struct Args {
     /// Trace directories; each is searched recursively for traces (a `metadata` file beside
     /// stream files), e.g. a whole LTTng session output directory.
-    #[arg(required = true, value_name = "DIR")]
+    #[arg(required_unless_present = "live", value_name = "DIR")]
     pub dirs: Vec<PathBuf>,
+
+    /// Follow a live session on an LTTng relay (lttng-relayd's live port, default 5344),
+    /// from its beginning until it ends: net://RELAY[:PORT]/host/HOSTNAME/SESSION.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["dirs", "follow", "summary"])]
+    pub live: Option<String>,
 
     /// Only events whose name matches GLOB (`*` any run, `?` one character). Repeat to
     /// allow several patterns.
@@ -89,7 +95,17 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let traces = match open_all(&args.dirs) {
+    let live = match args.live.as_deref().map(Live::start).transpose() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("ust view: error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let dirs = live
+        .as_ref()
+        .map_or(args.dirs.clone(), |l| vec![l.dir().to_path_buf()]);
+    let traces = match open_all(&dirs) {
         Ok(t) => t,
         Err(e) => return fail(&e),
     };
@@ -104,7 +120,8 @@ pub fn run(args: Args) -> ExitCode {
             );
         }
     }
-    let mut merger = Merger::new(traces, !args.summary, args.follow);
+    let clock = traces.first().and_then(|t| t.meta.clock.clone());
+    let mut merger = Merger::new(traces, !args.summary, args.follow || live.is_some());
     if args.format == Format::Text && !args.summary {
         // Text lines decode every part of every event: once is enough.
         merger.decode_once();
@@ -113,12 +130,28 @@ pub fn run(args: Args) -> ExitCode {
     let result = if args.summary {
         summarize(merger, &mut filter)
     } else {
-        print_events(merger, &mut filter, &args)
+        let more = |m: &mut Merger| match &live {
+            None => args.follow,
+            Some(l) => {
+                let done = l.finished();
+                let horizon = match (l.horizon(), &clock) {
+                    (u64::MAX, _) | (_, None) => i64::MAX,
+                    (cycles, Some(c)) => c.ns_from_origin(cycles).unwrap_or(i64::MAX),
+                };
+                m.set_horizon(horizon);
+                !done
+            }
+        };
+        print_events(merger, &mut filter, &args, &more)
     };
     for path in filter.expr.iter().flat_map(ExprFilter::never_found) {
         eprintln!(
             "ust view: filter: no event has the field {path}: the filter is false for every event"
         );
+    }
+    if let Some(e) = live.as_ref().and_then(Live::error) {
+        eprintln!("ust view: error: {e}");
+        return ExitCode::from(1);
     }
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -192,8 +225,16 @@ impl Filter {
     }
 }
 
-/// Prints events; Ok(false) when some stream could not be read completely.
-fn print_events(mut merger: Merger, filter: &mut Filter, args: &Args) -> io::Result<bool> {
+/// Prints events; Ok(false) when some stream could not be read completely. Goes on reading
+/// as the trace grows while `more` says so (asked before each refresh, so the last data
+/// written before it turned false is still read; it may also move the merger's horizon).
+fn print_events(
+    mut merger: Merger,
+    filter: &mut Filter,
+    args: &Args,
+    more: &dyn Fn(&mut Merger) -> bool,
+) -> io::Result<bool> {
+    let mut going = more(&mut merger);
     // Whole lines go straight to stdout in large chunks; no second buffer.
     let mut out = io::stdout().lock();
     let mut pretty = Pretty::new(localtime::local);
@@ -206,7 +247,7 @@ fn print_events(mut merger: Merger, filter: &mut Filter, args: &Args) -> io::Res
     }
     loop {
         while let Some(ev) = merger.next_event() {
-            if ev.ns() > filter.end && !args.follow {
+            if ev.ns() > filter.end && !going {
                 break;
             }
             if filter.accepts(&ev) {
@@ -235,10 +276,11 @@ fn print_events(mut merger: Merger, filter: &mut Filter, args: &Args) -> io::Res
         out.write_all(&buf)?;
         buf.clear();
         out.flush()?;
-        if !args.follow {
+        if !going {
             return Ok(ok);
         }
         std::thread::sleep(POLL);
+        going = more(&mut merger);
         merger.refresh();
     }
 }
