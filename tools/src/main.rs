@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 mod ctl;
 mod daemon;
+mod kernel;
 mod localtime;
 mod timespec;
 mod trace;

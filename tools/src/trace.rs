@@ -9,11 +9,18 @@
 //! CMD's (128 + signal number if a signal killed it; 127 if it could not be started).
 //! SIGINT and SIGTERM sent to `ust` are passed on to CMD, and the trace is still written: they
 //! do not end `ust` until the session is stopped (SIGQUIT, Ctrl-\, still does).
+//!
+//! With `--kernel`, kernel events are recorded from before CMD starts until after its session
+//! stopped, into DIR/kernel (see `kernel`), the userspace trace goes to DIR/ust (LTTng's
+//! session layout, which babeltrace2 and `ust view` read as one), and the daemon runs on
+//! CLOCK_MONOTONIC so that both traces carry the same clock block. Without the privileges for it, the reason is
+//! printed and the userspace trace is recorded alone.
 
 use crate::ctl::client::{Client, Failure};
 use crate::ctl::options::{self, Buffers};
 use crate::ctl::{self, show};
 use crate::daemon::{Daemon, Options};
+use crate::kernel::{self, Categories, ClockBlock, KernelRecorder};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -43,6 +50,16 @@ pub struct Args {
     pub loglevel: Option<i32>,
     #[command(flatten)]
     pub buffers: Buffers,
+    /// Also record kernel events of the whole system into DIR/kernel, an LTTng kernel trace:
+    /// CATS is a comma-separated list of sched, irq, syscalls. Needs root, or CAP_PERFMON and
+    /// read access to tracefs; the userspace trace then uses CLOCK_MONOTONIC.
+    #[arg(long, value_name = "CATS", value_parser = kernel_categories)]
+    pub kernel: Option<Categories>,
+    /// Kernel ring buffer per CPU: a power of two from 4k, with an optional k/M suffix (the
+    /// default fits the default kernel.perf_event_mlock_kb of a user with CAP_PERFMON).
+    #[arg(long, value_name = "SIZE", value_parser = kernel_buffer_size, default_value = "512k",
+          requires = "kernel")]
+    pub kernel_buffer_size: usize,
     /// The program to trace and its arguments (put `--` before them).
     #[arg(
         required = true,
@@ -67,6 +84,8 @@ struct Outcome {
     status: ExitStatus,
     duration: Duration,
     info: SessionInfo,
+    /// What the kernel recording wrote, if it ran.
+    kernel: Option<Result<kernel::Stats, kernel::Error>>,
 }
 
 /// Why tracing ended early.
@@ -96,6 +115,7 @@ pub fn run(args: Args) -> ExitCode {
     let daemon = match Daemon::start(Options {
         socket: private.0.join("daemon.sock"),
         system: false,
+        clock: args.kernel.as_ref().map(|_| ust::clock::Source::Monotonic),
     }) {
         Ok(d) => d,
         Err(e) => return ctl::fail(&Failure(format!("cannot start the tracing daemon: {e}"))),
@@ -140,7 +160,12 @@ fn trace_dir(args: &Args) -> Result<PathBuf, Failure> {
 fn trace(daemon: &Daemon, args: &Args, output: &Path) -> Result<Outcome, Stop> {
     let mut client = Client::connect(Some(daemon.socket()))?;
     let session = || SESSION.to_string();
-    client.request(ctl::create_request(SESSION, output, &args.buffers))?;
+    // As in an LTTng session directory, each domain's trace in its own subdirectory.
+    let userspace = match args.kernel {
+        Some(_) => output.join("ust"),
+        None => output.to_path_buf(),
+    };
+    client.request(ctl::create_request(SESSION, &userspace, &args.buffers))?;
     let globs = if args.events.is_empty() {
         vec!["*".to_string()]
     } else {
@@ -148,10 +173,16 @@ fn trace(daemon: &Daemon, args: &Args, output: &Path) -> Result<Outcome, Stop> {
     };
     client.request(ctl::enable_request(SESSION, globs, args.loglevel))?;
     client.request(Ctl::Start { session: session() })?;
+    let recorder = args
+        .kernel
+        .as_ref()
+        .and_then(|cats| start_kernel(cats, args.kernel_buffer_size, &userspace, output));
     // Signals are held from before CMD starts until its trace is on disk.
     let forwarding = Forwarding::install();
     let ran = run_program(&args.command, daemon.socket(), &forwarding);
-    client.request(Ctl::Stop { session: session() })?;
+    let stopped = client.request(Ctl::Stop { session: session() });
+    let kernel = recorder.map(KernelRecorder::stop);
+    stopped?;
     drop(forwarding);
     let info = ctl::status(&mut client, SESSION)?;
     client.request(Ctl::Destroy { session: session() })?;
@@ -160,7 +191,58 @@ fn trace(daemon: &Daemon, args: &Args, output: &Path) -> Result<Outcome, Stop> {
         status,
         duration,
         info,
+        kernel,
     })
+}
+
+/// Starts recording kernel events into `output`/kernel on the clock of the userspace trace
+/// just created in `userspace`; None (the reason printed) when it cannot.
+fn start_kernel(
+    cats: &Categories,
+    buffer_size: usize,
+    userspace: &Path,
+    output: &Path,
+) -> Option<KernelRecorder> {
+    let started = std::fs::read_to_string(userspace.join("metadata"))
+        .map_err(|e| format!("cannot read the userspace trace's metadata: {}", plain(&e)))
+        .and_then(|text| ClockBlock::from_metadata(&text).map_err(|e| e.to_string()))
+        .and_then(|clock| {
+            let options = kernel::Options {
+                buffer_size,
+                trace_name: trace_name(output),
+            };
+            KernelRecorder::start(&output.join("kernel"), cats, &clock, &options)
+                .map_err(|e| e.to_string())
+        });
+    match started {
+        Ok(r) => Some(r),
+        Err(why) => {
+            eprintln!("ust: cannot record kernel events: {why}");
+            eprintln!("ust: recording the userspace trace only");
+            None
+        }
+    }
+}
+
+/// The trace's name: its directory's.
+fn trace_name(output: &Path) -> String {
+    output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "trace".into())
+}
+
+fn kernel_categories(s: &str) -> Result<Categories, String> {
+    Categories::parse(s).map_err(|e| e.to_string())
+}
+
+fn kernel_buffer_size(s: &str) -> Result<usize, String> {
+    let v = ust::config::parse_size(s)?;
+    if v.is_power_of_two() && (4096..=1 << 30).contains(&v) {
+        Ok(v as usize)
+    } else {
+        Err(format!("{v} is not a power of two from 4096 to 1G"))
+    }
 }
 
 /// Runs CMD registered with the daemon at `socket`, passing on SIGINT and SIGTERM.
@@ -249,12 +331,42 @@ fn report(command: &[OsString], output: &Path, o: &Outcome) {
              --events and --loglevel select its events?"
         );
     }
-    let discarded = o.info.discarded.max(discarded_in_trace);
+    let kernel_lost = report_kernel(o.kernel.as_ref());
+    let discarded = o
+        .info
+        .discarded
+        .max(discarded_in_trace.saturating_sub(kernel_lost));
     if discarded > 0 {
         eprintln!(
             "ust: WARNING: {discarded} events were DISCARDED (buffers full): the trace is \
              incomplete; use a larger --subbuf-size or --num-subbuf"
         );
+    }
+}
+
+/// Prints what the kernel recording wrote; returns the events it lost.
+fn report_kernel(kernel: Option<&Result<kernel::Stats, kernel::Error>>) -> u64 {
+    match kernel {
+        None => 0,
+        Some(Err(e)) => {
+            eprintln!("ust: kernel trace incomplete: {e}");
+            0
+        }
+        Some(Ok(k)) => {
+            eprintln!(
+                "ust: kernel: {} events recorded, {} written",
+                k.events,
+                show::bytes(k.bytes)
+            );
+            if k.lost > 0 {
+                eprintln!(
+                    "ust: WARNING: kernel: {} events LOST (ring buffers full): use a larger \
+                     --kernel-buffer-size",
+                    k.lost
+                );
+            }
+            k.lost
+        }
     }
 }
 
@@ -268,7 +380,7 @@ fn describe_status(status: ExitStatus) -> String {
 
 /// Per-event counts and losses of the trace in `dir`.
 fn summarize(dir: &Path) -> Result<Summary, String> {
-    if !dir.join("metadata").is_file() {
+    if !dir.join("metadata").is_file() && !dir.join("ust/metadata").is_file() {
         return Err("no trace was written".into());
     }
     let traces =
