@@ -55,11 +55,11 @@ pub struct Args {
     /// read access to tracefs; the userspace trace then uses CLOCK_MONOTONIC.
     #[arg(long, value_name = "CATS", value_parser = kernel_categories)]
     pub kernel: Option<Categories>,
-    /// Kernel ring buffer per CPU: a power of two from 4k, with an optional k/M suffix (the
-    /// default fits the default kernel.perf_event_mlock_kb of a user with CAP_PERFMON).
-    #[arg(long, value_name = "SIZE", value_parser = kernel_buffer_size, default_value = "512k",
-          requires = "kernel")]
-    pub kernel_buffer_size: usize,
+    /// Kernel ring buffer per CPU: a power of two from 4k, with an optional k/M suffix
+    /// [default: 4M for root; 512k otherwise, what kernel.perf_event_mlock_kb allows a user
+    /// with CAP_PERFMON by default].
+    #[arg(long, value_name = "SIZE", value_parser = kernel_buffer_size, requires = "kernel")]
+    pub kernel_buffer_size: Option<usize>,
     /// The program to trace and its arguments (put `--` before them).
     #[arg(
         required = true,
@@ -173,10 +173,12 @@ fn trace(daemon: &Daemon, args: &Args, output: &Path) -> Result<Outcome, Stop> {
     };
     client.request(ctl::enable_request(SESSION, globs, args.loglevel))?;
     client.request(Ctl::Start { session: session() })?;
-    let recorder = args
-        .kernel
-        .as_ref()
-        .and_then(|cats| start_kernel(cats, args.kernel_buffer_size, &userspace, output));
+    let recorder = args.kernel.as_ref().and_then(|cats| {
+        let size = args
+            .kernel_buffer_size
+            .unwrap_or_else(default_kernel_buffer);
+        start_kernel(cats, size, &userspace, output)
+    });
     // Signals are held from before CMD starts until its trace is on disk.
     let forwarding = Forwarding::install();
     let ran = run_program(&args.command, daemon.socket(), &forwarding);
@@ -234,6 +236,17 @@ fn trace_name(output: &Path) -> String {
 
 fn kernel_categories(s: &str) -> Result<Categories, String> {
     Categories::parse(s).map_err(|e| e.to_string())
+}
+
+/// 4 MiB per CPU (LTTng's default kernel channel size) for root, who may lock that much;
+/// 512 KiB for others (the default kernel.perf_event_mlock_kb).
+fn default_kernel_buffer() -> usize {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        4 << 20
+    } else {
+        512 << 10
+    }
 }
 
 fn kernel_buffer_size(s: &str) -> Result<usize, String> {

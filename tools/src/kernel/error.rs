@@ -61,9 +61,9 @@ fn plain(e: &io::Error) -> String {
 }
 
 /// The privileges this process lacks to record system-wide tracepoints through
-/// `perf_event_open` with tracepoint ids read under `tracefs`, as one sentence; None when
-/// nothing is missing.
-pub fn missing_privileges(tracefs: &Path) -> Option<String> {
+/// `perf_event_open` with tracepoint ids read under `tracefs` (None: tracefs is mounted
+/// nowhere), as one sentence; None when nothing is missing.
+pub fn missing_privileges(tracefs: Option<&Path>) -> Option<String> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
         return None;
@@ -76,14 +76,19 @@ pub fn missing_privileges(tracefs: &Path) -> Option<String> {
              only -1 allows system-wide tracepoints without it)"
         ));
     }
-    if !readable_dir(&tracefs.join("events")) {
-        missing.push(format!(
+    match tracefs {
+        None => missing.push(
+            "tracefs, which is not mounted (as root: mount -t tracefs nodev /sys/kernel/tracing)"
+                .to_string(),
+        ),
+        Some(root) if !readable_dir(&root.join("events")) => missing.push(format!(
             "read access to tracefs ({} is {}; as root: \
              mount -o remount,mode=0750,gid=GROUP {})",
-            tracefs.display(),
-            describe_mode(tracefs),
-            tracefs.display()
-        ));
+            root.display(),
+            describe_mode(root),
+            root.display()
+        )),
+        Some(_) => {}
     }
     if missing.is_empty() {
         return None;
@@ -134,7 +139,7 @@ fn describe_mode(dir: &Path) -> String {
 pub fn open_failure(what: &str, err: io::Error, tracefs: &Path) -> Error {
     match err.raw_os_error() {
         Some(libc::EACCES) | Some(libc::EPERM) => {
-            Error::Permission(missing_privileges(tracefs).unwrap_or_else(|| {
+            Error::Permission(missing_privileges(Some(tracefs)).unwrap_or_else(|| {
                 format!(
                     "{what}: {}: the kernel refused system-wide tracing (a security module or \
                      a container may forbid perf_event_open)",

@@ -117,7 +117,7 @@ impl KernelRecorder {
             )));
         }
         let tracefs = Tracefs::open()?;
-        if let Some(why) = missing_privileges(tracefs.root()) {
+        if let Some(why) = missing_privileges(Some(tracefs.root())) {
             return Err(Error::Permission(why));
         }
         let (mapper, tracepoints) = Mapper::new(&tracefs, categories)?;

@@ -29,6 +29,9 @@ impl Tracefs {
         if let Some(root) = mounted() {
             return Ok(Tracefs { root });
         }
+        if let Some(why) = missing_privileges(None) {
+            return Err(Error::Permission(why));
+        }
         mount().map_err(|e| {
             Error::Tracefs(format!(
                 "tracefs is not mounted at {MOUNT_POINT} and mounting it failed ({e}); \
@@ -56,7 +59,7 @@ impl Tracefs {
             Ok(t) => t,
             Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
                 return Err(Error::Permission(
-                    missing_privileges(&self.root).unwrap_or_else(|| {
+                    missing_privileges(Some(&self.root)).unwrap_or_else(|| {
                         format!("cannot read {}: permission denied", path.display())
                     }),
                 ))
