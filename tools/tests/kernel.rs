@@ -349,19 +349,34 @@ fn span_of(spans: &HashMap<i64, Vec<Span>>, tid: i64, e: &Ev) -> Option<Span> {
 }
 
 /// The recorder's threads, as the trace shows them: those of the `ust` process in the state
-/// dump, and those that run without having been dumped or forked in the trace (their
-/// creation, by the recorder's process, is left out); the idle tasks (0) aside.
+/// dump, and those that first run after it without having been dumped or forked in the
+/// trace (their creation, by the recorder's process, is left out). Threads that ran only
+/// before the state dump ended may have existed before recording and exited before /proc
+/// was read: they are not counted; nor are the idle tasks (0).
 fn tracer_threads(events: &[Ev], ust_pid: i64) -> HashSet<i64> {
     let named = |n: &'static str| events.iter().filter(move |e| e.name == n);
     let dumped: HashMap<i64, i64> = named("lttng_statedump_process_state")
         .map(|e| (e.int("tid"), e.int("pid")))
         .collect();
+    let dump_end = named("lttng_statedump_end")
+        .next()
+        .expect("a state dump")
+        .ts;
     let forked: HashSet<i64> = named("sched_process_fork")
         .map(|e| e.int("child_tid"))
         .collect();
-    let mut own: HashSet<i64> = named("sched_switch")
-        .flat_map(|e| [e.int("prev_tid"), e.int("next_tid")])
-        .filter(|tid| *tid != 0 && !dumped.contains_key(tid) && !forked.contains(tid))
+    let mut first_seen: HashMap<i64, u128> = HashMap::new();
+    for e in named("sched_switch") {
+        for tid in [e.int("prev_tid"), e.int("next_tid")] {
+            first_seen.entry(tid).or_insert(e.ts);
+        }
+    }
+    let mut own: HashSet<i64> = first_seen
+        .into_iter()
+        .filter(|(tid, seen)| {
+            *tid != 0 && *seen > dump_end && !dumped.contains_key(tid) && !forked.contains(tid)
+        })
+        .map(|(tid, _)| tid)
         .collect();
     own.extend(
         dumped
