@@ -367,9 +367,10 @@ fn report_kernel(kernel: Option<&Result<kernel::Stats, kernel::Error>>) -> u64 {
         }
         Some(Ok(k)) => {
             eprintln!(
-                "ust: kernel: {} events recorded, {} written",
+                "ust: kernel: {} events recorded, {} written, {:.1} ms of CPU to record them",
                 k.events,
-                show::bytes(k.bytes)
+                show::bytes(k.bytes),
+                k.cpu_time.as_secs_f64() * 1e3
             );
             if k.lost > 0 {
                 eprintln!(

@@ -398,6 +398,10 @@ fn process_state(p: &mut super::schema::Payload, t: &Thread) -> Vec<u8> {
 /// Inserts `item` keeping the queue sorted by time (records arrive nearly sorted: the
 /// search from the back is short).
 fn insert(queue: &mut VecDeque<Item>, item: Item) {
+    if queue.back().map_or(true, |last| last.ts <= item.ts) {
+        queue.push_back(item);
+        return;
+    }
     let mut at = queue.len();
     while at > 0 && queue[at - 1].ts > item.ts {
         at -= 1;
