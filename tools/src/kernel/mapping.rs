@@ -717,3 +717,352 @@ fn pid_ns_inum() -> u64 {
         .map(|m| m.ino())
         .unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// Writes `events/SYS/EVENT/format` with `fields` (C declaration, size) laid out from
+    /// offset 8, after the common fields.
+    fn format(root: &Path, sys: &str, event: &str, id: u16, fields: &[(&str, usize)]) {
+        let dir = root.join("events").join(sys).join(event);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut text = format!(
+            "name: {event}\nID: {id}\nformat:\n\tfield:unsigned short common_type;\t\
+             offset:0;\tsize:2;\tsigned:0;\n\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"
+        );
+        let mut offset = 8;
+        for (decl, size) in fields {
+            let signed = u8::from(!decl.starts_with('u') && !decl.contains("char"));
+            text.push_str(&format!(
+                "\tfield:{decl};\toffset:{offset};\tsize:{size};\tsigned:{signed};\n"
+            ));
+            offset += size;
+        }
+        std::fs::write(dir.join("format"), text).unwrap();
+    }
+
+    const COMM: (&str, usize) = ("char comm[16]", 16);
+
+    fn fake_tracefs() -> Tracefs {
+        static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let run = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("ust-fake-tracefs-{}-{run}", std::process::id());
+        let root = std::env::temp_dir().join(name);
+        let _ = std::fs::remove_dir_all(&root);
+        let pid = ("pid_t pid", 4);
+        let prio = ("int prio", 4);
+        format(
+            &root,
+            "sched",
+            "sched_switch",
+            1,
+            &[
+                ("char prev_comm[16]", 16),
+                ("pid_t prev_pid", 4),
+                ("int prev_prio", 4),
+                ("long prev_state", 8),
+                ("char next_comm[16]", 16),
+                ("pid_t next_pid", 4),
+                ("int next_prio", 4),
+            ],
+        );
+        for (id, event) in [
+            (2, "sched_waking"),
+            (3, "sched_wakeup"),
+            (4, "sched_wakeup_new"),
+        ] {
+            format(
+                &root,
+                "sched",
+                event,
+                id,
+                &[COMM, pid, prio, ("int target_cpu", 4)],
+            );
+        }
+        format(
+            &root,
+            "sched",
+            "sched_process_fork",
+            5,
+            &[
+                ("char parent_comm[16]", 16),
+                ("pid_t parent_pid", 4),
+                ("char child_comm[16]", 16),
+                ("pid_t child_pid", 4),
+            ],
+        );
+        format(
+            &root,
+            "task",
+            "task_newtask",
+            6,
+            &[pid, COMM, ("u64 clone_flags", 8)],
+        );
+        format(
+            &root,
+            "sched",
+            "sched_process_exec",
+            7,
+            &[("char filename[16]", 16), pid, ("pid_t old_pid", 4)],
+        );
+        format(&root, "sched", "sched_process_exit", 8, &[COMM, pid, prio]);
+        format(&root, "sched", "sched_process_free", 9, &[COMM, pid, prio]);
+        format(
+            &root,
+            "raw_syscalls",
+            "sys_enter",
+            10,
+            &[("long id", 8), ("unsigned long args[6]", 48)],
+        );
+        format(
+            &root,
+            "raw_syscalls",
+            "sys_exit",
+            11,
+            &[("long id", 8), ("long ret", 8)],
+        );
+        let nr0 = syscalls::names()[0];
+        format(
+            &root,
+            "syscalls",
+            &format!("sys_enter_{nr0}"),
+            12,
+            &[
+                ("int __syscall_nr", 8),
+                ("unsigned int fd", 8),
+                ("char * buf", 8),
+            ],
+        );
+        Tracefs::at(root)
+    }
+
+    /// A record of tracepoint `id` with `fields` appended after the common fields.
+    fn record(id: u16, fields: &[&[u8]]) -> Vec<u8> {
+        let mut r = id.to_le_bytes().to_vec();
+        r.resize(8, 0);
+        for f in fields {
+            r.extend_from_slice(f);
+        }
+        r
+    }
+
+    fn comm(s: &str) -> Vec<u8> {
+        let mut b = s.as_bytes().to_vec();
+        b.resize(16, 0);
+        b
+    }
+
+    fn class(m: &Mapper, id: u16) -> &str {
+        &m.classes()[usize::from(id)].name
+    }
+
+    fn mapper() -> Mapper {
+        let tracefs = fake_tracefs();
+        let cats = Categories::parse("sched,syscalls").unwrap();
+        let (m, tracepoints) = Mapper::new(&tracefs, &cats).unwrap();
+        assert_eq!(
+            tracepoints.len(),
+            11,
+            "9 sched tracepoints and 2 raw_syscalls"
+        );
+        let _ = std::fs::remove_dir_all(tracefs.root());
+        m
+    }
+
+    #[test]
+    fn forks_get_process_ids_from_clone_flags() {
+        let mut m = mapper();
+        let (p, child, thread) = (4000u32, 4001i32, 4002i32);
+        let newtask = |tid: i32, flags: u64| {
+            record(6, &[&tid.to_le_bytes(), &comm("x"), &flags.to_le_bytes()])
+        };
+        let fork = |tid: i32| {
+            record(
+                5,
+                &[
+                    &comm("bash"),
+                    &(p as i32).to_le_bytes(),
+                    &comm("bash"),
+                    &tid.to_le_bytes(),
+                ],
+            )
+        };
+        assert_eq!(m.map(p, p, &newtask(child, 0x11)), None);
+        assert_eq!(m.map(p, p, &newtask(thread, CLONE_THREAD)), None);
+        for (tid, tgid) in [(child, child), (thread, p as i32)] {
+            let id = m.map(p, p, &fork(tid)).unwrap();
+            assert_eq!(class(&m, id), "sched_process_fork");
+            let ns = m.state.ns_inum;
+            let mut want = Payload::default();
+            want.comm(b"bash")
+                .i32(i64::from(p))
+                .i32(i64::from(p))
+                .u32(ns)
+                .comm(b"bash")
+                .i32(i64::from(tid))
+                .one_tid(i64::from(tid))
+                .i32(i64::from(tgid))
+                .u32(ns);
+            assert_eq!(m.payload().0, want.0, "fork of {tid}");
+        }
+    }
+
+    #[test]
+    fn switches_and_wakeups_use_lttng_names_and_priorities() {
+        let mut m = mapper();
+        let switch = record(
+            1,
+            &[
+                &comm("a"),
+                &7i32.to_le_bytes(),
+                &120i32.to_le_bytes(),
+                &1i64.to_le_bytes(),
+                &comm("b"),
+                &8i32.to_le_bytes(),
+                &99i32.to_le_bytes(),
+            ],
+        );
+        let id = m.map(7, 7, &switch).unwrap();
+        assert_eq!(class(&m, id), "sched_switch");
+        let mut want = Payload::default();
+        want.comm(b"a")
+            .i32(7)
+            .i32(20)
+            .u64(1)
+            .comm(b"b")
+            .i32(8)
+            .i32(-1);
+        assert_eq!(m.payload().0, want.0);
+        let waking = record(
+            2,
+            &[
+                &comm("b"),
+                &8i32.to_le_bytes(),
+                &120i32.to_le_bytes(),
+                &1i32.to_le_bytes(),
+            ],
+        );
+        assert_eq!(
+            m.map(0, 0, &waking)
+                .map(|id| class(&m, id).to_string())
+                .as_deref(),
+            Some("sched_waking")
+        );
+    }
+
+    #[test]
+    fn the_recorder_threads_are_dropped_except_from_sched_switch() {
+        let mut m = mapper();
+        let own = std::process::id();
+        let helper = 999_999i32;
+        let newtask = record(
+            6,
+            &[
+                &helper.to_le_bytes(),
+                &comm("x"),
+                &CLONE_THREAD.to_le_bytes(),
+            ],
+        );
+        let fork = record(
+            5,
+            &[
+                &comm("ust"),
+                &(own as i32).to_le_bytes(),
+                &comm("ust"),
+                &helper.to_le_bytes(),
+            ],
+        );
+        assert_eq!(m.map(own, own, &newtask), None);
+        assert_eq!(m.map(own, own, &fork), None, "the recorder's new thread");
+        let waking = record(
+            2,
+            &[
+                &comm("ust"),
+                &helper.to_le_bytes(),
+                &120i32.to_le_bytes(),
+                &0i32.to_le_bytes(),
+            ],
+        );
+        assert_eq!(
+            m.map(0, 0, &waking),
+            None,
+            "a wake-up of the recorder's thread"
+        );
+        let getpid = record(10, &[&39i64.to_le_bytes(), &[0u8; 48]]);
+        assert_eq!(
+            m.map(own, helper as u32, &getpid),
+            None,
+            "the recorder's system call"
+        );
+        assert!(m.map(4000, 4000, &getpid).is_some(), "another's");
+        let switch = record(
+            1,
+            &[
+                &comm("ust"),
+                &helper.to_le_bytes(),
+                &120i32.to_le_bytes(),
+                &1i64.to_le_bytes(),
+                &comm("swapper/0"),
+                &0i32.to_le_bytes(),
+                &120i32.to_le_bytes(),
+            ],
+        );
+        assert!(
+            m.map(own, helper as u32, &switch).is_some(),
+            "sched_switch stays"
+        );
+    }
+
+    #[test]
+    fn system_calls_are_named_or_unknown() {
+        let mut m = mapper();
+        let mut args = Vec::new();
+        for a in [3u64, 0xdead, 5, 6, 7, 8] {
+            args.extend_from_slice(&a.to_le_bytes());
+        }
+        let id = m
+            .map(1, 1, &record(10, &[&0i64.to_le_bytes(), &args]))
+            .unwrap();
+        assert_eq!(
+            class(&m, id),
+            format!("syscall_entry_{}", syscalls::names()[0])
+        );
+        let mut want = Payload::default();
+        want.int(32, 3).u64(0xdead);
+        assert_eq!(
+            m.payload().0,
+            want.0,
+            "the arguments tracefs names: fd (u32), buf"
+        );
+        let id = m
+            .map(1, 1, &record(10, &[&1i64.to_le_bytes(), &args]))
+            .unwrap();
+        assert_eq!(
+            m.payload().0,
+            args,
+            "no tracefs format: the six raw arguments"
+        );
+        assert_eq!(
+            class(&m, id),
+            format!("syscall_entry_{}", syscalls::names()[1])
+        );
+        let id = m
+            .map(1, 1, &record(10, &[&100_000i64.to_le_bytes(), &args]))
+            .unwrap();
+        assert_eq!(class(&m, id), "syscall_entry_unknown");
+        let id = m
+            .map(
+                1,
+                1,
+                &record(11, &[&100_000i64.to_le_bytes(), &(-38i64).to_le_bytes()]),
+            )
+            .unwrap();
+        assert_eq!(class(&m, id), "syscall_exit_unknown");
+        let mut want = Payload::default();
+        want.i32(100_000).u64(-38i64 as u64);
+        want.0.extend_from_slice(&args);
+        assert_eq!(m.payload().0, want.0, "id, ret and the entry's arguments");
+    }
+}

@@ -47,6 +47,12 @@ impl Tracefs {
         &self.root
     }
 
+    /// A tree laid out as tracefs, for tests.
+    #[cfg(test)]
+    pub fn at(root: PathBuf) -> Tracefs {
+        Tracefs { root }
+    }
+
     /// The format of `system:event`; an error names what is missing.
     pub fn format(&self, system: &str, event: &str) -> Result<Format, Error> {
         let path = self
