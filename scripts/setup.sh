@@ -8,6 +8,7 @@ PACKAGES=(
 	babeltrace2 liblttng-ust-dev lttng-tools
 	debhelper dpkg-dev devscripts lintian help2man
 	hyperfine
+	linux-perf
 )
 
 sudo=""

@@ -11,16 +11,15 @@
 //! do not end `ust` until the session is stopped (SIGQUIT, Ctrl-\, still does).
 //!
 //! With `--kernel`, kernel events are recorded from before CMD starts until after its session
-//! stopped, into DIR/kernel (see `kernel`), the userspace trace goes to DIR/ust (LTTng's
+//! stopped, into DIR/kernel (see `with_kernel`), the userspace trace goes to DIR/ust (LTTng's
 //! session layout, which babeltrace2 and `ust view` read as one), and the daemon runs on
-//! CLOCK_MONOTONIC so that both traces carry the same clock block. Without the privileges for it, the reason is
-//! printed and the userspace trace is recorded alone.
+//! CLOCK_MONOTONIC so that both traces carry the same clock block.
 
 use crate::ctl::client::{Client, Failure};
 use crate::ctl::options::{self, Buffers};
 use crate::ctl::{self, show};
 use crate::daemon::{Daemon, Options};
-use crate::kernel::{self, Categories, ClockBlock, KernelRecorder};
+use crate::kernel::{self, Categories, KernelRecorder};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -29,6 +28,8 @@ use std::sync::atomic::{AtomicI32, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 use ust::ipc::proto::{Ctl, SessionInfo};
 use ust_reader::{open_all, Merger, Summary};
+
+mod with_kernel;
 
 /// Trace a program (and the programs it starts) and print a summary of the trace.
 ///
@@ -53,12 +54,12 @@ pub struct Args {
     /// Also record kernel events of the whole system into DIR/kernel, an LTTng kernel trace:
     /// CATS is a comma-separated list of sched, irq, syscalls. Needs root, or CAP_PERFMON and
     /// read access to tracefs; the userspace trace then uses CLOCK_MONOTONIC.
-    #[arg(long, value_name = "CATS", value_parser = kernel_categories)]
+    #[arg(long, value_name = "CATS", value_parser = with_kernel::categories)]
     pub kernel: Option<Categories>,
     /// Kernel ring buffer per CPU: a power of two from 4k, with an optional k/M suffix
     /// [default: 4M for root; 512k otherwise, what kernel.perf_event_mlock_kb allows a user
     /// with CAP_PERFMON by default].
-    #[arg(long, value_name = "SIZE", value_parser = kernel_buffer_size, requires = "kernel")]
+    #[arg(long, value_name = "SIZE", value_parser = with_kernel::buffer_size, requires = "kernel")]
     pub kernel_buffer_size: Option<usize>,
     /// The program to trace and its arguments (put `--` before them).
     #[arg(
@@ -173,12 +174,10 @@ fn trace(daemon: &Daemon, args: &Args, output: &Path) -> Result<Outcome, Stop> {
     };
     client.request(ctl::enable_request(SESSION, globs, args.loglevel))?;
     client.request(Ctl::Start { session: session() })?;
-    let recorder = args.kernel.as_ref().and_then(|cats| {
-        let size = args
-            .kernel_buffer_size
-            .unwrap_or_else(default_kernel_buffer);
-        start_kernel(cats, size, &userspace, output)
-    });
+    let recorder = args
+        .kernel
+        .as_ref()
+        .and_then(|cats| with_kernel::start(cats, args.kernel_buffer_size, &userspace, output));
     // Signals are held from before CMD starts until its trace is on disk.
     let forwarding = Forwarding::install();
     let ran = run_program(&args.command, daemon.socket(), &forwarding);
@@ -195,67 +194,6 @@ fn trace(daemon: &Daemon, args: &Args, output: &Path) -> Result<Outcome, Stop> {
         info,
         kernel,
     })
-}
-
-/// Starts recording kernel events into `output`/kernel on the clock of the userspace trace
-/// just created in `userspace`; None (the reason printed) when it cannot.
-fn start_kernel(
-    cats: &Categories,
-    buffer_size: usize,
-    userspace: &Path,
-    output: &Path,
-) -> Option<KernelRecorder> {
-    let started = std::fs::read_to_string(userspace.join("metadata"))
-        .map_err(|e| format!("cannot read the userspace trace's metadata: {}", plain(&e)))
-        .and_then(|text| ClockBlock::from_metadata(&text).map_err(|e| e.to_string()))
-        .and_then(|clock| {
-            let options = kernel::Options {
-                buffer_size,
-                trace_name: trace_name(output),
-            };
-            KernelRecorder::start(&output.join("kernel"), cats, &clock, &options)
-                .map_err(|e| e.to_string())
-        });
-    match started {
-        Ok(r) => Some(r),
-        Err(why) => {
-            eprintln!("ust: cannot record kernel events: {why}");
-            eprintln!("ust: recording the userspace trace only");
-            None
-        }
-    }
-}
-
-/// The trace's name: its directory's.
-fn trace_name(output: &Path) -> String {
-    output
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "trace".into())
-}
-
-fn kernel_categories(s: &str) -> Result<Categories, String> {
-    Categories::parse(s).map_err(|e| e.to_string())
-}
-
-/// 4 MiB per CPU (LTTng's default kernel channel size) for root, who may lock that much;
-/// 512 KiB for others (the default kernel.perf_event_mlock_kb).
-fn default_kernel_buffer() -> usize {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        4 << 20
-    } else {
-        512 << 10
-    }
-}
-
-fn kernel_buffer_size(s: &str) -> Result<usize, String> {
-    let v = ust::config::parse_size(s)?;
-    if v.is_power_of_two() && (4096..=1 << 30).contains(&v) {
-        Ok(v as usize)
-    } else {
-        Err(format!("{v} is not a power of two from 4096 to 1G"))
-    }
 }
 
 /// Runs CMD registered with the daemon at `socket`, passing on SIGINT and SIGTERM.
@@ -344,7 +282,7 @@ fn report(command: &[OsString], output: &Path, o: &Outcome) {
              --events and --loglevel select its events?"
         );
     }
-    let kernel_lost = report_kernel(o.kernel.as_ref());
+    let kernel_lost = with_kernel::report(o.kernel.as_ref());
     let discarded = o
         .info
         .discarded
@@ -354,33 +292,6 @@ fn report(command: &[OsString], output: &Path, o: &Outcome) {
             "ust: WARNING: {discarded} events were DISCARDED (buffers full): the trace is \
              incomplete; use a larger --subbuf-size or --num-subbuf"
         );
-    }
-}
-
-/// Prints what the kernel recording wrote; returns the events it lost.
-fn report_kernel(kernel: Option<&Result<kernel::Stats, kernel::Error>>) -> u64 {
-    match kernel {
-        None => 0,
-        Some(Err(e)) => {
-            eprintln!("ust: kernel trace incomplete: {e}");
-            0
-        }
-        Some(Ok(k)) => {
-            eprintln!(
-                "ust: kernel: {} events recorded, {} written, {:.1} ms of CPU to record them",
-                k.events,
-                show::bytes(k.bytes),
-                k.cpu_time.as_secs_f64() * 1e3
-            );
-            if k.lost > 0 {
-                eprintln!(
-                    "ust: WARNING: kernel: {} events LOST (ring buffers full): use a larger \
-                     --kernel-buffer-size",
-                    k.lost
-                );
-            }
-            k.lost
-        }
     }
 }
 

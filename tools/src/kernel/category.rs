@@ -31,7 +31,7 @@ impl Category {
             .into_iter()
             .find(|c| c.name() == s)
             .ok_or_else(|| {
-                Error::BadCategory(format!(
+                Error::Usage(format!(
                     "unknown kernel event category {s:?}: expected {}",
                     Category::ALL.map(Category::name).join(", ")
                 ))

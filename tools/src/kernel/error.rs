@@ -19,8 +19,8 @@ pub enum Error {
     Tracefs(String),
     /// The running kernel lacks a tracepoint or field this needs.
     Unsupported(String),
-    /// A `--kernel` category that does not exist.
-    BadCategory(String),
+    /// A request that cannot be met as asked (unknown category, bad buffer size).
+    Usage(String),
     /// The clock block is not a 1 GHz `monotonic` clock.
     BadClock(String),
     /// A system call or file operation failed.
@@ -42,7 +42,7 @@ impl fmt::Display for Error {
             Error::Permission(s)
             | Error::Tracefs(s)
             | Error::Unsupported(s)
-            | Error::BadCategory(s)
+            | Error::Usage(s)
             | Error::BadClock(s) => f.write_str(s),
             Error::Io { what, err } => write!(f, "{what}: {}", plain(err)),
         }

@@ -431,7 +431,7 @@ impl Mapper {
         }
         let common_type = b
             .common_type
-            .ok_or_else(|| Error::BadCategory("no kernel event category given".into()))?;
+            .ok_or_else(|| Error::Usage("no kernel event category given".into()))?;
         let mut sources: Vec<Option<Source>> = Vec::new();
         for (id, source) in b.sources {
             let id = id as usize;

@@ -108,11 +108,11 @@ impl KernelRecorder {
         options: &Options,
     ) -> Result<KernelRecorder, Error> {
         if categories.is_empty() {
-            return Err(Error::BadCategory("no kernel event category given".into()));
+            return Err(Error::Usage("no kernel event category given".into()));
         }
         let page = perf::page_size();
         if !options.buffer_size.is_power_of_two() || options.buffer_size < page {
-            return Err(Error::BadCategory(format!(
+            return Err(Error::Usage(format!(
                 "the kernel buffer size must be a power of two of at least {page} bytes"
             )));
         }
