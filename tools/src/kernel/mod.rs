@@ -12,11 +12,11 @@
 //! allowed to a user with CAP_PERFMON rather than to root only.
 //!
 //! Modules: `category` (what a user asks for), `tracefs` and `format` (tracepoint ids and
-//! record layouts, read from the running kernel), `perf` (the system call, the rings: all the
-//! unsafe code), `mapping` (tracepoint records to LTTng events), `syscalls` (number to name
-//! tables), `statedump` (threads alive at start, from /proc), `schema` (LTTng's classes and
-//! payload layout), `metadata` and `stream` (the CTF trace), `recorder` (the thread that ties
-//! them), `error` and `sysfile` (messages and bounded reads).
+//! record layouts, read from the running kernel), `perf` (the system call and the rings: the
+//! unsafe code around shared memory), `mapping` (tracepoint records to LTTng events),
+//! `syscalls` (number to name tables), `statedump` (threads alive at start, from /proc),
+//! `schema` (LTTng's classes and payload layout), `metadata` and `stream` (the CTF trace),
+//! `recorder` (the thread that ties them), `error` and `sysfile` (messages, bounded reads).
 //!
 //! Use: `KernelRecorder::start(dir, &categories, &clock, &options)` then `stop()`.
 

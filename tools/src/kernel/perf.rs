@@ -8,9 +8,10 @@
 //! `PERF_RECORD_LOST {id, lost}` when the ring was full. The events live as long as their
 //! file descriptors: nothing is left running in the kernel if the process dies.
 //!
-//! All the unsafe code of the recorder is here: the system call, the ioctls, the mapping,
-//! and the ring's head/tail protocol (`data_head` read with acquire ordering, records copied
-//! or handed out, then `data_tail` released so the kernel may reuse the space).
+//! The recorder's unsafe code that touches memory the kernel shares is all here: the system
+//! call, the ioctls, the mapping, and the ring's head/tail protocol (`data_head` read with
+//! acquire ordering, records handed out in place or copied when they wrap, then `data_tail`
+//! released so the kernel may reuse the space).
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
