@@ -246,63 +246,113 @@ fn lttng_kernel_metadata() -> Option<(String, String)> {
     ))
 }
 
-/// A tracefs instance recording sched_switch beside the recorder, as a witness of what the
-/// kernel itself reports.
+/// A tracefs instance recording sched_switch and sched_waking beside the recorder, as a
+/// witness of what the kernel itself reports.
 struct Witness(PathBuf);
 
+/// What the witness saw.
+struct Seen {
+    /// (CPU, thread) the kernel switched to but never reported switching away from (the
+    /// idle task of some CPUs, each CPU's being thread 0, and on this machine's patched 6.18
+    /// kernel a few others).
+    silent: HashSet<(i64, i64)>,
+    /// sched_waking records per woken thread: (fired outside the idle task, all).
+    wakings: HashMap<i64, (usize, usize)>,
+}
+
 impl Witness {
+    const EVENTS: [&'static str; 2] = ["sched_switch", "sched_waking"];
+
     fn start(name: &str) -> Witness {
         let dir = Path::new("/sys/kernel/tracing/instances")
             .join(format!("ust-kernel-test-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir(&dir);
         std::fs::create_dir(&dir).expect("a tracefs instance");
         std::fs::write(dir.join("buffer_size_kb"), "16384").unwrap();
-        std::fs::write(dir.join("events/sched/sched_switch/enable"), "1").unwrap();
+        for event in Self::EVENTS {
+            std::fs::write(dir.join(format!("events/sched/{event}/enable")), "1").unwrap();
+        }
         Witness(dir)
     }
 
-    /// Stops it; returns the threads the kernel switched to but never reported switching
-    /// away from (the idle task, and on this machine's patched 6.18 kernel a few others).
-    fn silent(self) -> HashSet<i64> {
-        std::fs::write(self.0.join("events/sched/sched_switch/enable"), "0").unwrap();
+    fn stop(&self) {
+        for event in Self::EVENTS {
+            let _ = std::fs::write(self.0.join(format!("events/sched/{event}/enable")), "0");
+        }
+    }
+
+    fn seen(self) -> Seen {
+        self.stop();
         let trace = std::fs::read_to_string(self.0.join("trace")).unwrap();
-        let pids = |key: &str| -> HashSet<i64> {
-            trace
-                .split(key)
-                .skip(1)
-                .filter_map(|rest| rest.split(' ').next()?.parse().ok())
-                .collect()
-        };
-        let (prev, next) = (pids(" prev_pid="), pids(" next_pid="));
-        next.difference(&prev).copied().collect()
+        let (mut prev, mut next) = (HashSet::new(), HashSet::new());
+        let mut wakings: HashMap<i64, (usize, usize)> = HashMap::new();
+        for line in trace.lines() {
+            let cpu = line
+                .split_once('[')
+                .and_then(|(_, rest)| rest.split_once(']'))
+                .and_then(|(n, _)| n.parse::<i64>().ok());
+            let pid = |key: &str| {
+                line.split_once(key)
+                    .and_then(|(_, rest)| rest.split(' ').next()?.parse::<i64>().ok())
+            };
+            if line.contains(" sched_waking: ") {
+                if let Some(p) = pid(" pid=") {
+                    let count = wakings.entry(p).or_default();
+                    count.0 += usize::from(!line.trim_start().starts_with("<idle>-0 "));
+                    count.1 += 1;
+                }
+            } else if let (Some(cpu), Some(p), Some(n)) =
+                (cpu, pid(" prev_pid="), pid(" next_pid="))
+            {
+                prev.insert((cpu, p));
+                next.insert((cpu, n));
+            }
+        }
+        Seen {
+            silent: next.difference(&prev).copied().collect(),
+            wakings,
+        }
     }
 }
 
 impl Drop for Witness {
     fn drop(&mut self) {
-        let _ = std::fs::write(self.0.join("events/sched/sched_switch/enable"), "0");
+        self.stop();
         let _ = std::fs::remove_dir(&self.0);
     }
 }
 
-/// When a CPU ran a thread; `exact` when both ends are switches the kernel reported.
+/// How a span's start is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Start {
+    /// A switch to the thread.
+    Switch,
+    /// Its wake-up, after the CPU went to a thread whose switches out are not reported.
+    WakeUp,
+    /// Not known: the time the CPU went to that thread (the earliest it can be).
+    Unknown,
+}
+
+/// When a CPU ran a thread.
 #[derive(Clone, Copy, Debug)]
 struct Span {
     cpu: i64,
     start: u128,
     end: u128,
-    exact: bool,
+    how: Start,
 }
 
 /// Per thread, the spans during which a CPU ran it (from sched_switch), checking on the way
 /// that each switch's prev_tid is the previous switch's next_tid on that CPU.
 ///
-/// One exception, the kernel's and not the recorder's: a kernel may not report switches
-/// away from some threads (here: the idle task and a few host-agent threads, in ftrace as in
-/// perf). A gap is accepted only after such a thread, one the tracefs witness never saw
-/// switched away from; the thread switched away from next is then taken to have run since
-/// it was last woken, or since the CPU went to the silent thread if later (not `exact`).
-fn timeline(events: &[Ev], silent: &HashSet<i64>) -> HashMap<i64, Vec<Span>> {
+/// Exceptions, the kernel's and not the recorder's, on this project's VM kernel (6.18 with
+/// scheduler patches): it reports no switch away from a few host-agent threads, in ftrace as
+/// in perf (the tracefs witness never saw them switched away from: `silent`), and perf does
+/// not deliver most events fired while a CPU's idle task runs (ftrace does; `perf record`
+/// misses them too). A gap is accepted only after the idle task or a silent thread; the
+/// thread switched away from next is taken to have run since its wake-up, if one was
+/// recorded meanwhile, else since the CPU went to the silent thread (`Start::Unknown`).
+fn timeline(events: &[Ev], silent: &HashSet<(i64, i64)>) -> HashMap<i64, Vec<Span>> {
     let mut on_cpu: HashMap<i64, (i64, u128)> = HashMap::new();
     let mut woken: HashMap<i64, u128> = HashMap::new();
     let mut spans: HashMap<i64, Vec<Span>> = HashMap::new();
@@ -314,21 +364,24 @@ fn timeline(events: &[Ev], silent: &HashSet<i64>) -> HashMap<i64, Vec<Span>> {
             "sched_switch" => {
                 let prev = e.int("prev_tid");
                 if let Some(&(tid, since)) = on_cpu.get(&e.cpu) {
-                    let exact = prev == tid;
-                    assert!(
-                        exact || silent.contains(&tid),
-                        "CPU {} switched from {prev}, but {tid} was running: {e:?}",
-                        e.cpu
-                    );
-                    let start = match exact {
-                        true => since,
-                        false => woken.get(&prev).map_or(since, |&w| w.max(since)),
+                    let (start, how) = if prev == tid {
+                        (since, Start::Switch)
+                    } else {
+                        assert!(
+                            tid == 0 || silent.contains(&(e.cpu, tid)),
+                            "CPU {} switched from {prev}, but {tid} was running: {e:?}",
+                            e.cpu
+                        );
+                        match woken.get(&prev) {
+                            Some(&w) if w > since => (w, Start::WakeUp),
+                            _ => (since, Start::Unknown),
+                        }
                     };
                     spans.entry(prev).or_default().push(Span {
                         cpu: e.cpu,
                         start,
                         end: e.ts,
-                        exact,
+                        how,
                     });
                 }
                 on_cpu.insert(e.cpu, (e.int("next_tid"), e.ts));
@@ -392,8 +445,8 @@ struct Scenario {
     dir: PathBuf,
     run: Run,
     events: Vec<Ev>,
-    /// Threads the kernel never reported switching away from.
-    silent: HashSet<i64>,
+    /// What the kernel reported, according to a tracefs witness.
+    seen: Seen,
     /// The program, its child and its thread.
     p: i64,
     c: i64,
@@ -415,7 +468,7 @@ fn scenario() -> &'static Scenario {
         assert_eq!(run.printed("child_status"), 7);
         assert!(err.contains("ust: kernel: "), "{err}");
         assert!(!err.contains("LOST") && !err.contains("DISCARDED"), "{err}");
-        let silent = witness.silent();
+        let seen = witness.seen();
         let (events, warnings) = read(&[&dir]);
         assert!(warnings.is_empty(), "{warnings}");
         let (p, c, t) = (
@@ -427,7 +480,7 @@ fn scenario() -> &'static Scenario {
             dir,
             run,
             events,
-            silent,
+            seen,
             p,
             c,
             t,
@@ -511,13 +564,11 @@ fn each_cpu_switches_continuously_and_the_child_runs_where_its_events_are() {
         return;
     }
     let s = scenario();
-    let spans = timeline(&s.events, &s.silent);
+    let spans = timeline(&s.events, &s.seen.silent);
     assert!(spans.len() > 3, "switches between several threads");
     for tid in [s.p, s.c, s.t] {
-        assert!(
-            !s.silent.contains(&tid),
-            "the kernel reports the program's switches"
-        );
+        let silent = s.seen.silent.iter().any(|&(_, t)| t == tid);
+        assert!(!silent, "the kernel reports the program's switches");
     }
     let steps = s.child_steps();
     let whats: Vec<(&str, i64)> = steps.iter().map(|(w, i, _)| (w.as_str(), *i)).collect();
@@ -548,25 +599,46 @@ fn each_cpu_switches_continuously_and_the_child_runs_where_its_events_are() {
             slept,
             "no switch out of the child, sleeping, between {before} and {after}"
         );
-        let woken = s
-            .named("sched_waking")
-            .any(|e| e.int("tid") == s.c && before < e.ts && e.ts < after);
-        assert!(
-            woken,
-            "no wake-up of the child between {before} and {after}"
+    }
+    // Wake-ups name the child; every one the kernel fired outside the idle task is there, and
+    // none that ftrace did not see (perf delivers few of those fired in idle, see `timeline`).
+    let wakings: Vec<&Ev> = s
+        .named("sched_waking")
+        .filter(|e| e.int("tid") == s.c)
+        .collect();
+    let (outside_idle, all) = s.seen.wakings.get(&s.c).copied().unwrap_or((0, 0));
+    assert!(
+        (outside_idle..=all).contains(&wakings.len()),
+        "{} wake-ups of the child; ftrace saw {all}, {outside_idle} outside the idle task",
+        wakings.len()
+    );
+    for w in &wakings {
+        assert_eq!(
+            (w.text("comm"), w.int("prio")),
+            ("kernel_subject".to_string(), 20)
         );
     }
-    let cpu_ns: u128 = s
+    // The child's CPU time from its spans: exact when every start is known, else between
+    // the spans whose start is known and all of them at their earliest.
+    let child_spans: Vec<Span> = s
         .child_threads()
         .iter()
-        .flat_map(|tid| spans.get(tid).into_iter().flatten())
-        .map(|r| r.end - r.start)
-        .sum();
+        .flat_map(|tid| spans.get(tid).into_iter().flatten().copied())
+        .collect();
+    let sum = |keep: &dyn Fn(&Span) -> bool| -> u128 {
+        child_spans
+            .iter()
+            .filter(|r| keep(r))
+            .map(|r| r.end - r.start)
+            .sum()
+    };
+    let known = sum(&|r| r.how != Start::Unknown);
+    let at_most = sum(&|_| true);
     let rusage_ns = s.run.printed("child_cpu_us") as u128 * 1000;
-    let diff = cpu_ns.abs_diff(rusage_ns);
+    eprintln!("child CPU time: sched_switch {known}..{at_most} ns, getrusage {rusage_ns} ns");
     assert!(
-        diff * 10 <= rusage_ns,
-        "CPU time from sched_switch {cpu_ns} ns, from getrusage {rusage_ns} ns"
+        known * 10 <= rusage_ns * 11 && rusage_ns * 9 <= at_most * 10,
+        "CPU time from sched_switch {known}..{at_most} ns, from getrusage {rusage_ns} ns"
     );
 }
 
@@ -725,7 +797,7 @@ fn system_calls_are_named_typed_and_the_tracer_left_out() {
     let witness = Witness::start("syscalls");
     let options = ["--kernel", "sched,syscalls", "--kernel-buffer-size", "16M"];
     let run = trace(&dir, &options, &["storm", "1000"]);
-    let silent = witness.silent();
+    let silent = witness.seen().silent;
     assert_eq!(run.out.status.code(), Some(0), "{}", run.stderr());
     let (events, warnings) = read(&[&dir]);
     assert!(warnings.is_empty(), "{warnings}");
@@ -752,11 +824,8 @@ fn system_calls_are_named_typed_and_the_tracer_left_out() {
     let own = tracer_threads(&events, run.ust_pid);
     for e in events.iter().filter(|e| e.name.starts_with("syscall_")) {
         for tid in &own {
-            let span = span_of(&spans, *tid, e);
-            assert!(
-                !span.is_some_and(|s| s.exact),
-                "a system call of the tracer: {e:?}"
-            );
+            let exact = span_of(&spans, *tid, e).is_some_and(|s| s.how == Start::Switch);
+            assert!(!exact, "a system call of the tracer: {e:?}");
         }
     }
 }
