@@ -263,9 +263,12 @@ struct Seen {
 impl Witness {
     const EVENTS: [&'static str; 2] = ["sched_switch", "sched_waking"];
 
+    const PREFIX: &'static str = "ust-kernel-test-";
+
     fn start(name: &str) -> Witness {
-        let dir = Path::new("/sys/kernel/tracing/instances")
-            .join(format!("ust-kernel-test-{name}-{}", std::process::id()));
+        let instances = Path::new("/sys/kernel/tracing/instances");
+        Self::remove_stale(instances);
+        let dir = instances.join(format!("{}{name}-{}", Self::PREFIX, std::process::id()));
         let _ = std::fs::remove_dir(&dir);
         std::fs::create_dir(&dir).expect("a tracefs instance");
         std::fs::write(dir.join("buffer_size_kb"), "16384").unwrap();
@@ -273,6 +276,25 @@ impl Witness {
             std::fs::write(dir.join(format!("events/sched/{event}/enable")), "1").unwrap();
         }
         Witness(dir)
+    }
+
+    /// Removes the witnesses of test runs that were killed before removing theirs.
+    fn remove_stale(instances: &Path) {
+        let Ok(entries) = std::fs::read_dir(instances) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name
+                .strip_prefix(Self::PREFIX)
+                .and_then(|rest| rest.rsplit('-').next()?.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                drop(Witness(entry.path()));
+            }
+        }
     }
 
     fn stop(&self) {
