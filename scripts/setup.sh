@@ -9,6 +9,7 @@ PACKAGES=(
 	debhelper dpkg-dev devscripts lintian help2man
 	hyperfine systemtap-sdt-dev
 	cmake python3
+	linux-perf
 )
 
 sudo=""

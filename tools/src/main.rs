@@ -9,6 +9,7 @@ use std::process::ExitCode;
 mod ctl;
 mod daemon;
 mod gen_tp;
+mod kernel;
 mod live;
 mod localtime;
 mod relay;

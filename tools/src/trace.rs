@@ -9,11 +9,17 @@
 //! CMD's (128 + signal number if a signal killed it; 127 if it could not be started).
 //! SIGINT and SIGTERM sent to `ust` are passed on to CMD, and the trace is still written: they
 //! do not end `ust` until the session is stopped (SIGQUIT, Ctrl-\, still does).
+//!
+//! With `--kernel`, kernel events are recorded from before CMD starts until after its session
+//! stopped, into DIR/kernel (see `with_kernel`), the userspace trace goes to DIR/ust (LTTng's
+//! session layout, which babeltrace2 and `ust view` read as one), and the daemon runs on
+//! CLOCK_MONOTONIC so that both traces carry the same clock block.
 
 use crate::ctl::client::{Client, Failure};
 use crate::ctl::options::{self, Buffers};
 use crate::ctl::{self, show};
 use crate::daemon::{Daemon, Options};
+use crate::kernel::{self, Categories, KernelRecorder};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -22,6 +28,8 @@ use std::sync::atomic::{AtomicI32, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 use ust::ipc::proto::{Ctl, SessionInfo};
 use ust_reader::{open_all, Merger, Summary};
+
+mod with_kernel;
 
 /// Trace a program (and the programs it starts) and print a summary of the trace.
 ///
@@ -43,6 +51,16 @@ pub struct Args {
     pub loglevel: Option<i32>,
     #[command(flatten)]
     pub buffers: Buffers,
+    /// Also record kernel events of the whole system into DIR/kernel, an LTTng kernel trace:
+    /// CATS is a comma-separated list of sched, irq, syscalls. Needs root, or CAP_PERFMON and
+    /// read access to tracefs; the userspace trace then uses CLOCK_MONOTONIC.
+    #[arg(long, value_name = "CATS", value_parser = with_kernel::categories)]
+    pub kernel: Option<Categories>,
+    /// Kernel ring buffer per CPU: a power of two from 4k, with an optional k/M suffix
+    /// [default: 4M for root; 512k otherwise, what kernel.perf_event_mlock_kb allows a user
+    /// with CAP_PERFMON by default].
+    #[arg(long, value_name = "SIZE", value_parser = with_kernel::buffer_size, requires = "kernel")]
+    pub kernel_buffer_size: Option<usize>,
     /// The program to trace and its arguments (put `--` before them).
     #[arg(
         required = true,
@@ -67,6 +85,8 @@ struct Outcome {
     status: ExitStatus,
     duration: Duration,
     info: SessionInfo,
+    /// What the kernel recording wrote, if it ran.
+    kernel: Option<Result<kernel::Stats, kernel::Error>>,
 }
 
 /// Why tracing ended early.
@@ -96,6 +116,7 @@ pub fn run(args: Args) -> ExitCode {
     let daemon = match Daemon::start(Options {
         socket: private.0.join("daemon.sock"),
         system: false,
+        clock: args.kernel.as_ref().map(|_| ust::clock::Source::Monotonic),
     }) {
         Ok(d) => d,
         Err(e) => return ctl::fail(&Failure(format!("cannot start the tracing daemon: {e}"))),
@@ -140,7 +161,12 @@ fn trace_dir(args: &Args) -> Result<PathBuf, Failure> {
 fn trace(daemon: &Daemon, args: &Args, output: &Path) -> Result<Outcome, Stop> {
     let mut client = Client::connect(Some(daemon.socket()))?;
     let session = || SESSION.to_string();
-    client.request(ctl::create_request(SESSION, output, &args.buffers))?;
+    // As in an LTTng session directory, each domain's trace in its own subdirectory.
+    let userspace = match args.kernel {
+        Some(_) => output.join("ust"),
+        None => output.to_path_buf(),
+    };
+    client.request(ctl::create_request(SESSION, &userspace, &args.buffers))?;
     let globs = if args.events.is_empty() {
         vec!["*".to_string()]
     } else {
@@ -154,10 +180,16 @@ fn trace(daemon: &Daemon, args: &Args, output: &Path) -> Result<Outcome, Stop> {
         String::new(),
     ))?;
     client.request(Ctl::Start { session: session() })?;
+    let recorder = args
+        .kernel
+        .as_ref()
+        .and_then(|cats| with_kernel::start(cats, args.kernel_buffer_size, &userspace, output));
     // Signals are held from before CMD starts until its trace is on disk.
     let forwarding = Forwarding::install();
     let ran = run_program(&args.command, daemon.socket(), &forwarding);
-    client.request(Ctl::Stop { session: session() })?;
+    let stopped = client.request(Ctl::Stop { session: session() });
+    let kernel = recorder.map(KernelRecorder::stop);
+    stopped?;
     drop(forwarding);
     let info = ctl::status(&mut client, SESSION)?;
     client.request(Ctl::Destroy { session: session() })?;
@@ -166,6 +198,7 @@ fn trace(daemon: &Daemon, args: &Args, output: &Path) -> Result<Outcome, Stop> {
         status,
         duration,
         info,
+        kernel,
     })
 }
 
@@ -255,7 +288,11 @@ fn report(command: &[OsString], output: &Path, o: &Outcome) {
              --events and --loglevel select its events?"
         );
     }
-    let discarded = o.info.discarded.max(discarded_in_trace);
+    let kernel_lost = with_kernel::report(o.kernel.as_ref());
+    let discarded = o
+        .info
+        .discarded
+        .max(discarded_in_trace.saturating_sub(kernel_lost));
     if discarded > 0 {
         eprintln!(
             "ust: WARNING: {discarded} events were DISCARDED (buffers full): the trace is \
@@ -274,7 +311,7 @@ fn describe_status(status: ExitStatus) -> String {
 
 /// Per-event counts and losses of the trace in `dir`.
 fn summarize(dir: &Path) -> Result<Summary, String> {
-    if !dir.join("metadata").is_file() {
+    if !dir.join("metadata").is_file() && !dir.join("ust/metadata").is_file() {
         return Err("no trace was written".into());
     }
     let traces =

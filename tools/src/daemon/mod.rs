@@ -45,6 +45,8 @@ pub struct Options {
     pub socket: PathBuf,
     /// System-wide: root and group `tracing` (socket mode 0660).
     pub system: bool,
+    /// The event clock programs must use (None: the TSC when usable).
+    pub clock: Option<ust::clock::Source>,
 }
 
 /// State shared by the acceptor and connection threads.
@@ -85,7 +87,7 @@ impl Daemon {
         }
         raise_descriptor_limit();
         let listener = bind(&opts.socket, &policy)?;
-        let reg = Arc::new(Registry::new(policy, ClockBase::select()));
+        let reg = Arc::new(Registry::new(policy, ClockBase::select(opts.clock)));
         let shared = Arc::new(Shared {
             reg,
             conns: Mutex::new(HashMap::new()),
@@ -355,6 +357,7 @@ pub fn run(args: Args) -> ExitCode {
     let daemon = match Daemon::start(Options {
         socket: socket.clone(),
         system: args.system,
+        clock: None,
     }) {
         Ok(d) => d,
         Err(e) => {

@@ -80,9 +80,10 @@ pub struct ClockBase {
 }
 
 impl ClockBase {
-    /// Chooses the daemon's clock (programs are told to use the same one).
-    pub fn select() -> ClockBase {
-        let source = clock::select(None);
+    /// Chooses the daemon's clock, `forced` or detected (programs are told to use the
+    /// same one).
+    pub fn select(forced: Option<Source>) -> ClockBase {
+        let source = clock::select(forced);
         ClockBase {
             source,
             start: clock::sample_pair(),
