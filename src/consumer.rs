@@ -2,42 +2,110 @@
 //! buffers and appends them, each behind its CTF packet header, to one
 //! stream file per CPU (`<prefix>_<cpu>`, e.g. `channel0_1`).
 //!
-//! It never trusts the shared control data further than `ringbuf`'s
-//! checks: an inconsistent sub-buffer is skipped, not decoded.
+//! It never trusts the shared memory further than `ringbuf`'s checks: an
+//! inconsistent sub-buffer is skipped, not decoded. A consumer with a
+//! `Check` (the daemon's, whose buffers belong to another process) also
+//! frames every event of a packet from the event descriptions it keeps
+//! (see `ctf::walk`) before writing it, and counts them; a packet whose
+//! events or times do not hold together is a `Lie`, and nothing more of
+//! that channel is written.
+//!
+//! Only whole packets reach a file: a write that fails (a full disk) is cut
+//! back to the previous packet's end, and the events of the packets that
+//! could not be written are counted as discarded in the next packet that
+//! is, so readers report them.
 
 use crate::channel::Channel;
 use crate::ctf::header::{AppContext, PacketHeader};
+use crate::ctf::walk::{self, Lie, PayloadLayout};
 use crate::ringbuf::{PacketInfo, RingBuffer};
 use crate::tracedir::TraceDir;
 use std::fs::File;
 use std::io::{self, Write};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long the final drain waits for writers still inside an event.
 const FINAL_COMMIT_WAIT: Duration = Duration::from_millis(200);
 
+/// The payload layouts of a channel's events, by event id; grows as the
+/// session declares events, read by the channel's consumers.
+#[derive(Default)]
+pub struct Layouts(Mutex<Arc<Vec<PayloadLayout>>>);
+
+impl Layouts {
+    /// Declares event `id` (ids are handed out in order, from 0).
+    pub fn declare(&self, id: u32, layout: PayloadLayout) {
+        let mut cur = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut v = (**cur).clone();
+        if v.len() <= id as usize {
+            v.resize(id as usize + 1, PayloadLayout::Fixed(0));
+        }
+        v[id as usize] = layout;
+        *cur = Arc::new(v);
+    }
+
+    fn current(&self) -> Arc<Vec<PayloadLayout>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// What a checking consumer verifies against.
+#[derive(Clone)]
+pub struct Check {
+    pub layouts: Arc<Layouts>,
+    /// How far past the consumer's clock a packet may end (clock ticks):
+    /// the writer's clock may run a little ahead of this CPU's.
+    pub slack: u64,
+}
+
+/// Why a channel cannot be consumed further.
+#[derive(Debug)]
+pub enum ConsumeError {
+    /// The trace could not be written (other than a full disk).
+    Io(io::Error),
+    /// The program's buffer of `cpu` holds what no honest writer writes.
+    Lie { cpu: u32, lie: Lie },
+}
+
+impl std::fmt::Display for ConsumeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConsumeError::Io(e) => write!(f, "{e}"),
+            ConsumeError::Lie { cpu, lie } => write!(f, "buffer of CPU {cpu}: {lie}"),
+        }
+    }
+}
+
+impl From<io::Error> for ConsumeError {
+    fn from(e: io::Error) -> ConsumeError {
+        ConsumeError::Io(e)
+    }
+}
+
 struct Stream {
     file: File,
+    /// Bytes of whole packets in the file.
+    len: u64,
     /// Next sub-buffer number to read.
     next: u64,
     /// Write position seen at the last quiet check.
     last_offset: u64,
-    /// The last packet written: (timestamp_end, events_discarded).
-    last_written: Option<(u64, u64)>,
+    /// The last packet written.
+    last_written: Option<LastPacket>,
+    /// Events of packets that could not be written, added to the
+    /// discarded count of the packets that are.
+    unwritten: u64,
 }
 
-impl Stream {
-    fn write(&mut self, packet: &[u8], info: &PacketInfo) -> io::Result<()> {
-        self.file.write_all(packet)?;
-        self.written(info);
-        Ok(())
-    }
-
-    /// Remembers the last packet written, for `report_late_discards`.
-    fn written(&mut self, info: &PacketInfo) {
-        self.last_written = Some((info.ts_end.max(info.ts_begin), info.discarded));
-    }
+/// What the last packet written to a stream said.
+#[derive(Clone, Copy, Default)]
+struct LastPacket {
+    end: u64,
+    /// Discarded events as the buffer counted them.
+    discarded: u64,
+    /// Discarded events as the packet reported them (with unwritten ones).
+    reported: u64,
 }
 
 /// How a channel's stream files are named and identified in a trace.
@@ -69,24 +137,40 @@ impl StreamNaming {
 
 /// Drains one channel into its stream files.
 pub struct Consumer {
+    /// Whose channel it is, for the owner's bookkeeping (the daemon's
+    /// program key; 0 in a daemonless session).
+    pub key: u64,
     channel: Arc<Channel>,
     streams: Vec<Stream>,
     uuid: [u8; 16],
     naming: StreamNaming,
+    check: Option<Check>,
+    /// Where to count events when a write fails (the daemonless session,
+    /// which does not check its own buffers).
+    layouts: Option<Arc<Layouts>>,
     scratch: Vec<u8>,
     /// Packets written so far.
     pub packets: u64,
     /// Bytes written so far.
     pub bytes: u64,
+    /// Events written so far (counted by a checking consumer only).
+    pub events: u64,
+    /// Events that could not be written (full disk), and the last such error.
+    pub unwritten: u64,
+    pub write_error: Option<String>,
 }
 
 impl Consumer {
-    /// Creates `<prefix>_<cpu>` afresh in `dir` for every buffer.
+    /// Creates `<prefix>_<cpu>` afresh in `dir` for every buffer. With
+    /// `check`, every packet is verified and its events counted; otherwise
+    /// `layouts` (if any) serves to count the events of unwritten packets.
     pub fn create(
         channel: Arc<Channel>,
         dir: &TraceDir,
         uuid: [u8; 16],
         naming: StreamNaming,
+        check: Option<Check>,
+        layouts: Option<Arc<Layouts>>,
     ) -> io::Result<Consumer> {
         let streams = channel
             .buffers()
@@ -94,20 +178,36 @@ impl Consumer {
             .map(|rb| {
                 Ok(Stream {
                     file: dir.create(&format!("{}_{}", naming.prefix, rb.cpu()))?,
+                    len: 0,
                     next: 0,
                     last_offset: 0,
                     last_written: None,
+                    unwritten: 0,
                 })
             })
             .collect::<io::Result<Vec<_>>>()?;
+        let layouts = layouts.or_else(|| check.as_ref().map(|c| c.layouts.clone()));
         Ok(Consumer {
+            key: 0,
             channel,
             streams,
             uuid,
             naming,
+            check,
+            layouts,
             scratch: Vec::new(),
             packets: 0,
             bytes: 0,
+            events: 0,
+            unwritten: 0,
+            write_error: None,
+        })
+    }
+
+    /// The program the channel belongs to (daemon sessions), or "".
+    pub fn program(&self) -> String {
+        self.naming.app.as_ref().map_or(String::new(), |a| {
+            format!("{} (pid {})", a.procname, a.vpid)
         })
     }
 
@@ -116,37 +216,143 @@ impl Consumer {
         &self.channel
     }
 
-    /// Events dropped so far in the channel's buffers.
+    /// Events dropped so far, as the packets written report them (the
+    /// buffers' own counters live in memory another process writes).
     pub fn discarded(&self) -> u64 {
-        // Saturating: the counters live in memory another process writes.
-        self.channel
-            .buffers()
-            .iter()
-            .fold(0u64, |sum, rb| sum.saturating_add(rb.discarded()))
+        self.streams.iter().fold(0u64, |sum, s| {
+            sum.saturating_add(
+                s.last_written
+                    .map_or(s.unwritten, |l| l.reported.max(s.unwritten)),
+            )
+        })
     }
 
     /// Writes the complete sub-buffers, at most one lap of each buffer per
     /// call (so forged commit counters cannot keep it busy); returns how many
     /// were written.
-    pub fn drain(&mut self) -> io::Result<u64> {
+    pub fn drain(&mut self) -> Result<u64, ConsumeError> {
         let mut written = 0;
-        for (rb, stream) in self.channel.buffers().iter().zip(self.streams.iter_mut()) {
+        let layouts = self.check.as_ref().map(|c| c.layouts.current());
+        let limit = self
+            .check
+            .as_ref()
+            .map(|c| crate::clock::now().saturating_add(c.slack));
+        let channel = self.channel.clone();
+        for (i, rb) in channel.buffers().iter().enumerate() {
             for _ in 0..rb.geometry().num_subbuf {
-                let Some(info) = rb.packet_info(stream.next) else {
+                let n = self.streams[i].next;
+                let Some(info) = rb.packet_info(n) else {
                     break;
                 };
-                self.scratch.clear();
-                packet_header(rb, &info, &self.uuid, &self.naming).encode(&mut self.scratch);
-                rb.write_subbuf(stream.next, &info, &self.scratch, &stream.file)?;
-                self.bytes += (self.scratch.len() + info.data_len) as u64;
-                stream.written(&info);
-                rb.release(stream.next);
-                stream.next = info.seq + 1;
+                let check = layouts.as_ref().map(|l| l.as_slice()).zip(limit);
+                self.take(i, n, &info, check)?;
+                rb.release(n);
+                self.streams[i].next = info.seq + 1;
                 written += 1;
             }
         }
-        self.packets += written;
         Ok(written)
+    }
+
+    /// Copies sub-buffer `n` of stream `i` out, checks it (with `check`:
+    /// the layouts and the latest acceptable time) and appends it.
+    fn take(
+        &mut self,
+        i: usize,
+        n: u64,
+        info: &PacketInfo,
+        check: Option<(&[PayloadLayout], u64)>,
+    ) -> Result<(), ConsumeError> {
+        let rb = &self.channel.buffers()[i];
+        self.scratch.clear();
+        let header = packet_header(
+            rb,
+            info,
+            &self.uuid,
+            &self.naming,
+            self.streams[i].unwritten,
+        );
+        header.encode(&mut self.scratch);
+        let head = self.scratch.len();
+        let Some(info) = rb.copy_subbuf(n, &mut self.scratch) else {
+            return Ok(());
+        };
+        let events = match check {
+            Some((layouts, limit)) => Some(self.verify(i, &info, head, layouts, limit)?),
+            None => None,
+        };
+        self.append(i, &info, head, events)
+    }
+
+    /// Checks a copied packet against the stream's previous one and the
+    /// event descriptions; returns its events.
+    fn verify(
+        &self,
+        i: usize,
+        info: &PacketInfo,
+        head: usize,
+        layouts: &[PayloadLayout],
+        limit: u64,
+    ) -> Result<u64, ConsumeError> {
+        let cpu = self.channel.buffers()[i].cpu();
+        let lie = |lie| ConsumeError::Lie { cpu, lie };
+        let prev = self.streams[i].last_written.unwrap_or_default();
+        let end = info.ts_end.max(info.ts_begin);
+        if info.ts_begin < prev.end || end > limit {
+            return Err(lie(Lie::TimeGoesBack { at: 0 }));
+        }
+        if !plausible_discards(prev, info.discarded, end) {
+            return Err(lie(Lie::DiscardedGoesBack));
+        }
+        let walked = walk::walk(&self.scratch[head..], info.ts_begin, end, layouts).map_err(lie)?;
+        Ok(walked.events)
+    }
+
+    /// Appends the packet in `scratch` to stream `i`'s file; a failed write
+    /// is cut back and its events counted as discarded in later packets.
+    fn append(
+        &mut self,
+        i: usize,
+        info: &PacketInfo,
+        head: usize,
+        events: Option<u64>,
+    ) -> Result<(), ConsumeError> {
+        let stream = &mut self.streams[i];
+        match stream.file.write_all(&self.scratch) {
+            Ok(()) => {
+                stream.len += self.scratch.len() as u64;
+                stream.last_written = Some(LastPacket {
+                    end: info.ts_end.max(info.ts_begin),
+                    discarded: info.discarded,
+                    reported: info.discarded.saturating_add(stream.unwritten),
+                });
+                self.packets += 1;
+                self.bytes += self.scratch.len() as u64;
+                self.events += events.unwrap_or(0);
+                Ok(())
+            }
+            Err(e)
+                if e.raw_os_error() == Some(libc::ENOSPC)
+                    || e.raw_os_error() == Some(libc::EDQUOT) =>
+            {
+                stream.file.set_len(stream.len)?;
+                use std::io::Seek;
+                stream.file.seek(io::SeekFrom::Start(stream.len))?;
+                let lost = events.unwrap_or_else(|| {
+                    let layouts = self.layouts.as_ref().map(|l| l.current());
+                    layouts
+                        .and_then(|l| {
+                            walk::walk(&self.scratch[head..], info.ts_begin, u64::MAX, &l).ok()
+                        })
+                        .map_or(0, |w| w.events)
+                });
+                stream.unwritten = stream.unwritten.saturating_add(lost);
+                self.unwritten = self.unwritten.saturating_add(lost);
+                self.write_error = Some(e.to_string());
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Closes the open sub-buffer of every buffer that saw no reservation
@@ -163,71 +369,86 @@ impl Consumer {
 
     /// The final drain: closes every buffer and writes what was committed.
     /// In overwrite mode, that is the newest `num_subbuf` sub-buffers.
-    pub fn finish(&mut self) -> io::Result<()> {
+    pub fn finish(&mut self) -> Result<(), ConsumeError> {
         for rb in self.channel.buffers() {
             rb.flush();
         }
         let deadline = Instant::now() + FINAL_COMMIT_WAIT;
-        for (rb, stream) in self.channel.buffers().iter().zip(self.streams.iter_mut()) {
+        let layouts = self.check.as_ref().map(|c| c.layouts.current());
+        let limit = self
+            .check
+            .as_ref()
+            .map(|c| crate::clock::now().saturating_add(c.slack));
+        for i in 0..self.streams.len() {
+            let rb = &self.channel.buffers()[i];
             let closed = rb.closed_subbufs();
             let geo = rb.geometry();
             let first = if geo.overwrite {
                 closed.saturating_sub(geo.num_subbuf)
             } else {
-                stream.next
+                self.streams[i].next
             };
             // At most one lap can be pending, whatever the shared offset says.
             for n in first..closed.min(first.saturating_add(geo.num_subbuf)) {
+                let rb = &self.channel.buffers()[i];
                 while !rb.is_complete(n) && Instant::now() < deadline {
                     std::thread::yield_now();
                 }
-                self.scratch.clear();
-                if let Some(info) = take_packet(rb, n, &mut self.scratch, &self.uuid, &self.naming)
-                {
+                if let Some(info) = rb.packet_info(n) {
                     if !(geo.overwrite && rb.overwritten_since_copy(n)) {
-                        stream.write(&self.scratch, &info)?;
-                        self.packets += 1;
-                        self.bytes += self.scratch.len() as u64;
+                        let check = layouts.as_ref().map(|l| l.as_slice()).zip(limit);
+                        self.take(i, n, &info, check)?;
                     }
                 }
-                stream.next = n + 1;
+                self.streams[i].next = n + 1;
             }
-            self.packets +=
-                report_late_discards(rb, stream, &mut self.scratch, &self.uuid, &self.naming)?;
-            stream.file.flush()?;
+            self.report_late_discards(i)?;
+            self.streams[i].file.flush()?;
         }
+        Ok(())
+    }
+
+    /// Events dropped after the last packet was closed (the buffer stayed
+    /// full until the end, or writes failed) are reported in a final, empty
+    /// packet, so the trace's cumulative `events_discarded` is exact.
+    fn report_late_discards(&mut self, i: usize) -> Result<(), ConsumeError> {
+        let rb = &self.channel.buffers()[i];
+        let stream = &self.streams[i];
+        let last = stream.last_written.unwrap_or_default();
+        let now = crate::clock::now().max(last.end);
+        let claimed = rb.discarded();
+        let discarded = if plausible_discards(last, claimed, now) {
+            claimed
+        } else {
+            last.discarded
+        };
+        if discarded.saturating_add(stream.unwritten) <= last.reported {
+            return Ok(());
+        }
+        let info = PacketInfo {
+            seq: stream.next,
+            ts_begin: now,
+            ts_end: now,
+            data_len: 0,
+            discarded,
+        };
+        self.scratch.clear();
+        packet_header(rb, &info, &self.uuid, &self.naming, stream.unwritten)
+            .encode(&mut self.scratch);
+        let head = self.scratch.len();
+        self.append(i, &info, head, Some(0))?;
+        self.streams[i].next += 1;
         Ok(())
     }
 }
 
-/// Events dropped after the last packet was closed (the buffer stayed
-/// full until the end) are reported in a final, empty packet, so the
-/// trace's cumulative `events_discarded` is exact. Returns packets written.
-fn report_late_discards(
-    rb: &RingBuffer,
-    stream: &mut Stream,
-    scratch: &mut Vec<u8>,
-    uuid: &[u8; 16],
-    naming: &StreamNaming,
-) -> io::Result<u64> {
-    let (last_end, last_discarded) = stream.last_written.unwrap_or((0, 0));
-    let discarded = rb.discarded();
-    if discarded <= last_discarded {
-        return Ok(0);
-    }
-    let now = crate::clock::now().max(last_end);
-    let info = PacketInfo {
-        seq: stream.next,
-        ts_begin: now,
-        ts_end: now,
-        data_len: 0,
-        discarded,
-    };
-    scratch.clear();
-    packet_header(rb, &info, uuid, naming).encode(scratch);
-    stream.write(scratch, &info)?;
-    stream.next += 1;
-    Ok(1)
+/// Whether a buffer's cumulative discard count `discarded`, at time `end`,
+/// can follow the `prev` packet's: it never goes down, and grows by at most
+/// one per clock tick (each dropped event is a reservation attempt, and one
+/// CPU's buffer sees them one at a time, each taking many ticks).
+fn plausible_discards(prev: LastPacket, discarded: u64, end: u64) -> bool {
+    discarded >= prev.discarded
+        && discarded - prev.discarded <= end.saturating_sub(prev.end).saturating_add(1)
 }
 
 fn packet_header(
@@ -235,6 +456,7 @@ fn packet_header(
     info: &PacketInfo,
     uuid: &[u8; 16],
     naming: &StreamNaming,
+    unwritten: u64,
 ) -> PacketHeader {
     PacketHeader {
         uuid: *uuid,
@@ -244,21 +466,8 @@ fn packet_header(
         ts_end: info.ts_end.max(info.ts_begin),
         data_len: info.data_len,
         seq: info.seq,
-        discarded: info.discarded,
+        discarded: info.discarded.saturating_add(unwritten),
         cpu: rb.cpu(),
         app: naming.app.clone(),
     }
-}
-
-/// Copies sub-buffer `n` of `rb` into `out` as a CTF packet.
-fn take_packet(
-    rb: &RingBuffer,
-    n: u64,
-    out: &mut Vec<u8>,
-    uuid: &[u8; 16],
-    naming: &StreamNaming,
-) -> Option<PacketInfo> {
-    let info = rb.packet_info(n)?;
-    packet_header(rb, &info, uuid, naming).encode(out);
-    rb.copy_subbuf(n, out)
 }

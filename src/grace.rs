@@ -460,6 +460,9 @@ mod tests {
         })
         .join()
         .unwrap();
+        // SAFETY: records are never unmapped.
+        let record = unsafe { &*(first as *const ThreadRecord) };
+        // Another test's thread may adopt it first: reused either way.
         let again = (0..8).any(|_| {
             std::thread::spawn(move || {
                 let rec = enter().unwrap();
@@ -468,6 +471,7 @@ mod tests {
             })
             .join()
             .unwrap()
+                || record.state.load(Ordering::Acquire) == OWNED
         });
         assert!(
             again,

@@ -5,8 +5,9 @@
 use crate::channel::Channel;
 use crate::clock::{self, Pair, Source};
 use crate::config::Config;
-use crate::consumer::{Consumer, StreamNaming};
+use crate::consumer::{ConsumeError, Consumer, Layouts, StreamNaming};
 use crate::ctf::metadata::{self, TraceInfo};
+use crate::ctf::walk::PayloadLayout;
 use crate::handle::{Target, Targets};
 use crate::pacer::Pacer;
 use crate::registry::Interest;
@@ -42,6 +43,8 @@ pub struct Session {
     start: Pair,
     realtime_offset: i128,
     metadata: Mutex<Metadata>,
+    /// The events' payload layouts, to count what a full disk loses.
+    layouts: Arc<Layouts>,
     consumer: Mutex<Option<Consumer>>,
     thread: Mutex<Option<JoinHandle<()>>>,
     stop: AtomicBool,
@@ -74,9 +77,16 @@ impl Session {
         channel.prefault();
         let channel = Arc::new(channel);
         let info = sysinfo::trace_info(dir.path());
-        let consumer =
-            Consumer::create(channel.clone(), &dir, info.uuid, StreamNaming::daemonless())
-                .map_err(what)?;
+        let layouts = Arc::new(Layouts::default());
+        let consumer = Consumer::create(
+            channel.clone(),
+            &dir,
+            info.uuid,
+            StreamNaming::daemonless(),
+            None,
+            Some(layouts.clone()),
+        )
+        .map_err(what)?;
         let session: &'static Session = Box::leak(Box::new(Session {
             config,
             channel,
@@ -88,6 +98,7 @@ impl Session {
                 ids: Vec::new(),
                 events: String::new(),
             }),
+            layouts,
             consumer: Mutex::new(Some(consumer)),
             thread: Mutex::new(None),
             stop: AtomicBool::new(false),
@@ -112,6 +123,7 @@ impl Session {
         let id = md.ids.len() as u32;
         md.ids.push(key);
         md.events.push_str(&metadata::event(0, id, schema));
+        self.layouts.declare(id, PayloadLayout::of(schema));
         drop(md);
         if let Err(e) = self.write_metadata() {
             eprintln!(
@@ -154,7 +166,7 @@ impl Session {
         }
     }
 
-    fn drain_once(&self, pacer: &mut Pacer) -> io::Result<u64> {
+    fn drain_once(&self, pacer: &mut Pacer) -> Result<u64, ConsumeError> {
         let mut guard = lock(&self.consumer);
         let Some(consumer) = guard.as_mut() else {
             return Ok(0);
@@ -165,7 +177,7 @@ impl Session {
         consumer.drain()
     }
 
-    fn consumer_failed(&self, e: io::Error) {
+    fn consumer_failed(&self, e: ConsumeError) {
         eprintln!(
             "ust: writing the trace to {} failed: {e}; events are no longer saved",
             self.config.trace_dir.display()
@@ -188,6 +200,13 @@ impl Session {
                 eprintln!(
                     "ust: writing the trace to {} failed: {e}",
                     self.config.trace_dir.display()
+                );
+            }
+            if let Some(why) = &consumer.write_error {
+                eprintln!(
+                    "ust: writing the trace to {}: {why}: {} events lost (counted as discarded)",
+                    self.config.trace_dir.display(),
+                    consumer.unwritten
                 );
             }
         }

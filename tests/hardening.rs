@@ -206,3 +206,43 @@ fn buffers_larger_than_memory_are_refused_with_a_message() {
         "hello, world (2 events)\n"
     );
 }
+
+#[test]
+fn a_full_disk_keeps_whole_packets_and_says_so() {
+    if !is_root() {
+        return;
+    }
+    let dir = scratch("harden-disk-full");
+    let exe = dir.join("threads");
+    let src = example("threads");
+    compile(
+        &[src.join("threads.c"), src.join("threads-tp.c")],
+        &exe,
+        &["-I", src.to_str().unwrap(), "-lpthread"],
+    );
+    let small = dir.join("small");
+    std::fs::create_dir_all(&small).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(&small)
+        .status()
+        .unwrap();
+    assert!(mounted.success());
+    let trace = small.join("t");
+    let out = Command::new(&exe)
+        .args(["1", "100000"])
+        .env("UST_TRACE", &trace)
+        .env("UST_SUBBUF_SIZE", "64k")
+        .env("UST_NUM_SUBBUF", "64")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let (events, _) = babeltrace(&trace);
+    let _ = Command::new("umount").arg(&small).status();
+    assert!(out.status.success());
+    assert!(
+        err.contains("No space left on device") && err.contains("events lost (counted as discarded)"),
+        "{err}"
+    );
+    assert!(!events.is_empty() && events.len() < 100_000, "{} events kept", events.len());
+}

@@ -5,3 +5,4 @@
 
 pub mod header;
 pub mod metadata;
+pub mod walk;

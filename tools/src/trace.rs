@@ -282,6 +282,9 @@ fn report(command: &[OsString], output: &Path, o: &Outcome) {
         o.info.events,
         show::bytes(o.info.bytes)
     );
+    for problem in &o.info.errors {
+        eprintln!("ust: {problem}");
+    }
     if o.info.events == 0 {
         eprintln!(
             "ust: no events were recorded: is the program built with libust, and do \

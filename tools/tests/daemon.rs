@@ -1041,3 +1041,55 @@ fn a_program_outlives_a_killed_daemon_and_registers_with_the_next() {
     drop(say);
     assert!(program.wait().unwrap().success());
 }
+
+#[test]
+fn a_program_forging_its_counters_is_detached_and_the_session_goes_on() {
+    let mut d = DaemonProc::start("forger");
+    let out = d.dir.join("t");
+    let mut ctl = d.ctl();
+    ctl.create("s", &out).unwrap();
+    ctl.enable("s", &["*"], None).unwrap();
+    ctl.start("s").unwrap();
+    let honest = FakeApp::register(&d.socket, "honest", &[("fake:e", 6)], Behaviour::Good);
+    let liar = FakeApp::register(&d.socket, "liar", &[("fake:e", 6)], Behaviour::Good);
+    for v in 0..100 {
+        assert!(honest.emit("fake:e", 0, v));
+        assert!(liar.emit("fake:e", 0, v));
+    }
+    // 1.3e19 events dropped, in a few microseconds: recorded when its packet closes.
+    let memfds = liar.memfds().expect("attached");
+    poke_u64(&memfds[0], DISCARDED_OFFSET, 13_000_000_000_000_000_000);
+    for v in 100..200 {
+        assert!(honest.emit("fake:e", 0, v));
+        liar.emit("fake:e", 0, v);
+    }
+    ctl.stop("s").unwrap();
+    let info = match ctl.status("s") {
+        Ok(Message::SessionInfo(info)) => info,
+        other => panic!("status answered {other:?}"),
+    };
+    assert!(
+        info.errors
+            .iter()
+            .any(|e| e.contains("program liar") && e.contains("inconsistent buffers")),
+        "{:?}",
+        info.errors
+    );
+    assert!(
+        info.discarded < 1_000_000,
+        "no absurd count: {}",
+        info.discarded
+    );
+    d.assert_healthy();
+    let Some(text) = babeltrace(&out) else {
+        return;
+    };
+    let honest_events = text
+        .lines()
+        .filter(|l| l.contains("procname = \"honest\""))
+        .count();
+    assert_eq!(
+        honest_events, 200,
+        "the other program's events are all there"
+    );
+}

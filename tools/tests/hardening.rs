@@ -192,3 +192,81 @@ fn one_user_cannot_take_every_session() {
     d.ok(&["destroy", "s0"]);
     d.ok(&["create", "one-more", "-o", out.to_str().unwrap()]);
 }
+
+/// A tmpfs of `size` mounted at `dir` (unmounted when dropped).
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &Path, size: &str) -> SmallDisk {
+        std::fs::create_dir_all(dir).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .unwrap();
+        assert!(ok.success(), "mount tmpfs");
+        SmallDisk(dir.to_path_buf())
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_keeps_whole_packets_and_says_how_many_events_it_lost() {
+    if !can_switch_users() {
+        return;
+    }
+    let dir = Scratch::new("harden-disk-full");
+    let disk = SmallDisk::mount(&dir.join("small"), "64k");
+    let d = Daemon::start(&dir);
+    let t = disk.0.join("t");
+    d.ok(&[
+        "create",
+        "s",
+        "-o",
+        t.to_str().unwrap(),
+        "--subbuf-size",
+        "64k",
+        "--num-subbuf",
+        "64",
+    ]);
+    d.ok(&["enable", "s", "ctl_app:*"]);
+    d.ok(&["start", "s"]);
+    let n = 20_000;
+    let run = Command::new(programs::ctl_app())
+        .args(["events", &n.to_string()])
+        .env("UST_DAEMON_SOCKET", &d.socket)
+        .env("UST_REGISTER_TIMEOUT", "10000")
+        .status()
+        .unwrap();
+    assert!(run.success());
+    let stopped = d.ok(&["stop", "s"]);
+    assert!(
+        stopped.contains("problem: No space left on device")
+            && stopped.contains("events lost (counted as discarded)"),
+        "{stopped}"
+    );
+    // What the daemon says it wrote and lost accounts for every event...
+    let numbers: Vec<u64> = stopped
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .take(2)
+        .collect();
+    let (written, lost) = (numbers[0], numbers[1]);
+    assert_eq!(written + lost, 2 * n as u64, "{stopped}");
+    assert!(written > 0 && lost > 0, "{stopped}");
+    // ... and what it wrote is whole packets that babeltrace2 reads to the end.
+    let Some(out) = common::babeltrace(&[&t]) else {
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "babeltrace2 reads every packet: {}",
+        text(&out.stderr)
+    );
+    assert_eq!(text(&out.stdout).lines().count() as u64, written);
+}

@@ -99,14 +99,18 @@ fn discard_note(s: &SessionInfo) -> &'static str {
 
 /// The line `ust stop` prints.
 pub fn stopped(s: &SessionInfo) -> String {
-    format!(
+    let mut line = format!(
         "session \"{}\" stopped: {} events, {} discarded, {} in {}",
         s.name,
         s.events,
         s.discarded,
         bytes(s.bytes),
         s.output
-    )
+    );
+    for e in &s.errors {
+        let _ = write!(line, "\n  problem: {e}");
+    }
+    line
 }
 
 /// The `ust list` report.

@@ -23,9 +23,10 @@ use std::time::{Duration, Instant};
 use ust::channel::Channel;
 use ust::clock::{self, Pair, Source};
 use ust::config::{DEFAULT_NUM_SUBBUF, DEFAULT_SUBBUF_SIZE};
-use ust::consumer::{Consumer, StreamNaming};
+use ust::consumer::{Check, ConsumeError, Consumer, Layouts, StreamNaming};
 use ust::ctf::header::AppContext;
 use ust::ctf::metadata::{self, TraceInfo};
+use ust::ctf::walk::PayloadLayout;
 use ust::ipc::proto::{ChannelConfig, ChannelInfo, CreateSession, Error, SessionInfo};
 use ust::pacer::Pacer;
 use ust::ringbuf::Geometry;
@@ -89,6 +90,12 @@ impl ClockBase {
             start: clock::sample_pair(),
             realtime_offset: clock::realtime_offset_ns(),
         }
+    }
+
+    /// Clock ticks in a second (the TSC's frequency, or 10^9).
+    pub fn ticks_per_second(&self) -> u64 {
+        let now = clock::sample_pair();
+        clock::ctf_clock(self.source, self.start, now, self.realtime_offset).freq
     }
 
     /// `ChannelSpec.clock`: 0 TSC, 1 CLOCK_MONOTONIC.
@@ -211,13 +218,23 @@ pub struct Attached {
 
 #[derive(Clone, Copy, Default)]
 struct Totals {
+    events: u64,
     bytes: u64,
     discarded: u64,
 }
 
 impl Totals {
+    fn of(c: &Consumer) -> Totals {
+        Totals {
+            events: c.events,
+            bytes: c.bytes,
+            discarded: c.discarded(),
+        }
+    }
+
     fn add(self, other: Totals) -> Totals {
         Totals {
+            events: self.events.saturating_add(other.events),
             bytes: self.bytes.saturating_add(other.bytes),
             discarded: self.discarded.saturating_add(other.discarded),
         }
@@ -237,6 +254,10 @@ struct Data {
     consumers: BTreeMap<(u64, u32), Consumer>,
     /// Programs that ever recorded here.
     programs: HashSet<u64>,
+    /// Programs caught writing what no honest program writes: never again.
+    liars: HashSet<u64>,
+    /// The payload layouts of each channel's events (the consumers' check).
+    layouts: Vec<Arc<Layouts>>,
     /// Stream file prefixes in use in the directory.
     prefixes: HashSet<String>,
     next_instance: u64,
@@ -244,6 +265,59 @@ struct Data {
     done: Vec<Totals>,
     /// Problems to report in `ust status` (each once).
     errors: Vec<String>,
+    /// The first error writing the trace (a full disk), and the events
+    /// finished consumers could not write.
+    write_error: Option<String>,
+    unwritten: u64,
+}
+
+impl Data {
+    /// Adds a finished consumer's counts to the channel's.
+    fn keep_counts(&mut self, ch: u32, c: &Consumer) {
+        if let Some(why) = &c.write_error {
+            self.write_error.get_or_insert_with(|| why.clone());
+            self.unwritten = self.unwritten.saturating_add(c.unwritten);
+        }
+        if let Some(t) = self.done.get_mut(ch as usize) {
+            *t = t.add(Totals::of(c));
+        }
+    }
+
+    /// Detaches program `key`, caught lying (`why`) by `liar`, its consumer
+    /// of channel `ch`: what it wrote so far stays, nothing more of it is
+    /// written, it may not attach again, and the rest of the session goes on.
+    fn expel(&mut self, key: u64, ch: u32, liar: &Consumer, why: &str) {
+        self.keep_counts(ch, liar);
+        let others: Vec<(u64, u32)> = self
+            .consumers
+            .range((key, 0)..=(key, u32::MAX))
+            .map(|(k, _)| *k)
+            .collect();
+        for k in others {
+            if let Some(c) = self.consumers.remove(&k) {
+                self.keep_counts(k.1, &c);
+            }
+        }
+        self.liars.insert(key);
+        let channel = self
+            .channels
+            .get(ch as usize)
+            .map_or("?", |c| c.name.as_str());
+        let problem = format!(
+            "program {} wrote inconsistent buffers (channel {channel}, {why}): detached, its later events are not recorded",
+            liar.program()
+        );
+        eprintln!("ust daemon: {problem}");
+        if self.errors.len() < 32 {
+            self.errors.push(problem);
+        }
+    }
+
+    /// Events that could not be written, by finished and live consumers.
+    fn unwritten_total(&self, live: &BTreeMap<(u64, u32), Consumer>) -> u64 {
+        live.values()
+            .fold(self.unwritten, |n, c| n.saturating_add(c.unwritten))
+    }
 }
 
 /// A tracing session.
@@ -261,8 +335,6 @@ pub struct Session {
     thread: Mutex<Option<JoinHandle<()>>>,
     /// Serialises start, stop and destroy.
     pub op: Mutex<()>,
-    /// (bytes written, events on disk) at the last count.
-    counted: Mutex<(u64, u64)>,
 }
 
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -407,15 +479,18 @@ impl Session {
                 tsdl: String::new(),
                 consumers: BTreeMap::new(),
                 programs: HashSet::new(),
+                liars: HashSet::new(),
+                layouts: vec![Arc::default()],
                 prefixes: HashSet::new(),
                 next_instance: 0,
                 done: vec![Totals::default()],
                 errors: Vec::new(),
+                write_error: None,
+                unwritten: 0,
             }),
             detached: Condvar::new(),
             thread: Mutex::new(None),
             op: Mutex::new(()),
-            counted: Mutex::new((0, 0)),
         };
         session
             .write_metadata(&lock(&session.data))
@@ -486,6 +561,7 @@ impl Session {
             blocking_timeout_us: cfg.blocking_timeout_us,
         });
         d.ids_per_channel.push(0);
+        d.layouts.push(Arc::default());
         d.done.push(Totals::default());
         self.write_metadata(&d).map_err(|e| io_error(&e))
     }
@@ -624,6 +700,7 @@ impl Session {
         }
         d.ids.insert(key, next);
         d.ids_per_channel[channel as usize] = next + 1;
+        d.layouts[channel as usize].declare(next, PayloadLayout::of(schema));
         d.tsdl.push_str(&metadata::event(channel, next, schema));
         self.write_metadata(&d).map_err(|e| io_error(&e))?;
         Ok(next)
@@ -634,7 +711,8 @@ impl Session {
     pub fn attach(&self, app: Attached) -> Result<(), Error> {
         let mut d = lock(&self.data);
         let key = (app.key, app.channel_id);
-        if d.state != State::Started || d.consumers.contains_key(&key) {
+        if d.state != State::Started || d.consumers.contains_key(&key) || d.liars.contains(&app.key)
+        {
             return Err(Error::WrongState);
         }
         let Some(def) = d.channels.get(app.channel_id as usize) else {
@@ -666,10 +744,15 @@ impl Session {
             }),
         };
         let uuid = self.info.uuid;
-        let consumer = access::as_owner(self.owner, || {
-            Consumer::create(app.channel, &self.files, uuid, naming)
+        let check = Check {
+            layouts: d.layouts[app.channel_id as usize].clone(),
+            slack: self.clock.ticks_per_second(),
+        };
+        let mut consumer = access::as_owner(self.owner, || {
+            Consumer::create(app.channel, &self.files, uuid, naming, Some(check), None)
         })
         .map_err(|e| io_error(&e))?;
+        consumer.key = app.key;
         d.prefixes.insert(prefix);
         d.next_instance += ncpu;
         d.programs.insert(app.key);
@@ -699,19 +782,24 @@ impl Session {
         }
     }
 
-    /// What `ust status` and `ust list` report; `events` counts what is on
-    /// disk (read again only when more bytes were written since).
+    /// What `ust status` and `ust list` report: the daemon's own counts of
+    /// what it wrote (it never reads the trace back: the files are the
+    /// owner's to change).
     pub fn info(&self) -> SessionInfo {
         let (state, programs, channels, errors) = {
             let d = lock(&self.data);
             let mut totals = d.done.clone();
             for ((_, ch), c) in &d.consumers {
                 if let Some(t) = totals.get_mut(*ch as usize) {
-                    *t = t.add(Totals {
-                        bytes: c.bytes,
-                        discarded: discarded(c),
-                    });
+                    *t = t.add(Totals::of(c));
                 }
+            }
+            let mut errors = d.errors.clone();
+            let unwritten = d.unwritten_total(&d.consumers);
+            if let (Some(why), true) = (d.write_error.as_ref(), unwritten > 0) {
+                errors.push(format!(
+                    "{why}: {unwritten} events lost (counted as discarded)"
+                ));
             }
             let channels: Vec<ChannelInfo> = d
                 .channels
@@ -723,30 +811,23 @@ impl Session {
                     num_subbuf: def.geometry.num_subbuf as u32,
                     overwrite: def.geometry.overwrite,
                     blocking_timeout_us: def.blocking_timeout_us,
-                    events: 0,
+                    events: t.events,
                     discarded: t.discarded,
                     bytes: t.bytes,
                 })
                 .collect();
-            (d.state, d.programs.len() as u32, channels, d.errors.clone())
+            (d.state, d.programs.len() as u32, channels, errors)
         };
-        let bytes = channels.iter().fold(0u64, |n, c| n.saturating_add(c.bytes));
-        let events = {
-            let mut counted = lock(&self.counted);
-            if counted.0 != bytes {
-                *counted = (bytes, guarded(|| count_events(&self.dir)).unwrap_or(0));
-            }
-            counted.1
-        };
+        let sum =
+            |f: fn(&ChannelInfo) -> u64| channels.iter().fold(0u64, |n, c| n.saturating_add(f(c)));
+        let (events, bytes) = (sum(|c| c.events), sum(|c| c.bytes));
         SessionInfo {
             name: self.name.clone(),
             output: self.dir.display().to_string(),
             state: state.code(),
             apps: programs,
             events,
-            discarded: channels
-                .iter()
-                .fold(0u64, |n, c| n.saturating_add(c.discarded)),
+            discarded: sum(|c| c.discarded),
             bytes,
             channels,
             errors,
@@ -788,11 +869,13 @@ impl Session {
         }
     }
 
-    /// One pass over every consumer; one that fails to write (or trips on
-    /// its program's memory) is finished.
+    /// One pass over every consumer; one that fails to write is finished,
+    /// and a program whose buffers lie (or trip a bug) is detached at once,
+    /// nothing more of it written.
     fn drain_all(&self, d: &mut Data, quiet: bool) -> u64 {
         let mut wrote = 0;
         let mut failed = Vec::new();
+        let mut liars = Vec::new();
         for (key, consumer) in d.consumers.iter_mut() {
             if consumer.channel().buffers()[0].geometry().overwrite {
                 continue;
@@ -805,17 +888,30 @@ impl Session {
             });
             match drained {
                 Some(Ok(n)) => wrote += n,
-                Some(Err(e)) => {
+                Some(Err(ConsumeError::Io(e))) => {
                     eprintln!("ust daemon: writing to {} failed: {e}", self.dir.display());
                     failed.push(*key);
                 }
-                None => failed.push(*key),
+                Some(Err(lie @ ConsumeError::Lie { .. })) => liars.push((*key, lie.to_string())),
+                None => liars.push((*key, "its buffers could not be read".into())),
             }
+        }
+        let write_error = d.consumers.values().find_map(|c| c.write_error.clone());
+        if d.write_error.is_none() {
+            d.write_error = write_error;
         }
         for key in failed {
             if let Some(consumer) = d.consumers.remove(&key) {
                 finish(d, key.1, consumer);
             }
+        }
+        for ((key, ch), why) in liars {
+            if let Some(c) = d.consumers.remove(&(key, ch)) {
+                d.expel(key, ch, &c, &why);
+            }
+        }
+        if !d.liars.is_empty() {
+            self.detached.notify_all();
         }
         wrote
     }
@@ -827,28 +923,21 @@ pub fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
 }
 
-/// Events dropped in a consumer's buffers (counters in shared memory:
-/// untrusted, so summed without overflow).
-fn discarded(c: &Consumer) -> u64 {
-    c.channel()
-        .buffers()
-        .iter()
-        .fold(0u64, |n, rb| n.saturating_add(rb.discarded()))
-}
-
-/// Writes everything a consumer of channel `ch` committed and keeps its counts.
+/// Writes everything a consumer of channel `ch` committed and keeps its
+/// counts; a consumer whose buffers lie has its program expelled.
 fn finish(d: &mut Data, ch: u32, mut consumer: Consumer) {
+    let key = consumer.key;
     match guarded(|| consumer.finish()) {
         Some(Ok(())) => {}
-        Some(Err(e)) => eprintln!("ust daemon: final write of a stream failed: {e}"),
-        None => eprintln!("ust daemon: a program's buffers could not be written out"),
+        Some(Err(ConsumeError::Io(e))) => {
+            eprintln!("ust daemon: final write of a stream failed: {e}")
+        }
+        Some(Err(lie @ ConsumeError::Lie { .. })) => {
+            return d.expel(key, ch, &consumer, &lie.to_string())
+        }
+        None => return d.expel(key, ch, &consumer, "its buffers could not be read"),
     }
-    if let Some(t) = d.done.get_mut(ch as usize) {
-        *t = t.add(Totals {
-            bytes: consumer.bytes,
-            discarded: discarded(&consumer),
-        });
-    }
+    d.keep_counts(ch, &consumer);
 }
 
 /// The number of the channel named `name` (empty: the default one).
@@ -863,19 +952,6 @@ fn channel_id(d: &Data, name: &str) -> Result<u32, Error> {
         .find(|c| c.name == name)
         .map(|c| c.id)
         .ok_or(Error::NoSuchChannel)
-}
-
-/// Events in the trace at `dir` as it is on disk now.
-fn count_events(dir: &Path) -> u64 {
-    let Ok(traces) = ust_reader::open_all(&[dir.to_path_buf()]) else {
-        return 0;
-    };
-    let mut merger = ust_reader::Merger::new(traces, false, false);
-    let mut n = 0;
-    while merger.next_event().is_some() {
-        n += 1;
-    }
-    n
 }
 
 #[cfg(test)]

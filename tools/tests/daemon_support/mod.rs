@@ -600,6 +600,20 @@ pub fn scribble(memfd: &OwnedFd, seed: &mut u64, rounds: usize) {
     unsafe { libc::munmap(ptr, len) };
 }
 
+/// Offset of the cumulative discarded-events counter in a ring buffer's
+/// shared control block (`ringbuf::Control`: four u64, then the 64-byte
+/// aligned position, consumed and discarded words).
+pub const DISCARDED_OFFSET: usize = 192;
+
+/// Writes `value` at byte `offset` of a buffer's shared memory, as a
+/// program scribbling on its own buffers would.
+pub fn poke_u64(memfd: &OwnedFd, offset: usize, value: u64) {
+    let file = std::fs::File::from(memfd.try_clone().unwrap());
+    use std::os::unix::fs::FileExt;
+    file.write_all_at(&value.to_le_bytes(), offset as u64)
+        .unwrap();
+}
+
 /// Deterministic xorshift64.
 pub fn xorshift(s: &mut u64) -> u64 {
     *s ^= *s << 13;
