@@ -58,6 +58,9 @@ struct Scenario {
     enabled: bool,
     /// Runs per tracer, interleaved; the fastest is reported (the machine is shared and noisy).
     rounds: u32,
+    /// A filter expression enabled with the event (`UST_FILTER`, `ust trace --filter`,
+    /// `lttng enable-event --filter`), and whether it keeps every event (else none).
+    filter: Option<(&'static str, bool)>,
 }
 
 const ALL: &[Tracer] = &[Tracer::Ust, Tracer::UstDaemon, Tracer::Lttng];
@@ -74,10 +77,36 @@ const fn dtrace_disabled(label: &'static str, event: &'static str) -> Scenario {
         threads: 1,
         enabled: false,
         rounds: 5,
+        filter: None,
     }
 }
 
-const SCENARIOS: [Scenario; 11] = [
+/// An event of the program, 1 thread, behind a filter that keeps every event or none.
+const fn filtered(
+    label: &'static str,
+    event: &'static str,
+    expr: &'static str,
+    keeps: bool,
+) -> Scenario {
+    let lttng_event = match event.as_bytes() {
+        b"str" => "bench:str",
+        _ => "bench:int3",
+    };
+    Scenario {
+        label,
+        event,
+        lttng_event,
+        tracers: ALL,
+        styles: false,
+        per_thread: 5_000_000,
+        threads: 1,
+        enabled: true,
+        rounds: 2,
+        filter: Some((expr, keeps)),
+    }
+}
+
+const SCENARIOS: [Scenario; 15] = [
     Scenario {
         label: "disabled tracepoint",
         event: "int3",
@@ -88,6 +117,7 @@ const SCENARIOS: [Scenario; 11] = [
         threads: 1,
         enabled: false,
         rounds: 5,
+        filter: None,
     },
     Scenario {
         label: "3 integers, 1 thread",
@@ -99,6 +129,7 @@ const SCENARIOS: [Scenario; 11] = [
         threads: 1,
         enabled: true,
         rounds: 2,
+        filter: None,
     },
     Scenario {
         label: "3 integers, 2 threads",
@@ -110,6 +141,7 @@ const SCENARIOS: [Scenario; 11] = [
         threads: 2,
         enabled: true,
         rounds: 2,
+        filter: None,
     },
     Scenario {
         label: "string + integer",
@@ -121,7 +153,17 @@ const SCENARIOS: [Scenario; 11] = [
         threads: 1,
         enabled: true,
         rounds: 2,
+        filter: None,
     },
+    filtered("filter rejects all", "int3", "b < 0", false),
+    filtered("filter keeps all", "int3", "b >= 0", true),
+    filtered("filter, string glob", "str", "s == \"twenty*\"", true),
+    filtered(
+        "filter, 5 clauses",
+        "int3",
+        "a >= 0 && b >= 0 && c >= 0 && a != 7 && b != 9",
+        true,
+    ),
     dtrace_disabled("dtrace probe, disabled", "dtrace"),
     dtrace_disabled("dtrace guard, disabled", "dtrace-guarded"),
     dtrace_disabled("dtrace probe, no SDT", "dtrace-nosdt"),
@@ -136,6 +178,7 @@ const SCENARIOS: [Scenario; 11] = [
         threads: 1,
         enabled: true,
         rounds: 3,
+        filter: None,
     },
     Scenario {
         label: "custom probe, 3 ints",
@@ -147,6 +190,7 @@ const SCENARIOS: [Scenario; 11] = [
         threads: 1,
         enabled: true,
         rounds: 3,
+        filter: None,
     },
     Scenario {
         label: "tracef(\"%d %d %d\")",
@@ -158,6 +202,7 @@ const SCENARIOS: [Scenario; 11] = [
         threads: 1,
         enabled: true,
         rounds: 3,
+        filter: None,
     },
 ];
 
@@ -437,7 +482,10 @@ fn lttng_ready() -> Result<(), String> {
 
 /// Runs one scenario under one tracer and, when traced, reads its trace back.
 fn measure(bench: &Bench, scenario: &Scenario, work: &Path) -> Result<Measurement, String> {
-    let fired = scenario.per_thread * u64::from(scenario.threads);
+    let fired = match scenario.filter {
+        Some((_, false)) => 0,
+        _ => scenario.per_thread * u64::from(scenario.threads),
+    };
     if !scenario.enabled && bench.tracer == Tracer::UstDaemon {
         return Err("same binary as UST when disabled".into());
     }
@@ -492,7 +540,13 @@ fn run_bench(
         .arg(scenario.event)
         .arg(scenario.per_thread.to_string())
         .arg(scenario.threads.to_string());
-    for var in ["UST_TRACE", "UST_EVENTS", "UST_LOGLEVEL", "UST_OVERWRITE"] {
+    for var in [
+        "UST_TRACE",
+        "UST_EVENTS",
+        "UST_LOGLEVEL",
+        "UST_OVERWRITE",
+        "UST_FILTER",
+    ] {
         command.env_remove(var);
     }
     if let Some(lib_dir) = &bench.lib_dir {
@@ -502,6 +556,9 @@ fn run_bench(
         command.env("UST_TRACE", dir);
         command.env("UST_SUBBUF_SIZE", SUBBUF_SIZE.to_string());
         command.env("UST_NUM_SUBBUF", NUM_SUBBUF.to_string());
+        if let Some((expr, _)) = scenario.filter {
+            command.env("UST_FILTER", expr);
+        }
     }
     run(&mut command)
 }
@@ -518,6 +575,12 @@ fn run_under_ust_trace(bench: &Bench, scenario: &Scenario, dir: &Path) -> Result
         .arg(dir)
         .args(["--subbuf-size", &SUBBUF_SIZE.to_string()])
         .args(["--num-subbuf", &NUM_SUBBUF.to_string()])
+        .args(
+            scenario
+                .filter
+                .iter()
+                .flat_map(|(expr, _)| ["--filter", expr]),
+        )
         .arg("--")
         .arg(&bench.exe)
         .arg(scenario.event)
@@ -551,7 +614,13 @@ fn run_under_lttng_session(
         "-s",
         &session,
     ])
-    .and_then(|_| lttng(&["enable-event", "-u", event, "-c", "ch", "-s", &session]))
+    .and_then(|_| {
+        let mut args = vec!["enable-event", "-u", event, "-c", "ch", "-s", &session];
+        if let Some((expr, _)) = scenario.filter {
+            args.extend(["--filter", expr]);
+        }
+        lttng(&args)
+    })
     .and_then(|_| lttng(&["start", &session]))
     .and_then(|_| run_bench(bench, scenario, None));
     let stopped = lttng(&["stop", &session]).map(|_| monotonic_ns());

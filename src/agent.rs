@@ -30,6 +30,7 @@
 use crate::abi;
 use crate::channel::Channel;
 use crate::clock::{self, Source};
+use crate::eventfilter;
 use crate::handle::{Target, Targets};
 use crate::ipc::proto::{AppHello, ChannelSpec, Error, Frame, Message};
 use crate::ipc::{paths, wire::Conn};
@@ -213,6 +214,8 @@ struct Enablement {
     session: u32,
     channel: u32,
     event_id: u32,
+    /// Any of them keeps an event; none: every event.
+    filters: Vec<ust_filter::Filter>,
 }
 
 /// Which channels exist and which events they record.
@@ -262,10 +265,11 @@ impl Interest for AgentInterest {
         let items = list
             .iter()
             .filter_map(|e| {
+                let filter = eventfilter::bind(&e.filters, schema);
                 Some(Target {
                     channel: st.channels.get(&(e.session, e.channel))?.clone(),
                     event_id: e.event_id,
-                    filter: None,
+                    filter,
                 })
             })
             .collect();
@@ -431,9 +435,11 @@ fn enable(
     name: &str,
     filters: &[String],
 ) -> Result<(), Error> {
-    if !filters.is_empty() {
-        return Err(Error::BadFilter);
-    }
+    let filters = filters
+        .iter()
+        .map(|f| eventfilter::parse(f))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| Error::BadFilter)?;
     {
         let mut st = lock(state());
         if !st.channels.contains_key(&(session, channel)) {
@@ -445,6 +451,7 @@ fn enable(
             session,
             channel,
             event_id,
+            filters,
         });
     }
     registry::refresh_events(&[name]);

@@ -1,6 +1,6 @@
 //! The daemonless configuration, read once from the environment:
 //! `UST_TRACE` (trace directory; unset = not traced), `UST_EVENTS`,
-//! `UST_LOGLEVEL`, `UST_SUBBUF_SIZE`, `UST_NUM_SUBBUF`, `UST_OVERWRITE` and
+//! `UST_FILTER`, `UST_LOGLEVEL`, `UST_SUBBUF_SIZE`, `UST_NUM_SUBBUF`, `UST_OVERWRITE` and
 //! `UST_CLOCK`. A bad value is reported as one message and the program runs
 //! untraced. A setuid or setgid program ignores them all (`secure`).
 
@@ -13,7 +13,7 @@ pub const DEFAULT_SUBBUF_SIZE: u64 = 512 * 1024;
 pub const DEFAULT_NUM_SUBBUF: u64 = 4;
 
 /// What to trace and how.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     pub trace_dir: PathBuf,
     /// Event-name globs; an event is recorded if it matches any.
@@ -22,6 +22,8 @@ pub struct Config {
     pub loglevel: Option<i32>,
     pub geometry: Geometry,
     pub clock: Option<Source>,
+    /// `UST_FILTER`: record only the selected events this expression accepts.
+    pub filter: Option<ust_filter::Filter>,
 }
 
 impl Config {
@@ -226,12 +228,16 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Option<Config
         get("UST_OVERWRITE").as_deref(),
     )?;
     let clock = get("UST_CLOCK").map(|s| parse_clock(&s)).transpose()?;
+    let filter = get("UST_FILTER")
+        .map(|s| ust_filter::Filter::parse(&s).map_err(|e| format!("UST_FILTER: {e}")))
+        .transpose()?;
     Ok(Some(Config {
         trace_dir: PathBuf::from(dir),
         events,
         loglevel,
         geometry,
         clock,
+        filter,
     }))
 }
 

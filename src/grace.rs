@@ -140,6 +140,11 @@ impl ThreadRecord {
             .set(top.saturating_sub(len.next_multiple_of(8)));
     }
 
+    /// The owner's kernel thread id.
+    pub fn tid(&self) -> i32 {
+        self.tid.load(Ordering::Relaxed)
+    }
+
     /// Whether this thread is inside exactly one tracepoint call (so not in
     /// a signal handler that interrupted one): the only place a writer may wait.
     #[inline]

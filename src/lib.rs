@@ -22,6 +22,7 @@ pub mod consumer;
 pub mod ctf;
 pub mod descriptor;
 pub mod dynevent;
+pub mod eventfilter;
 pub mod ffi;
 pub mod glob;
 pub mod grace;

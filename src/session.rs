@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::consumer::{ConsumeError, Consumer, Layouts, StreamNaming};
 use crate::ctf::metadata::{self, TraceInfo};
 use crate::ctf::walk::PayloadLayout;
+use crate::eventfilter;
 use crate::handle::{Target, Targets};
 use crate::pacer::Pacer;
 use crate::registry::Interest;
@@ -220,15 +221,18 @@ impl Session {
 }
 
 impl Interest for Session {
-    /// The session records the events its configuration selects.
+    /// The session records the events its configuration selects, those its
+    /// filter (if any) accepts.
     fn targets(&self, schema: &EventSchema) -> Option<Box<Targets>> {
         if !self.config.selects(&schema.name, schema.loglevel) {
             return None;
         }
+        let filters: Vec<_> = self.config.filter.iter().cloned().collect();
+        let filter = eventfilter::bind(&filters, schema);
         Targets::new(vec![Target {
             channel: self.channel.clone(),
             event_id: self.event_id(schema),
-            filter: None,
+            filter,
         }])
     }
 }

@@ -178,6 +178,9 @@ fn enable_channel(a: EnableChannelArgs) -> Result<(), Failure> {
 }
 
 fn enable(a: EnableArgs) -> Result<(), Failure> {
+    if let Some(f) = &a.filter {
+        check_filter(f)?;
+    }
     let mut client = Client::connect(a.target.socket.as_deref())?;
     let mut what = show::patterns(&a.globs, a.loglevel);
     if let Some(c) = &a.channel {
@@ -249,6 +252,13 @@ pub fn create_request(session: &str, output: &std::path::Path, b: &Buffers) -> C
         num_subbuf: b.num_subbuf,
         overwrite: b.overwrite,
     })
+}
+
+/// Refuses a filter expression before anything is sent: one line naming the column.
+pub fn check_filter(expr: &str) -> Result<(), Failure> {
+    ust_filter::Filter::parse(expr)
+        .map(drop)
+        .map_err(|e| Failure(format!("filter: {e}")))
 }
 
 /// The `enable` request (empty channel: the default one; empty filter: none).

@@ -49,6 +49,10 @@ pub struct Args {
     /// ERR, WARNING, NOTICE, INFO, DEBUG_SYSTEM, …, DEBUG_LINE, DEBUG).
     #[arg(long, value_name = "LEVEL", value_parser = ust::config::parse_loglevel)]
     pub loglevel: Option<i32>,
+    /// Record only the events for which EXPR is true (LTTng's filter language, e.g.
+    /// 'duration_ns > 10000000 && table == "orders*"'), evaluated in the program.
+    #[arg(long, value_name = "EXPR", allow_hyphen_values = true)]
+    pub filter: Option<String>,
     #[command(flatten)]
     pub buffers: Buffers,
     /// Also record kernel events of the whole system into DIR/kernel, an LTTng kernel trace:
@@ -104,6 +108,11 @@ impl From<Failure> for Stop {
 }
 
 pub fn run(args: Args) -> ExitCode {
+    if let Some(f) = &args.filter {
+        if let Err(e) = ctl::check_filter(f) {
+            return ctl::fail(&e);
+        }
+    }
     let output = match trace_dir(&args) {
         Ok(dir) => dir,
         Err(f) => return ctl::fail(&f),
@@ -177,7 +186,7 @@ fn trace(daemon: &Daemon, args: &Args, output: &Path) -> Result<Outcome, Stop> {
         globs,
         args.loglevel,
         String::new(),
-        String::new(),
+        args.filter.clone().unwrap_or_default(),
     ))?;
     client.request(Ctl::Start { session: session() })?;
     let recorder = args

@@ -114,6 +114,48 @@ fn view_filter_keeps_what_lttng_keeps() {
     );
 }
 
+/// The same comparison at record time: the UST build run once per expression with
+/// `UST_FILTER` (evaluated in the program, on the serialized payload) keeps exactly what
+/// LTTng kept, so recording and reading agree too.
+#[test]
+fn record_time_filter_keeps_what_lttng_keeps() {
+    let Some((lttng_app, ust_app)) = apps() else {
+        return;
+    };
+    let dir = programs::Scratch::new("filter-lttng-record");
+    let Some(lttng_kept) = record_with_lttng(&lttng_app, &dir) else {
+        return;
+    };
+    let mut differences = Vec::new();
+    for (i, (expr, lttng)) in EXPRESSIONS.iter().zip(&lttng_kept).enumerate() {
+        let trace = dir.join(format!("ust-{i}"));
+        let run = Command::new(&ust_app)
+            .env_remove("UST_EVENTS")
+            .env_remove("UST_LOGLEVEL")
+            .env("UST_TRACE", &trace)
+            .env("UST_FILTER", expr)
+            .output()
+            .expect("run the UST build");
+        assert!(run.status.success(), "UST build: {}", text(&run.stderr));
+        assert!(run.stderr.is_empty(), "{expr}: {}", text(&run.stderr));
+        let ust = ust_view(&trace, None);
+        if &ust != lttng {
+            differences.push(format!(
+                "{expr}\n  lttng keeps n = {:?}\n  ust keeps   n = {:?}",
+                numbers(lttng),
+                numbers(&ust)
+            ));
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "{} of {} expressions keep other events than LTTng when recording:\n{}",
+        differences.len(),
+        EXPRESSIONS.len(),
+        differences.join("\n")
+    );
+}
+
 #[test]
 fn view_filter_refuses_what_lttng_refuses_and_adds_arithmetic() {
     let Some((lttng_app, _)) = apps() else {
@@ -183,7 +225,9 @@ fn numbers(events: &[Event]) -> Vec<i64> {
 
 /// Records `app` with one LTTng channel per expression; returns the events each kept.
 fn record_with_lttng(app: &Path, dir: &Path) -> Option<Vec<Vec<Event>>> {
-    let session = format!("ust_filter_{}", std::process::id());
+    static RECORDINGS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = RECORDINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let session = format!("ust_filter_{}_{n}", std::process::id());
     let output = dir.join("lttng");
     assert!(lttng(&[
         "create",

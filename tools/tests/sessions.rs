@@ -234,3 +234,47 @@ fn channels_are_added_before_the_start_only_and_named_safely() {
         "{status}"
     );
 }
+
+#[test]
+fn filtered_rules_each_apply_to_their_events_and_either_keeps_an_event_once() {
+    let dir = Scratch::new("sessions-filters");
+    let d = Daemon::start(&dir);
+    let t = dir.join("t");
+    d.ok(&["create", "s", "-o", t.to_str().unwrap()]);
+    let bad = d.ctl(&["enable", "s", "ctl_app:*", "--filter", "n < 2 &&"]);
+    assert_eq!(
+        text(&bad.stderr),
+        "ust: filter: column 9: expected an operand after '&&'\n"
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    d.ok(&["enable", "s", "ctl_app:*", "--filter", "n < 2"]);
+    d.ok(&[
+        "enable",
+        "s",
+        "ctl_app:info",
+        "--filter",
+        "n > 7 || text == \"w1*\"",
+    ]);
+    d.ok(&["start", "s"]);
+    // The program registers after the rules: it gets them.
+    let mut app = LineApp::start(&ctl_app(), &d.socket);
+    wait_registered(&d, app.child.id());
+    for n in 0..10 {
+        app.say(&format!("w{n}"));
+    }
+    app.finish();
+    d.ok(&["stop", "s"]);
+    let Some(events) = events(&t) else {
+        return;
+    };
+    let mut want = Vec::new();
+    for n in 0..10 {
+        if !(2..=7).contains(&n) {
+            want.push(line("ctl_app:info", n, &format!("w{n}")));
+        }
+        if n < 2 {
+            want.push(line("ctl_app:debug", n, ""));
+        }
+    }
+    assert_eq!(events, want);
+}

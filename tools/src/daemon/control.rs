@@ -127,9 +127,11 @@ fn handle(reg: &Registry, who: Identity, ctl: Ctl) -> Result<Message, Refusal> {
     }
 }
 
-/// Filter expressions are not evaluated by this build of the daemon.
-fn check_filter(_expr: &str) -> Result<(), Error> {
-    Err(Error::BadFilter)
+/// Refuses a filter expression the programs could not parse, saying where.
+fn check_filter(expr: &str) -> Result<(), Refusal> {
+    ust_filter::Filter::parse(expr)
+        .map(drop)
+        .map_err(|e| Refusal::new(Error::BadFilter, format!("filter: {e}")))
 }
 
 /// The session named `name` among those `who` may control (another

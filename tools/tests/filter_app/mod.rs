@@ -146,6 +146,12 @@ pub fn lttng(args: &[&str]) -> bool {
 /// The program built against LTTng-UST and against UST, both named `filter_app` (the
 /// `procname` context); None (with the reason) when LTTng cannot record here.
 pub fn apps() -> Option<(PathBuf, PathBuf)> {
+    static APPS: std::sync::OnceLock<Option<(PathBuf, PathBuf)>> = std::sync::OnceLock::new();
+    APPS.get_or_init(build_apps).clone()
+}
+
+/// Builds both programs (once per test process: tests run in parallel).
+fn build_apps() -> Option<(PathBuf, PathBuf)> {
     if !sh(Command::new("lttng").arg("version")) {
         eprintln!("skipped: `lttng` is not installed");
         return None;
@@ -175,8 +181,13 @@ pub fn apps() -> Option<(PathBuf, PathBuf)> {
     Some((lttng_app, ust_app()))
 }
 
-/// The program built against UST only (no LTTng needed).
+/// The program built against UST only (no LTTng needed), once per test process.
 pub fn ust_app() -> PathBuf {
+    static APP: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    APP.get_or_init(build_ust_app).clone()
+}
+
+fn build_ust_app() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let src = manifest.join("tests/c/filter");
     let ust_dir = programs::build_dir().join("filter-ust");

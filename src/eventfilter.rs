@@ -1,0 +1,132 @@
+//! Filters at record time: LTTng's filter expressions (the `ust-filter`
+//! crate) bound to one event's payload layout, with the context fields a
+//! program can offer (`$ctx.vpid`, `$ctx.vtid`, `$ctx.procname`,
+//! `$ctx.cpu_id`), as the `PayloadFilter` of a handle's target (see
+//! `handle`). A recording with several filters (several `ust enable` rules
+//! of one channel) keeps an event if any of them accepts it.
+//!
+//! Binding happens once, when the event is enabled; `accepts` runs on the
+//! hot path: no allocation, no lock, no system call (the thread id comes
+//! from the thread's record, the process name is read once).
+
+use crate::grace;
+use crate::handle::PayloadFilter;
+use crate::schema::{EventSchema, FieldType, Int};
+use once_cell::sync::OnceCell;
+use std::sync::Arc;
+use ust_filter::{
+    Bound, ContextField, ContextValues, EventLayout, FieldKind, FieldLayout, FieldValue, Filter,
+    IntLayout, ParseError, ValueKind,
+};
+
+/// The context fields, in the order `Context` gives their values.
+fn context_fields() -> [ContextField; 4] {
+    [
+        ContextField::new("vpid", ValueKind::Int),
+        ContextField::new("vtid", ValueKind::Int),
+        ContextField::new("procname", ValueKind::Text),
+        ContextField::new("cpu_id", ValueKind::Int),
+    ]
+}
+
+/// Parses filter expressions (an error names the column).
+pub fn parse(expr: &str) -> Result<Filter, ParseError> {
+    Filter::parse(expr)
+}
+
+/// Binds `filters` (any of which keeps an event; none: every event) to
+/// `schema`: `None` when every event passes. An event no filter can accept
+/// (one naming a field the event lacks, say) still gets a filter, rejecting
+/// everything: its call sites stay enabled and evaluate their arguments, as
+/// LTTng-UST's do.
+pub fn bind(filters: &[Filter], schema: &EventSchema) -> Option<Arc<dyn PayloadFilter>> {
+    if filters.is_empty() {
+        return None;
+    }
+    let layout = layout(schema);
+    let ctx = context_fields();
+    let mut bound = Vec::new();
+    for f in filters {
+        let b = f.bind_payload(&layout, &ctx);
+        match b.constant() {
+            Some(true) => return None,
+            Some(false) => {}
+            None => bound.push(b),
+        }
+    }
+    Some(Arc::new(AnyOf(bound)))
+}
+
+/// Keeps an event if any bound filter accepts it.
+struct AnyOf(Vec<Bound>);
+
+impl PayloadFilter for AnyOf {
+    fn accepts(&self, payload: &[u8]) -> bool {
+        let ctx = Context;
+        self.0.iter().any(|b| b.matches(payload, &ctx))
+    }
+}
+
+/// The context values of the event being recorded, read when asked.
+struct Context;
+
+impl ContextValues for Context {
+    fn value(&self, index: usize) -> Option<FieldValue<'_>> {
+        match index {
+            0 => Some(FieldValue::Int(i64::from(crate::channel::current_pid()))),
+            1 => grace::current().map(|r| FieldValue::Int(i64::from(r.tid()))),
+            2 => Some(FieldValue::Text(procname())),
+            3 => Some(FieldValue::Int(i64::from(crate::clock::current_cpu()))),
+            _ => None,
+        }
+    }
+}
+
+/// This process's name (`/proc/self/comm`), read once.
+fn procname() -> &'static [u8] {
+    static NAME: OnceCell<Vec<u8>> = OnceCell::new();
+    NAME.get_or_init(|| {
+        std::fs::read("/proc/self/comm")
+            .map(|mut v| {
+                v.retain(|&b| b != b'\n');
+                v
+            })
+            .unwrap_or_default()
+    })
+}
+
+fn int(i: &Int) -> IntLayout {
+    IntLayout {
+        bits: i.bits,
+        signed: i.signed,
+        big_endian: i.network,
+    }
+}
+
+/// The payload layout of an event, as its serializer writes it.
+fn layout(schema: &EventSchema) -> EventLayout {
+    let fields = schema
+        .fields
+        .iter()
+        .map(|f| {
+            let kind = match &f.ty {
+                FieldType::Integer(i) => FieldKind::Int(int(i)),
+                FieldType::Enum { container, .. } => FieldKind::Enum(int(container)),
+                FieldType::Float { bits } => FieldKind::Float { bits: *bits },
+                FieldType::String => FieldKind::String,
+                FieldType::Array { elem, len } => FieldKind::Array {
+                    elem: int(elem),
+                    len: *len,
+                    text: elem.text,
+                },
+                FieldType::Sequence { elem, len_int } => FieldKind::Sequence {
+                    len: int(len_int),
+                    elem: int(elem),
+                    text: elem.text,
+                },
+            };
+            FieldLayout::new(f.name.clone(), kind)
+        })
+        .collect();
+    EventLayout { fields }
+}
