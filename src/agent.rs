@@ -30,6 +30,7 @@
 use crate::abi;
 use crate::channel::Channel;
 use crate::clock::{self, Source};
+use crate::doorbell::Doorbell;
 use crate::eventfilter;
 use crate::handle::{Target, Targets};
 use crate::ipc::proto::{AppHello, ChannelSpec, Error, Frame, Message};
@@ -329,7 +330,7 @@ impl Link {
             }
             if fds[0].revents != 0 {
                 match self.conn.recv(Some(Duration::from_secs(1))) {
-                    Ok((frame, _)) => self.command(frame),
+                    Ok((frame, fds)) => self.command(frame, fds),
                     Err(_) => return,
                 }
             }
@@ -362,12 +363,16 @@ impl Link {
             .try_for_each(|s| self.conn.send(0, 0, &Message::AppEvent(s), &[]))
     }
 
-    /// Carries out one daemon command and answers it.
-    fn command(&mut self, frame: Frame) {
+    /// Carries out one daemon command (with the descriptors it carried)
+    /// and answers it.
+    fn command(&mut self, frame: Frame, fds: Vec<OwnedFd>) {
         let mut created = None;
         let status = match frame.message {
             Message::Ready => return settle(),
-            Message::Channel(spec) => create_channel(spec).map(|c| created = Some(c)),
+            Message::Channel(spec) => {
+                let doorbell = fds.into_iter().next().map(Doorbell::from_fd);
+                create_channel(spec, doorbell).map(|c| created = Some(c))
+            }
             Message::Enable {
                 session,
                 channel,
@@ -398,9 +403,13 @@ impl Link {
     }
 }
 
-/// Creates channel `spec.channel` of session `spec.session`; returns the
-/// memfds to send (one per CPU) and the channel.
-fn create_channel(spec: ChannelSpec) -> Result<(Vec<OwnedFd>, Arc<Channel>), Error> {
+/// Creates channel `spec.channel` of session `spec.session` (whose consumer
+/// rings at `doorbell`); returns the memfds to send (one per CPU) and the
+/// channel.
+fn create_channel(
+    spec: ChannelSpec,
+    doorbell: Option<Doorbell>,
+) -> Result<(Vec<OwnedFd>, Arc<Channel>), Error> {
     let key = (spec.session, spec.channel);
     if lock(state()).channels.contains_key(&key) {
         return Err(Error::WrongState);
@@ -419,7 +428,7 @@ fn create_channel(spec: ChannelSpec) -> Result<(Vec<OwnedFd>, Arc<Channel>), Err
         Source::Monotonic
     }));
     let mut channel = Channel::create(ncpu, geo).map_err(|_| Error::Io)?;
-    channel.set_blocking(spec.blocking_timeout_us);
+    channel.set_blocking(spec.blocking_timeout_us, doorbell);
     let fds = channel.take_fds();
     let channel = Arc::new(channel);
     lock(state()).channels.insert(key, channel.clone());

@@ -1,6 +1,6 @@
 //! The daemonless configuration, read once from the environment:
 //! `UST_TRACE` (trace directory; unset = not traced), `UST_EVENTS`,
-//! `UST_FILTER`, `UST_LOGLEVEL`, `UST_SUBBUF_SIZE`, `UST_NUM_SUBBUF`, `UST_OVERWRITE` and
+//! `UST_FILTER`, `UST_BLOCKING_TIMEOUT`, `UST_LOGLEVEL`, `UST_SUBBUF_SIZE`, `UST_NUM_SUBBUF`, `UST_OVERWRITE` and
 //! `UST_CLOCK`. A bad value is reported as one message and the program runs
 //! untraced. A setuid or setgid program ignores them all (`secure`).
 
@@ -24,6 +24,9 @@ pub struct Config {
     pub clock: Option<Source>,
     /// `UST_FILTER`: record only the selected events this expression accepts.
     pub filter: Option<ust_filter::Filter>,
+    /// `UST_BLOCKING_TIMEOUT`: how long a writer waits for room, in µs
+    /// (0 never: discard; -1 forever).
+    pub blocking_timeout_us: i64,
 }
 
 impl Config {
@@ -188,6 +191,16 @@ fn human_size(n: u64) -> String {
     }
 }
 
+/// Parses a blocking timeout: microseconds (0 never waits), or `inf` (-1).
+pub fn parse_blocking_timeout(s: &str) -> Result<i64, String> {
+    if s == "inf" {
+        return Ok(-1);
+    }
+    s.parse::<u32>()
+        .map(i64::from)
+        .map_err(|_| format!("{s:?} is not a number of microseconds (0 to 4294967295) or `inf`"))
+}
+
 /// Parses `UST_EVENTS`: comma-separated globs.
 pub fn parse_events(s: &str) -> Result<Vec<String>, String> {
     let globs: Vec<String> = s.split(',').map(|g| g.trim().to_string()).collect();
@@ -231,6 +244,10 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Option<Config
     let filter = get("UST_FILTER")
         .map(|s| ust_filter::Filter::parse(&s).map_err(|e| format!("UST_FILTER: {e}")))
         .transpose()?;
+    let blocking_timeout_us = match get("UST_BLOCKING_TIMEOUT") {
+        Some(s) => parse_blocking_timeout(&s).map_err(|e| format!("UST_BLOCKING_TIMEOUT: {e}"))?,
+        None => 0,
+    };
     Ok(Some(Config {
         trace_dir: PathBuf::from(dir),
         events,
@@ -238,6 +255,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Option<Config
         geometry,
         clock,
         filter,
+        blocking_timeout_us,
     }))
 }
 

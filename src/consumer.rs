@@ -254,8 +254,9 @@ impl Consumer {
         Ok(written)
     }
 
-    /// Copies sub-buffer `n` of stream `i` out, checks it (with `check`:
-    /// the layouts and the latest acceptable time) and appends it.
+    /// Appends sub-buffer `n` of stream `i`. With `check` (the layouts and
+    /// the latest acceptable time), the packet is copied out and verified
+    /// first; without, it goes to the file straight from shared memory.
     fn take(
         &mut self,
         i: usize,
@@ -265,23 +266,23 @@ impl Consumer {
     ) -> Result<(), ConsumeError> {
         let rb = &self.channel.buffers()[i];
         self.scratch.clear();
-        let header = packet_header(
-            rb,
-            info,
-            &self.uuid,
-            &self.naming,
-            self.streams[i].unwritten,
-        );
-        header.encode(&mut self.scratch);
+        let unwritten = self.streams[i].unwritten;
+        packet_header(rb, info, &self.uuid, &self.naming, unwritten).encode(&mut self.scratch);
         let head = self.scratch.len();
+        let Some((layouts, limit)) = check else {
+            let written = rb.write_subbuf(n, info, &self.scratch, &self.streams[i].file);
+            if written.is_err() {
+                // The copy only serves to count what the full disk lost.
+                rb.copy_subbuf(n, &mut self.scratch);
+            }
+            return self.wrote(i, info, head + info.data_len, None, written);
+        };
         let Some(info) = rb.copy_subbuf(n, &mut self.scratch) else {
             return Ok(());
         };
-        let events = match check {
-            Some((layouts, limit)) => Some(self.verify(i, &info, head, layouts, limit)?),
-            None => None,
-        };
-        self.append(i, &info, head, events)
+        let events = self.verify(i, &info, head, layouts, limit)?;
+        let written = self.streams[i].file.write_all(&self.scratch);
+        self.wrote(i, &info, self.scratch.len(), Some(events), written)
     }
 
     /// Checks a copied packet against the stream's previous one and the
@@ -308,26 +309,30 @@ impl Consumer {
         Ok(walked.events)
     }
 
-    /// Appends the packet in `scratch` to stream `i`'s file; a failed write
-    /// is cut back and its events counted as discarded in later packets.
-    fn append(
+    /// Accounts for the packet of `len` bytes (holding `events`, when
+    /// known) written to stream `i`'s file; a failed write is cut back and
+    /// its events (counted from `scratch`, which holds the packet) are
+    /// counted as discarded in later packets.
+    fn wrote(
         &mut self,
         i: usize,
         info: &PacketInfo,
-        head: usize,
+        len: usize,
         events: Option<u64>,
+        written: io::Result<()>,
     ) -> Result<(), ConsumeError> {
+        let head = len - info.data_len;
         let stream = &mut self.streams[i];
-        match stream.file.write_all(&self.scratch) {
+        match written {
             Ok(()) => {
-                stream.len += self.scratch.len() as u64;
+                stream.len += len as u64;
                 stream.last_written = Some(LastPacket {
                     end: info.ts_end.max(info.ts_begin),
                     discarded: info.discarded,
                     reported: info.discarded.saturating_add(stream.unwritten),
                 });
                 self.packets += 1;
-                self.bytes += self.scratch.len() as u64;
+                self.bytes += len as u64;
                 self.events += events.unwrap_or(0);
                 Ok(())
             }
@@ -435,8 +440,8 @@ impl Consumer {
         self.scratch.clear();
         packet_header(rb, &info, &self.uuid, &self.naming, stream.unwritten)
             .encode(&mut self.scratch);
-        let head = self.scratch.len();
-        self.append(i, &info, head, Some(0))?;
+        let written = self.streams[i].file.write_all(&self.scratch);
+        self.wrote(i, &info, self.scratch.len(), Some(0), written)?;
         self.streams[i].next += 1;
         Ok(())
     }

@@ -142,7 +142,7 @@ unsafe extern "C" fn reserve(
     };
     if targets.direct {
         let t = &targets.items[0];
-        if let Some(res) = t.channel.reserve(t.event_id, len) {
+        if let Some(res) = t.channel.reserve(t.event_id, len, rec.outermost()) {
             save(
                 r,
                 [
@@ -211,17 +211,18 @@ fn commit_staged(targets: u64, len: u64, stage: u64, rec: &ThreadRecord) {
             std::slice::from_raw_parts(stage as *const u8, len as usize),
         )
     };
-    deliver(targets, payload);
+    deliver(targets, payload, rec.outermost());
     rec.stage_pop(len as usize);
 }
 
-/// Copies a staged payload into every target that accepts it.
-fn deliver(targets: &Targets, payload: &[u8]) {
+/// Copies a staged payload into every target that accepts it (waiting for
+/// room in blocking channels when `may_wait`).
+fn deliver(targets: &Targets, payload: &[u8], may_wait: bool) {
     for t in targets.items.iter() {
         if t.filter.as_ref().is_some_and(|f| !f.accepts(payload)) {
             continue;
         }
-        if let Some(res) = t.channel.reserve(t.event_id, payload.len()) {
+        if let Some(res) = t.channel.reserve(t.event_id, payload.len(), may_wait) {
             // SAFETY: `reserve` returned room for `payload.len()` bytes.
             unsafe {
                 std::ptr::copy_nonoverlapping(payload.as_ptr(), res.payload, payload.len());

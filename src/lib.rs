@@ -21,6 +21,7 @@ pub mod config;
 pub mod consumer;
 pub mod ctf;
 pub mod descriptor;
+pub mod doorbell;
 pub mod dynevent;
 pub mod eventfilter;
 pub mod ffi;

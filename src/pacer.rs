@@ -1,10 +1,17 @@
 //! The rhythm of a consumer thread, shared by the daemonless session and
-//! the daemon: how long to sleep between passes (short while data flows,
-//! backing off when idle), when to close the sub-buffers of quiet buffers,
-//! and when to rewrite the metadata (its clock calibration improves with
-//! time: at 100 ms, then at doubling intervals).
+//! the daemon: how long to wait between passes (short while data flows,
+//! backing off when idle, cut short by the doorbell a blocked writer rings,
+//! but never more often than `MIN_GAP`, however often it rings), when to
+//! close the sub-buffers of quiet buffers, and when to rewrite the metadata
+//! (its clock calibration improves with time: at 100 ms, then at doubling
+//! intervals).
 
+use crate::doorbell::Doorbell;
 use std::time::{Duration, Instant};
+
+/// The shortest time between two passes (a doorbell rung in a loop costs
+/// at most this much work).
+const MIN_GAP: Duration = Duration::from_micros(100);
 
 /// A buffer with no new event for this long gets its sub-buffer closed.
 pub const QUIET_FLUSH: Duration = Duration::from_millis(200);
@@ -17,6 +24,7 @@ pub struct Pacer {
     min: Duration,
     max: Duration,
     began: Instant,
+    last_pass: Instant,
     last_quiet: Instant,
     next_refresh: Instant,
 }
@@ -30,14 +38,20 @@ impl Pacer {
             min,
             max,
             began: now,
+            last_pass: now,
             last_quiet: now,
             next_refresh: now + FIRST_REFRESH,
         }
     }
 
-    /// Waits until the next pass is due (or the thread is unparked).
-    pub fn sleep(&self) {
-        std::thread::park_timeout(self.idle);
+    /// Waits until the next pass is due or `bell` rings.
+    pub fn wait(&mut self, bell: &Doorbell) {
+        bell.wait(self.idle);
+        let gap = self.last_pass.elapsed();
+        if gap < MIN_GAP {
+            std::thread::sleep(MIN_GAP - gap);
+        }
+        self.last_pass = Instant::now();
     }
 
     /// Records what the pass wrote, to choose the next sleep.

@@ -42,15 +42,21 @@
 //! writer simply makes the outer CAS retry, or commits inside the outer
 //! event's sub-buffer before it).
 //!
+//! A blocking channel's writer that finds the buffer full waits on a futex
+//! (the low word of `consumed`), counted in `waiters`, which the consumer
+//! wakes when it releases a sub-buffer; it never blocks otherwise.
+//!
 //! Nothing on the reserve/commit path allocates, locks or makes a system call.
 
 use crate::clock;
 use crate::ctf::header::{self, EventHeader};
 use crate::shm::Mapping;
 use std::cell::UnsafeCell;
+use std::fs::File;
 use std::io;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 const MAGIC: u64 = 0x5553_5452_4255_4631; // "UST RBUF1"
 
@@ -121,6 +127,27 @@ unsafe fn cas16(dst: *mut u128, old: u128, new: u128) -> bool {
     ok != 0
 }
 
+/// A futex operation on the low 32 bits of `word` (little-endian), shared
+/// between processes (the buffer is a shared mapping: no FUTEX_PRIVATE).
+fn futex(word: &AtomicU64, op: libc::c_int, val: u32, timeout: Option<Duration>) {
+    let ts = timeout.map(|t| libc::timespec {
+        tv_sec: t.as_secs() as libc::time_t,
+        tv_nsec: t.subsec_nanos() as libc::c_long,
+    });
+    let ts_ptr = ts.as_ref().map_or(std::ptr::null(), std::ptr::from_ref);
+    // SAFETY: the word is 8-byte aligned shared memory that outlives the
+    // call; the kernel only reads its low 32 bits and the timespec.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr().cast::<u32>(),
+            op,
+            val,
+            ts_ptr,
+        )
+    };
+}
+
 /// The buffer-wide state shared by writers and the consumer.
 #[repr(C)]
 struct Control {
@@ -134,6 +161,18 @@ struct Control {
     consumed: Padded,
     /// Events dropped so far (cumulative).
     discarded: Padded,
+    /// Writers waiting for the consumer to release a sub-buffer (blocking
+    /// channels): the consumer wakes them through `consumed`'s low word.
+    waiters: Padded,
+}
+
+/// Why a reservation failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// The event is larger than a sub-buffer.
+    TooBig,
+    /// Every sub-buffer is full (discard mode).
+    Full,
 }
 
 /// Per-sub-buffer state.
@@ -317,6 +356,15 @@ impl RingBuffer {
     /// dropped (counted in `discarded`).
     #[inline(always)]
     pub fn reserve(&self, event_id: u32, payload: usize) -> Option<Reserved> {
+        self.try_reserve(event_id, payload)
+            .map_err(|_| self.count_discarded())
+            .ok()
+    }
+
+    /// As `reserve`, but a refusal is not counted: the caller decides
+    /// (a blocking writer waits and tries again).
+    #[inline(always)]
+    pub fn try_reserve(&self, event_id: u32, payload: usize) -> Result<Reserved, Refused> {
         let ctl = self.ctl();
         let size = self.geo.subbuf_size;
         let mask = size - 1;
@@ -330,8 +378,7 @@ impl RingBuffer {
             };
             let len = (hdr.size() + payload) as u64;
             if len > size {
-                self.count_discarded();
-                return None;
+                return Err(Refused::TooBig);
             }
             let pos = old & mask;
             let switching = pos != 0 && pos + len > size;
@@ -341,8 +388,7 @@ impl RingBuffer {
             if opens && !self.geo.overwrite {
                 let consumed = ctl.consumed.0.load(Ordering::Acquire);
                 if begin >> self.shift >= consumed + self.geo.num_subbuf {
-                    self.count_discarded();
-                    return None;
+                    return Err(Refused::Full);
                 }
             }
             if !ctl.position.advance((old, prev), (end, ts)) {
@@ -363,7 +409,7 @@ impl RingBuffer {
             // lies within one sub-buffer (len <= size, no straddling), and no
             // other writer or the consumer touches it until we commit.
             let payload = unsafe { header::write_event_header(at, hdr, event_id, ts) };
-            return Some(Reserved {
+            return Ok(Reserved {
                 payload,
                 commit: &slot.commit,
                 len,
@@ -465,9 +511,75 @@ impl RingBuffer {
         Some(info)
     }
 
-    /// Gives sub-buffer `n` back to writers (discard mode).
+    /// Writes `header` then the events of complete sub-buffer `n` (described
+    /// by `info`, not yet released) to `file`, straight from shared memory.
+    pub fn write_subbuf(
+        &self,
+        n: u64,
+        info: &PacketInfo,
+        header: &[u8],
+        file: &File,
+    ) -> io::Result<()> {
+        let mut parts = [
+            (header.as_ptr(), header.len()),
+            (self.data_at(n << self.shift).cast_const(), info.data_len),
+        ];
+        let mut first = 0;
+        while first < parts.len() {
+            let iov: Vec<libc::iovec> = parts[first..]
+                .iter()
+                .map(|&(base, len)| libc::iovec {
+                    iov_base: base.cast_mut().cast(),
+                    iov_len: len,
+                })
+                .collect();
+            // SAFETY: each iovec covers memory valid for reading: `header`,
+            // and `data_len <= subbuf_size` bytes of sub-buffer `n`, which
+            // writers leave alone until `release(n)`.
+            let done = unsafe { libc::writev(file.as_raw_fd(), iov.as_ptr(), iov.len() as i32) };
+            if done < 0 {
+                let err = io::Error::last_os_error();
+                if err.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(err);
+            }
+            let mut done = done as usize;
+            while first < parts.len() && done >= parts[first].1 {
+                done -= parts[first].1;
+                first += 1;
+            }
+            if first < parts.len() {
+                // SAFETY: `done < len` of this part, so the pointer stays inside it.
+                parts[first] = (unsafe { parts[first].0.add(done) }, parts[first].1 - done);
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives sub-buffer `n` back to writers (discard mode), waking those
+    /// that wait for room.
     pub fn release(&self, n: u64) {
-        self.ctl().consumed.0.store(n + 1, Ordering::Release);
+        let ctl = self.ctl();
+        ctl.consumed.0.store(n + 1, Ordering::Release);
+        if ctl.waiters.0.load(Ordering::Acquire) != 0 {
+            futex(&ctl.consumed.0, libc::FUTEX_WAKE, i32::MAX as u32, None);
+        }
+    }
+
+    /// Waits (a writer of a blocking channel, the buffer full) until the
+    /// consumer releases a sub-buffer, or `limit` passes (at most 10 ms at a
+    /// time, so a lost wake-up costs little).
+    #[cold]
+    pub fn wait_for_room(&self, limit: Duration) {
+        let ctl = self.ctl();
+        let seen = ctl.consumed.0.load(Ordering::Acquire);
+        ctl.waiters.0.fetch_add(1, Ordering::AcqRel);
+        if ctl.consumed.0.load(Ordering::Acquire) == seen {
+            let wait = limit.min(Duration::from_millis(10));
+            futex(&ctl.consumed.0, libc::FUTEX_WAIT, seen as u32, Some(wait));
+        }
+        ctl.waiters.0.fetch_sub(1, Ordering::AcqRel);
     }
 
     /// Overwrite mode: whether sub-buffer `n`, copied earlier, may have been

@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::consumer::{ConsumeError, Consumer, Layouts, StreamNaming};
 use crate::ctf::metadata::{self, TraceInfo};
 use crate::ctf::walk::PayloadLayout;
+use crate::doorbell::Doorbell;
 use crate::eventfilter;
 use crate::handle::{Target, Targets};
 use crate::pacer::Pacer;
@@ -50,6 +51,8 @@ pub struct Session {
     thread: Mutex<Option<JoinHandle<()>>>,
     stop: AtomicBool,
     finished: AtomicBool,
+    /// Rung by writers waiting for room (blocking channel) and at the end.
+    doorbell: Doorbell,
     dir: TraceDir,
     _lock: File,
 }
@@ -74,8 +77,14 @@ impl Session {
         let realtime_offset = clock::realtime_offset_ns();
         let ncpu = sysinfo::possible_cpus();
         crate::config::check_memory(config.geometry, ncpu)?;
-        let channel = Channel::create(ncpu, config.geometry).map_err(what)?;
+        let mut channel = Channel::create(ncpu, config.geometry).map_err(what)?;
         channel.prefault();
+        let doorbell = Doorbell::new().map_err(what)?;
+        let writers_bell = doorbell.fd().try_clone().map_err(what)?;
+        channel.set_blocking(
+            config.blocking_timeout_us,
+            Some(Doorbell::from_fd(writers_bell)),
+        );
         let channel = Arc::new(channel);
         let info = sysinfo::trace_info(dir.path());
         let layouts = Arc::new(Layouts::default());
@@ -104,6 +113,7 @@ impl Session {
             thread: Mutex::new(None),
             stop: AtomicBool::new(false),
             finished: AtomicBool::new(false),
+            doorbell,
             dir,
             _lock: lock,
         }));
@@ -152,7 +162,7 @@ impl Session {
     fn consume(&self) {
         let mut pacer = Pacer::new(POLL_MIN, POLL_MAX);
         while !self.stop.load(Ordering::Acquire) {
-            pacer.sleep();
+            pacer.wait(&self.doorbell);
             if self.config.geometry.overwrite {
                 pacer.rest(POLL_MAX);
             } else {
@@ -193,7 +203,7 @@ impl Session {
         }
         self.stop.store(true, Ordering::Release);
         if let Some(t) = lock(&self.thread).take() {
-            t.thread().unpark();
+            self.doorbell.ring();
             let _ = t.join();
         }
         if let Some(mut consumer) = lock(&self.consumer).take() {

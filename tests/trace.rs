@@ -503,3 +503,47 @@ fn libust_exports_only_ust_symbols_and_has_its_soname() {
     let dynamic = run_ok(Command::new("readelf").arg("-d").arg(&lib));
     assert!(String::from_utf8_lossy(&dynamic.stdout).contains("Library soname: [libust.so.1]"));
 }
+
+/// Events in a trace, counted by babeltrace2 (its counter sink decodes every event).
+fn counted_events(trace: &Path) -> u64 {
+    let out = run_ok(
+        Command::new("babeltrace2")
+            .args(["-c", "sink.utils.counter", "-p", "step=+0"])
+            .arg(trace),
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.contains("Event message"))
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
+        .expect("babeltrace2's counter output")
+}
+
+#[test]
+fn a_blocking_channel_keeps_every_event_of_a_fast_writer_with_tiny_buffers() {
+    let dir = scratch("blocking");
+    let exe = dir.join("app_blocking");
+    let src = test_c("lttng_compat");
+    compile(
+        &[src.join("app_blocking.c")],
+        &exe,
+        &[
+            "-I",
+            src.to_str().unwrap(),
+            "-I",
+            root().join("include/lttng-compat").to_str().unwrap(),
+        ],
+    );
+    let tiny = [("UST_SUBBUF_SIZE", "4k"), ("UST_NUM_SUBBUF", "2")];
+    let n = 1_000_000u64;
+    let blocking = dir.join("blocking");
+    let mut env = tiny.to_vec();
+    env.push(("UST_BLOCKING_TIMEOUT", "inf"));
+    run_traced(&exe, &[&n.to_string()], &blocking, &env);
+    assert_eq!(discarded(&blocking), 0);
+    assert_eq!(counted_events(&blocking), n);
+    // The same run without blocking loses events (and counts them).
+    let dropping = dir.join("dropping");
+    run_traced(&exe, &[&n.to_string()], &dropping, &tiny);
+    let kept = counted_events(&dropping);
+    assert!(kept < n && kept + discarded(&dropping) == n, "{kept} kept");
+}

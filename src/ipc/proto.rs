@@ -181,6 +181,8 @@ pub struct CreateSession {
     pub subbuf_size: u64,
     pub num_subbuf: u32,
     pub overwrite: bool,
+    /// The default channel's: see `ChannelSpec::blocking_timeout_us`.
+    pub blocking_timeout_us: i64,
 }
 
 /// What `ust status` and `ust list` report of a session.
@@ -514,6 +516,7 @@ fn ctl_body(w: &mut Writer, c: &Ctl) -> u16 {
             w.u64(s.subbuf_size);
             w.u32(s.num_subbuf);
             w.u8(s.overwrite as u8);
+            w.i64(s.blocking_timeout_us);
             kind::CTL_CREATE
         }
         Ctl::EnableChannel(c) => {
@@ -780,6 +783,7 @@ fn decode_body(k: u16, r: &mut Reader) -> R<Message> {
             subbuf_size: r.u64()?,
             num_subbuf: r.u32()?,
             overwrite: r.bool()?,
+            blocking_timeout_us: r.i64()?,
         })),
         kind::CTL_ENABLE_CHANNEL => Message::Ctl(Ctl::EnableChannel(ChannelConfig {
             session: r.str()?,
@@ -990,6 +994,7 @@ mod tests {
                 subbuf_size: 4096,
                 num_subbuf: 4,
                 overwrite: false,
+                blocking_timeout_us: -1,
             })),
             Message::Ctl(Ctl::EnableChannel(ChannelConfig {
                 session: "s".into(),

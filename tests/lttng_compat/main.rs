@@ -306,3 +306,18 @@ fn emf_uri_follows_the_log_level() {
     );
     assert_eq!(event.emf_uri, "http://example.com/m?q=p:e");
 }
+
+#[test]
+fn blocking_channels_keep_every_event_like_lttng() {
+    let compared = side_by_side(&Case {
+        name: "blocking",
+        patterns: &["blocking:*"],
+        buffers: Buffers::SmallBlocking,
+        build: &|build: &Build| {
+            program(build, Lang::C, "app_blocking", &["app_blocking.c"]).arg("20000")
+        },
+    });
+    if let Some(c) = compared {
+        assert_eq!(c.count, 20_000, "every event, none discarded");
+    }
+}

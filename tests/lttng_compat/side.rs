@@ -35,6 +35,10 @@ pub enum Buffers {
     Default,
     /// 64 × 4 MiB per CPU: a million 100-byte events from one thread, none discarded.
     Large,
+    /// 4 × 64 KiB per CPU, blocking channels: writers wait for room instead of discarding
+    /// (LTTng: `--blocking-timeout=inf` and `LTTNG_UST_ALLOW_BLOCKING=1`; UST:
+    /// `UST_BLOCKING_TIMEOUT=inf`).
+    SmallBlocking,
 }
 
 /// How many events a comparison keeps for the caller's own checks.
@@ -289,17 +293,21 @@ fn record_lttng(case: &Case, run: &Run, work: &Path) -> PathBuf {
     let trace = work.join("lttng-trace");
     lttng(&["create", &session, &format!("--output={}", trace.display())]);
     let mut channel = Vec::new();
-    if case.buffers == Buffers::Large {
-        lttng(&[
-            "enable-channel",
-            "-u",
-            "-s",
-            &session,
-            "--subbuf-size=4M",
-            "--num-subbuf=64",
-            "large",
-        ]);
-        channel = vec!["-c", "large"];
+    let geometry: &[&str] = match case.buffers {
+        Buffers::Default => &[],
+        Buffers::Large => &["--subbuf-size=4M", "--num-subbuf=64"],
+        Buffers::SmallBlocking => &[
+            "--subbuf-size=64k",
+            "--num-subbuf=4",
+            "--blocking-timeout=inf",
+        ],
+    };
+    if !geometry.is_empty() {
+        let mut args = vec!["enable-channel", "-u", "-s", &session];
+        args.extend(geometry);
+        args.push("ch");
+        lttng(&args);
+        channel = vec!["-c", "ch"];
     }
     for pattern in case.patterns {
         let mut args = vec!["enable-event", "-u", pattern, "-s", &session];
@@ -311,6 +319,7 @@ fn record_lttng(case: &Case, run: &Run, work: &Path) -> PathBuf {
     let output = run
         .command()
         .env("LTTNG_UST_REGISTER_TIMEOUT", "-1")
+        .env("LTTNG_UST_ALLOW_BLOCKING", "1")
         .output();
     lttng(&["stop", &session]);
     lttng(&["destroy", &session]);
@@ -331,10 +340,19 @@ fn record_ust(run: &Run, buffers: Buffers, work: &Path) -> PathBuf {
         .env_remove("UST_LOGLEVEL")
         .env("UST_TRACE", &trace)
         .env("LD_LIBRARY_PATH", library_path(run));
-    if buffers == Buffers::Large {
-        command
-            .env("UST_SUBBUF_SIZE", "4M")
-            .env("UST_NUM_SUBBUF", "64");
+    match buffers {
+        Buffers::Default => {}
+        Buffers::Large => {
+            command
+                .env("UST_SUBBUF_SIZE", "4M")
+                .env("UST_NUM_SUBBUF", "64");
+        }
+        Buffers::SmallBlocking => {
+            command
+                .env("UST_SUBBUF_SIZE", "64k")
+                .env("UST_NUM_SUBBUF", "4")
+                .env("UST_BLOCKING_TIMEOUT", "inf");
+        }
     }
     check_success(
         &command.output().expect("run UST build"),

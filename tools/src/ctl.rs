@@ -251,6 +251,7 @@ pub fn create_request(session: &str, output: &std::path::Path, b: &Buffers) -> C
         subbuf_size: b.subbuf_size,
         num_subbuf: b.num_subbuf,
         overwrite: b.overwrite,
+        blocking_timeout_us: b.blocking_timeout,
     })
 }
 

@@ -437,3 +437,31 @@ fn events_of_every_provider_are_recorded_from_the_start() {
         assert_eq!(names, ["ctl_app:info", "late:hit"], "round {round}");
     }
 }
+
+#[test]
+fn a_blocking_channel_under_the_daemon_keeps_every_event_with_tiny_buffers() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let src = root.join("tests/c/lttng_compat");
+    let exe = programs::compile_with(
+        &[src.join("app_blocking.c")],
+        &[&root.join("include/lttng-compat"), &src],
+        "app_blocking",
+    );
+    let dir = Scratch::new("trace-blocking");
+    let out = trace(
+        &dir.join("t"),
+        &[
+            "--subbuf-size",
+            "4k",
+            "--num-subbuf",
+            "2",
+            "--blocking-timeout",
+            "inf",
+        ],
+        &[exe.to_str().unwrap(), "200000"],
+    );
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("no events discarded"), "{err}");
+    assert_eq!(total_events(&err), Some(200_000), "{err}");
+}

@@ -242,6 +242,7 @@ mod tests {
             subbuf_size: 4096,
             num_subbuf: 2,
             overwrite: false,
+            blocking_timeout_us: 0,
         });
         assert_eq!(
             line(&create, Error::Io),

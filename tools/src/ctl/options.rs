@@ -3,7 +3,7 @@
 
 use super::client::Failure;
 use std::path::{Path, PathBuf};
-use ust::config::{parse_size, DEFAULT_NUM_SUBBUF};
+use ust::config::{parse_blocking_timeout, parse_size, DEFAULT_NUM_SUBBUF};
 use ust::ipc::proto::MAX_STRING;
 
 /// Which daemon to talk to.
@@ -34,6 +34,11 @@ pub struct Buffers {
     #[arg(long, value_name = "N", value_parser = num_subbuf,
           default_value_t = DEFAULT_NUM_SUBBUF as u32)]
     pub num_subbuf: u32,
+    /// When the buffers are full, make the program wait up to US microseconds for room
+    /// (`inf`: as long as it takes) instead of discarding the event; 0 never waits.
+    /// A program waits only outside signal handlers.
+    #[arg(long, value_name = "US|inf", value_parser = parse_blocking_timeout, default_value = "0")]
+    pub blocking_timeout: i64,
 }
 
 fn power_of_two(v: u64, lo: u64, hi: u64) -> Result<u64, String> {
@@ -61,18 +66,8 @@ pub struct ChannelBuffers {
     /// When the buffers are full, make the program wait up to US microseconds for room
     /// (`inf`: as long as it takes) instead of discarding the event; 0 never waits.
     /// A program waits only outside signal handlers.
-    #[arg(long, value_name = "US|inf", value_parser = blocking_timeout, default_value = "0")]
+    #[arg(long, value_name = "US|inf", value_parser = parse_blocking_timeout, default_value = "0")]
     pub blocking_timeout: i64,
-}
-
-/// `inf` (-1) or a number of microseconds.
-pub fn blocking_timeout(s: &str) -> Result<i64, String> {
-    if s == "inf" {
-        return Ok(-1);
-    }
-    s.parse::<u32>()
-        .map(i64::from)
-        .map_err(|_| format!("{s:?} is not a number of microseconds (0 to 4294967295) or `inf`"))
 }
 
 /// A channel name: 1 to 64 letters, digits, `-`, `_` or `.`, not starting with `.`.
@@ -186,9 +181,9 @@ mod tests {
 
     #[test]
     fn channel_settings() {
-        assert_eq!(blocking_timeout("inf"), Ok(-1));
-        assert_eq!(blocking_timeout("1500"), Ok(1500));
-        assert!(blocking_timeout("-5").is_err() && blocking_timeout("soon").is_err());
+        assert_eq!(parse_blocking_timeout("inf"), Ok(-1));
+        assert_eq!(parse_blocking_timeout("1500"), Ok(1500));
+        assert!(parse_blocking_timeout("-5").is_err() && parse_blocking_timeout("soon").is_err());
         assert!(channel_name("debug").is_ok());
         assert!(channel_name("../x").is_err() && channel_name("").is_err());
     }

@@ -25,7 +25,7 @@
 use super::registry::Registry;
 use super::session::{guarded, lock, Attached, Session};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
@@ -276,9 +276,14 @@ impl Link {
 
     /// Sends a command and waits (bounded) for its reply: (status, fds).
     fn call(&mut self, message: Message) -> Result<(i32, Vec<OwnedFd>), Gone> {
+        self.call_with(message, &[])
+    }
+
+    /// `call`, handing the program descriptors `fds` along.
+    fn call_with(&mut self, message: Message, fds: &[RawFd]) -> Result<(i32, Vec<OwnedFd>), Gone> {
         self.seq = self.seq.wrapping_add(1).max(1);
         self.conn
-            .send(self.seq, 0, &message, &[])
+            .send(self.seq, 0, &message, fds)
             .map_err(|_| Gone::Dead)?;
         let deadline = Instant::now() + REPLY_TIMEOUT;
         loop {
@@ -455,7 +460,8 @@ impl Worker {
             clock: session.clock.code(),
             blocking_timeout_us: def.blocking_timeout_us,
         };
-        let (status, fds) = self.link.call(Message::Channel(spec))?;
+        let bell = session.doorbell.fd().as_raw_fd();
+        let (status, fds) = self.link.call_with(Message::Channel(spec), &[bell])?;
         if status != 0 {
             let why = Error::from_code(status).map_or("refused", Error::describe);
             session.report(format!(

@@ -27,6 +27,7 @@ use ust::consumer::{Check, ConsumeError, Consumer, Layouts, StreamNaming};
 use ust::ctf::header::AppContext;
 use ust::ctf::metadata::{self, TraceInfo};
 use ust::ctf::walk::PayloadLayout;
+use ust::doorbell::Doorbell;
 use ust::ipc::proto::{ChannelConfig, ChannelInfo, CreateSession, Error, SessionInfo};
 use ust::pacer::Pacer;
 use ust::ringbuf::Geometry;
@@ -327,6 +328,9 @@ pub struct Session {
     pub owner: Identity,
     pub dir: PathBuf,
     files: TraceDir,
+    /// The consumer thread's doorbell, handed to programs with each
+    /// channel: their blocked writers ring it.
+    pub doorbell: Doorbell,
     pub clock: ClockBase,
     info: TraceInfo,
     data: Mutex<Data>,
@@ -451,7 +455,11 @@ impl Session {
             DEFAULT_GEOMETRY,
         )?;
         let dir = PathBuf::from(&req.output);
-        if !valid_name(&req.name) || !dir.is_absolute() || dir.parent().is_none() {
+        if !valid_name(&req.name)
+            || !dir.is_absolute()
+            || dir.parent().is_none()
+            || req.blocking_timeout_us < -1
+        {
             return Err(Error::BadArgument.into());
         }
         let files = prepare_dir(&dir, owner)?;
@@ -463,6 +471,7 @@ impl Session {
             owner,
             dir,
             files,
+            doorbell: Doorbell::new().map_err(|e| io_error(&e))?,
             clock,
             info,
             data: Mutex::new(Data {
@@ -472,7 +481,7 @@ impl Session {
                     id: 0,
                     name: DEFAULT_CHANNEL.into(),
                     geometry,
-                    blocking_timeout_us: 0,
+                    blocking_timeout_us: req.blocking_timeout_us,
                 }],
                 ids: HashMap::new(),
                 ids_per_channel: vec![0],
@@ -668,7 +677,7 @@ impl Session {
             lock(&self.thread).take()
         };
         if let Some(t) = thread {
-            t.thread().unpark();
+            self.doorbell.ring();
             let _ = t.join();
         }
         if let Err(e) = self.write_metadata(&lock(&self.data)) {
@@ -757,9 +766,7 @@ impl Session {
         d.next_instance += ncpu;
         d.programs.insert(app.key);
         d.consumers.insert(key, consumer);
-        if let Some(t) = lock(&self.thread).as_ref() {
-            t.thread().unpark();
-        }
+        self.doorbell.ring();
         Ok(())
     }
 
@@ -852,7 +859,7 @@ impl Session {
     fn consume(self: Arc<Self>) {
         let mut pacer = Pacer::new(POLL_MIN, POLL_MAX);
         loop {
-            pacer.sleep();
+            pacer.wait(&self.doorbell);
             let mut d = lock(&self.data);
             if !matches!(d.state, State::Started | State::Stopping) {
                 return;

@@ -71,15 +71,20 @@ pub fn lib_dir() -> PathBuf {
 /// Compiles C sources (with `include` as an extra include directory) against include/ and
 /// libust into the build directory; returns the program's path.
 pub fn compile(sources: &[PathBuf], include: &Path, name: &str) -> PathBuf {
+    compile_with(sources, &[include], name)
+}
+
+/// `compile` with several extra include directories, searched in order.
+pub fn compile_with(sources: &[PathBuf], includes: &[&Path], name: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let lib = lib_dir();
     let exe = build_dir().join(name);
     let tmp = build_dir().join(format!(".{name}.{}", std::process::id()));
     let out = Command::new("cc")
-        .args(["-O2", "-g", "-Wall", "-Wextra", "-Werror", "-I"])
-        .arg(root.join("include"))
+        .args(["-O2", "-g", "-Wall", "-Wextra", "-Werror"])
+        .args(includes.iter().flat_map(|d| [Path::new("-I"), d]))
         .arg("-I")
-        .arg(include)
+        .arg(root.join("include"))
         .args(sources)
         .arg("-o")
         .arg(&tmp)
