@@ -1093,3 +1093,37 @@ fn a_program_forging_its_counters_is_detached_and_the_session_goes_on() {
         "the other program's events are all there"
     );
 }
+
+#[test]
+fn a_program_gone_before_it_was_set_up_is_reported() {
+    use ust::ipc::proto::AppHello;
+    let mut d = DaemonProc::start("gone-early");
+    let mut ctl = d.ctl();
+    ctl.create("s", &d.dir.join("t")).unwrap();
+    ctl.enable("s", &["*"], None).unwrap();
+    ctl.start("s").unwrap();
+    // Registers and announces an event, but ends before saying it is done (`Ready`).
+    let conn = ust::ipc::wire::Conn::connect(&d.socket).unwrap();
+    let hello = AppHello {
+        pid: std::process::id(),
+        ppid: 1,
+        abi_major: ust::abi::ABI_MAJOR as u16,
+        abi_minor: ust::abi::ABI_MINOR as u16,
+        ncpu: 2,
+        procname: "early".into(),
+    };
+    conn.send(0, 0, &Message::AppHello(hello), &[]).unwrap();
+    conn.send(0, 0, &Message::AppEvent(schema("early:e", 6)), &[])
+        .unwrap();
+    drop(conn);
+    let pid = std::process::id();
+    wait_for("the lost program reported", || match ctl.status("s") {
+        Ok(Message::SessionInfo(info)) => info.errors.iter().any(|e| {
+            e.starts_with(&format!(
+                "1 programs went away before they could be set up (early {pid})"
+            ))
+        }),
+        _ => false,
+    });
+    d.assert_healthy();
+}

@@ -278,3 +278,73 @@ fn filtered_rules_each_apply_to_their_events_and_either_keeps_an_event_once() {
     }
     assert_eq!(events, want);
 }
+
+/// Descriptors a process has open, and its resident memory in KiB.
+fn fds_and_rss(pid: u32) -> (usize, u64) {
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let rss = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap();
+    (fds, rss)
+}
+
+#[test]
+fn sessions_come_and_go_without_leaving_descriptors_or_memory_in_the_program() {
+    let dir = Scratch::new("sessions-cycles");
+    let d = Daemon::start(&dir);
+    // The program may open 64 descriptors at most: each session's buffers must be given back.
+    let script = format!("ulimit -n 64; exec {} lines", ctl_app().display());
+    let mut app = LineApp::start_command(
+        Command::new("sh")
+            .args(["-c", &script])
+            .env("UST_DAEMON_SOCKET", &d.socket),
+    );
+    let pid = app.child.id();
+    wait_registered(&d, pid);
+    app.say("before");
+    let before = fds_and_rss(pid);
+    for i in 0..60 {
+        let t = dir.join(format!("t{i}"));
+        d.ok(&[
+            "create",
+            "s",
+            "-o",
+            t.to_str().unwrap(),
+            "--subbuf-size",
+            "1M",
+            "--num-subbuf",
+            "2",
+        ]);
+        d.ok(&["enable", "s", "ctl_app:*"]);
+        d.ok(&["start", "s"]);
+        app.say(&format!("cycle{i}"));
+        d.ok(&["destroy", "s"]);
+    }
+    app.say("after");
+    let after = fds_and_rss(pid);
+    assert!(
+        after.0 <= before.0 + 2,
+        "descriptors: {before:?} then {after:?}"
+    );
+    // 60 sessions of 2 CPUs x 2 MiB would be 240 MiB if nothing were given back.
+    assert!(
+        after.1 < before.1 + 32 * 1024,
+        "resident KiB: {before:?} then {after:?}"
+    );
+    app.finish();
+    let Some(last) = events(&dir.join("t59")) else {
+        return;
+    };
+    assert_eq!(
+        last,
+        [
+            line("ctl_app:info", 60, "cycle59"),
+            line("ctl_app:debug", 60, "")
+        ]
+    );
+}

@@ -465,3 +465,17 @@ fn a_blocking_channel_under_the_daemon_keeps_every_event_with_tiny_buffers() {
     assert!(err.contains("no events discarded"), "{err}");
     assert_eq!(total_events(&err), Some(200_000), "{err}");
 }
+
+#[test]
+fn many_short_programs_started_at_once_are_all_recorded() {
+    let dir = Scratch::new("trace-many");
+    let script = format!(
+        "for i in $(seq 100); do {} 10 many >/dev/null & done; wait",
+        hello().display()
+    );
+    let out = trace(&dir.join("t"), &[], &["sh", "-c", &script]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(total_events(&err), Some(1000), "{err}");
+    assert!(!err.contains("went away before"), "{err}");
+}

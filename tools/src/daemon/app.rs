@@ -4,10 +4,12 @@
 //! `Input` (bounded queue, so a flooding program is slowed down, not
 //! buffered), and a worker that owns the conversation. The worker collects
 //! the initial `AppEvent`s (until the program sends `Ready` to say they are
-//! all there, or pauses, or a bound passes), attaches the program
-//! to the first started session that may trace it and enables some of its
-//! events, sends `Ready`, then follows every change ("pokes" from control
-//! commands, new `AppEvent`s) the same way.
+//! all there; one that does not within `ANNOUNCE_WAIT` is let go), attaches
+//! the program to the started sessions that may trace it and want some of
+//! its events, sends `Ready`, then follows every change ("pokes" from
+//! control commands, new `AppEvent`s) the same way. A program that goes
+//! away before it was set up is reported to the sessions that would have
+//! traced it: its events, if any, were not recorded.
 //!
 //! A program records into every started session that is allowed to trace
 //! it (same uid, or a root session) and enables one of its events, and in
@@ -38,11 +40,9 @@ use ust::schema::{EventSchema, FieldType};
 
 /// How long a program may take to answer a command.
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(1);
-/// The initial announcement ends when the program sends `Ready` itself,
-/// or (programs that do not) pauses this long ...
-const BURST_GAP: Duration = Duration::from_millis(10);
-/// ... or after this long, so `Ready` comes well within the program's wait.
-const BURST_MAX: Duration = Duration::from_millis(30);
+/// How long the program may take to announce its events (it ends with
+/// `Ready`): on a busy machine, many programs start at once.
+const ANNOUNCE_WAIT: Duration = Duration::from_secs(5);
 /// Datagrams queued between the reader and the worker.
 const QUEUE: usize = 64;
 /// Most events, and description bytes, one program may announce (all
@@ -138,6 +138,8 @@ struct Link {
 
 struct Worker {
     link: Link,
+    /// The program was told its events are set up (the first `Ready`).
+    set_up: bool,
     /// The sessions the program records into, by session id.
     bound: BTreeMap<u32, Binding>,
     /// Sessions this program could not record into.
@@ -170,6 +172,7 @@ pub fn serve(reg: Arc<Registry>, conn: Arc<Conn>, cred: PeerCred, hello: AppHell
     };
     reg.add_app(app.clone());
     let mut worker = Worker {
+        set_up: false,
         link: Link {
             reg: reg.clone(),
             app,
@@ -313,15 +316,17 @@ impl Link {
             .map_err(|_| Gone::Dead)
     }
 
-    /// Takes in the program's first announcements, until it pauses.
+    /// Takes in the program's first announcements, until it says they are
+    /// complete (`Ready`); a program that never does is not set up.
     fn initial_burst(&mut self) -> Result<(), Gone> {
-        let end = Instant::now() + BURST_MAX;
+        let end = Instant::now() + ANNOUNCE_WAIT;
         while !self.announced {
-            let left = end.saturating_duration_since(Instant::now()).min(BURST_GAP);
+            let left = end.saturating_duration_since(Instant::now());
             match self.inbox.recv_timeout(left) {
                 Ok(input) => self.take(input)?,
-                Err(RecvTimeoutError::Timeout) => return Ok(()),
-                Err(RecvTimeoutError::Disconnected) => return Err(Gone::Dead),
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
+                    return Err(Gone::Dead)
+                }
             }
         }
         Ok(())
@@ -336,6 +341,13 @@ impl Worker {
         let reg = &self.link.reg;
         for b in std::mem::take(&mut self.bound).into_values() {
             b.session.detach(self.link.app.key);
+        }
+        if !self.set_up {
+            let app = &self.link.app;
+            reg.sessions()
+                .iter()
+                .filter(|s| s.recording() && s.owner.may_trace(app.uid))
+                .for_each(|s| s.program_lost(app.pid, &app.procname));
         }
         reg.remove_app(self.link.app.key);
         reg.release_schema_bytes(self.link.schema_bytes);
@@ -360,6 +372,7 @@ impl Worker {
         self.link.initial_burst()?;
         self.reconcile()?;
         self.link.ready()?;
+        self.set_up = true;
         loop {
             // Changes seen while a command waited for its reply count too.
             if self.link.dirty || self.link.app.poked.load(Ordering::Acquire) {

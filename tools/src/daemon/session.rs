@@ -270,6 +270,9 @@ struct Data {
     /// finished consumers could not write.
     write_error: Option<String>,
     unwritten: u64,
+    /// Programs that went away before they were set up, and the first ones.
+    lost_programs: u32,
+    lost_pids: Vec<String>,
 }
 
 impl Data {
@@ -496,6 +499,8 @@ impl Session {
                 errors: Vec::new(),
                 write_error: None,
                 unwritten: 0,
+                lost_programs: 0,
+                lost_pids: Vec::new(),
             }),
             detached: Condvar::new(),
             thread: Mutex::new(None),
@@ -610,6 +615,15 @@ impl Session {
             return Err(Error::BadArgument);
         }
         Ok(d)
+    }
+
+    /// Notes a program that went away before it could be set up.
+    pub fn program_lost(&self, pid: u32, procname: &str) {
+        let mut d = lock(&self.data);
+        d.lost_programs += 1;
+        if d.lost_pids.len() < 16 {
+            d.lost_pids.push(format!("{procname} {pid}"));
+        }
     }
 
     /// Notes a problem for `ust status` (once).
@@ -806,6 +820,18 @@ impl Session {
             if let (Some(why), true) = (d.write_error.as_ref(), unwritten > 0) {
                 errors.push(format!(
                     "{why}: {unwritten} events lost (counted as discarded)"
+                ));
+            }
+            if d.lost_programs > 0 {
+                let more = if d.lost_programs as usize > d.lost_pids.len() {
+                    ", …"
+                } else {
+                    ""
+                };
+                errors.push(format!(
+                    "{} programs went away before they could be set up ({}{more}): their events, if any, were not recorded",
+                    d.lost_programs,
+                    d.lost_pids.join(", ")
                 ));
             }
             let channels: Vec<ChannelInfo> = d

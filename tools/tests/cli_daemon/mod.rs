@@ -89,9 +89,16 @@ pub struct LineApp {
 
 impl LineApp {
     pub fn start(exe: &Path, socket: &Path) -> LineApp {
-        let mut child = Command::new(exe)
-            .arg("lines")
-            .env("UST_DAEMON_SOCKET", socket)
+        LineApp::start_command(
+            Command::new(exe)
+                .arg("lines")
+                .env("UST_DAEMON_SOCKET", socket),
+        )
+    }
+
+    /// Runs `command` (a `ctl_app lines`, possibly through a shell) as the program.
+    pub fn start_command(command: &mut Command) -> LineApp {
+        let mut child = command
             .env_remove("UST_TRACE")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
