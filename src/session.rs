@@ -23,7 +23,6 @@ use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// Consumer polling: fastest when data flows, slowest when idle.
@@ -48,7 +47,7 @@ pub struct Session {
     /// The events' payload layouts, to count what a full disk loses.
     layouts: Arc<Layouts>,
     consumer: Mutex<Option<Consumer>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    thread: Mutex<Option<threads::Thread>>,
     stop: AtomicBool,
     finished: AtomicBool,
     /// Rung by writers waiting for room (blocking channel) and at the end.
@@ -204,7 +203,7 @@ impl Session {
         self.stop.store(true, Ordering::Release);
         if let Some(t) = lock(&self.thread).take() {
             self.doorbell.ring();
-            let _ = t.join();
+            t.join();
         }
         if let Some(mut consumer) = lock(&self.consumer).take() {
             if let Err(e) = consumer.finish() {

@@ -1127,3 +1127,79 @@ fn a_program_gone_before_it_was_set_up_is_reported() {
     });
     d.assert_healthy();
 }
+
+#[test]
+fn a_provider_loaded_after_the_enable_gets_the_sessions_enablement() {
+    let mut d = DaemonProc::start("dlopen-late");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let plugin = d.dir.join("libplugin.so");
+    compile_c_with(
+        &[root.join("tests/c/plugin.c")],
+        &plugin,
+        &["-shared", "-fPIC"],
+    );
+    // libust comes with the plugin only (the program has no tracepoints of its own).
+    let exe = c_program(&d.dir, "dlopen_cycle", &["tests/c/dlopen_cycle.c"]);
+    let mut app = Command::new(&exe)
+        .arg(&plugin)
+        .arg("lines")
+        .env("UST_DAEMON_SOCKET", &d.socket)
+        .env("UST_REGISTER_TIMEOUT", REGISTER_WAIT_MS)
+        .env_remove("UST_TRACE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = app.stdin.take().unwrap();
+    let mut stdout = std::io::BufReader::new(app.stdout.take().unwrap());
+    let mut round = |stdin: &mut std::process::ChildStdin| {
+        use std::io::{BufRead, Write};
+        writeln!(stdin, "go").unwrap();
+        let mut answer = String::new();
+        stdout.read_line(&mut answer).unwrap();
+        assert_eq!(answer, "ok\n");
+    };
+    // Round 0 loads the plugin (and with it libust, which registers the program) and unloads
+    // it, before any session exists. The daemon heard of the plugin's event while it was
+    // loaded: the listener was not held up by the loader lock `dlopen()` holds.
+    round(&mut stdin);
+    let mut ctl = d.ctl();
+    let (_, apps) = ctl.list();
+    let app_info = apps.iter().find(|a| a.pid == app.id());
+    assert_eq!(
+        app_info.map(|a| a.events.clone()),
+        Some(vec!["plugin:run".to_string()]),
+        "{apps:?}"
+    );
+    let out = d.dir.join("t");
+    ctl.create("s", &out).unwrap();
+    ctl.enable("s", &["plugin:*"], None).unwrap();
+    ctl.start("s").unwrap();
+    // The enable reached the program while the plugin was unloaded: rounds 1 and 2 load it
+    // again and must record.
+    round(&mut stdin);
+    round(&mut stdin);
+    drop(stdin);
+    assert!(app.wait().unwrap().success());
+    wait_for("the program to leave", || ctl.list().1.is_empty());
+    ctl.stop("s").unwrap();
+    let counts = events_by_name(&out);
+    assert_eq!(count(&counts, "plugin:run"), 20, "{counts:?}");
+    if let Some(text) = babeltrace(&out) {
+        let rounds: Vec<_> = text
+            .lines()
+            .map(|l| {
+                l.rsplit_once("round = ")
+                    .unwrap()
+                    .1
+                    .split(',')
+                    .next()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(rounds, [["1"; 10], ["2"; 10]].concat());
+    }
+    d.assert_healthy();
+}

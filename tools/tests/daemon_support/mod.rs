@@ -694,6 +694,11 @@ pub fn lib_dir() -> PathBuf {
 /// Compiles the C `sources` (with their directory on the include path)
 /// against include/ and libust into `out`.
 pub fn compile_c(sources: &[PathBuf], out: &Path) {
+    compile_c_with(sources, out, &[]);
+}
+
+/// `compile_c` with extra compiler arguments (`-shared -fPIC` for a library).
+pub fn compile_c_with(sources: &[PathBuf], out: &Path, extra: &[&str]) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let lib = lib_dir();
     let result = Command::new("cc")
@@ -701,6 +706,7 @@ pub fn compile_c(sources: &[PathBuf], out: &Path) {
         .arg(root.join("include"))
         .arg("-I")
         .arg(sources[0].parent().unwrap())
+        .args(extra)
         .args(sources)
         .arg("-o")
         .arg(out)
