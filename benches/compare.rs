@@ -8,6 +8,8 @@
 //! * disabled tracepoint (no tracing session / no `UST_TRACE`);
 //! * enabled 3-integer event, 1 thread and 2 threads;
 //! * enabled string event (a 20-character string and an integer);
+//! * the 3-integer event recorded by two sessions at once, each into its own trace (UST: a
+//!   `ust daemon` with two sessions; LTTng: two sessions), against one session;
 //! * UST only: the same 3-integer event as a disabled DTrace probe, through the macros `ust-dtrace`
 //!   generates from `benches/c/bench_probes.d`, unguarded and behind its `_ENABLED()` test, with
 //!   and without the SDT notes (`UST_DTRACE_NO_SDT`);
@@ -61,6 +63,9 @@ struct Scenario {
     /// A filter expression enabled with the event (`UST_FILTER`, `ust trace --filter`,
     /// `lttng enable-event --filter`), and whether it keeps every event (else none).
     filter: Option<(&'static str, bool)>,
+    /// Sessions recording the event at once, each into its own trace (more than one: under a
+    /// `ust daemon` with that many sessions, and LTTng with that many sessions).
+    sessions: u32,
 }
 
 const ALL: &[Tracer] = &[Tracer::Ust, Tracer::UstDaemon, Tracer::Lttng];
@@ -78,6 +83,7 @@ const fn dtrace_disabled(label: &'static str, event: &'static str) -> Scenario {
         enabled: false,
         rounds: 5,
         filter: None,
+        sessions: 1,
     }
 }
 
@@ -103,10 +109,11 @@ const fn filtered(
         enabled: true,
         rounds: 2,
         filter: Some((expr, keeps)),
+        sessions: 1,
     }
 }
 
-const SCENARIOS: [Scenario; 15] = [
+const SCENARIOS: [Scenario; 16] = [
     Scenario {
         label: "disabled tracepoint",
         event: "int3",
@@ -118,6 +125,7 @@ const SCENARIOS: [Scenario; 15] = [
         enabled: false,
         rounds: 5,
         filter: None,
+        sessions: 1,
     },
     Scenario {
         label: "3 integers, 1 thread",
@@ -130,6 +138,7 @@ const SCENARIOS: [Scenario; 15] = [
         enabled: true,
         rounds: 2,
         filter: None,
+        sessions: 1,
     },
     Scenario {
         label: "3 integers, 2 threads",
@@ -142,6 +151,20 @@ const SCENARIOS: [Scenario; 15] = [
         enabled: true,
         rounds: 2,
         filter: None,
+        sessions: 1,
+    },
+    Scenario {
+        label: "3 ints, 2 sessions",
+        event: "int3",
+        lttng_event: "bench:int3",
+        tracers: &[Tracer::UstDaemon, Tracer::Lttng],
+        styles: false,
+        per_thread: 5_000_000,
+        threads: 1,
+        enabled: true,
+        rounds: 2,
+        filter: None,
+        sessions: 2,
     },
     Scenario {
         label: "string + integer",
@@ -154,6 +177,7 @@ const SCENARIOS: [Scenario; 15] = [
         enabled: true,
         rounds: 2,
         filter: None,
+        sessions: 1,
     },
     filtered("filter rejects all", "int3", "b < 0", false),
     filtered("filter keeps all", "int3", "b >= 0", true),
@@ -179,6 +203,7 @@ const SCENARIOS: [Scenario; 15] = [
         enabled: true,
         rounds: 3,
         filter: None,
+        sessions: 1,
     },
     Scenario {
         label: "custom probe, 3 ints",
@@ -191,6 +216,7 @@ const SCENARIOS: [Scenario; 15] = [
         enabled: true,
         rounds: 3,
         filter: None,
+        sessions: 1,
     },
     Scenario {
         label: "tracef(\"%d %d %d\")",
@@ -203,6 +229,7 @@ const SCENARIOS: [Scenario; 15] = [
         enabled: true,
         rounds: 3,
         filter: None,
+        sessions: 1,
     },
 ];
 
@@ -484,7 +511,7 @@ fn lttng_ready() -> Result<(), String> {
 fn measure(bench: &Bench, scenario: &Scenario, work: &Path) -> Result<Measurement, String> {
     let fired = match scenario.filter {
         Some((_, false)) => 0,
-        _ => scenario.per_thread * u64::from(scenario.threads),
+        _ => scenario.per_thread * u64::from(scenario.threads) * u64::from(scenario.sessions),
     };
     if !scenario.enabled && bench.tracer == Tracer::UstDaemon {
         return Err("same binary as UST when disabled".into());
@@ -505,6 +532,9 @@ fn measure(bench: &Bench, scenario: &Scenario, work: &Path) -> Result<Measuremen
     fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let (stdout, flushed_ns) = match bench.tracer {
         Tracer::Ust => run_bench(bench, scenario, Some(&dir)).map(|out| (out, monotonic_ns()))?,
+        Tracer::UstDaemon if scenario.sessions > 1 => {
+            run_under_ust_sessions(bench, scenario, &dir).map(|out| (out, monotonic_ns()))?
+        }
         Tracer::UstDaemon => {
             run_under_ust_trace(bench, scenario, &dir).map(|out| (out, monotonic_ns()))?
         }
@@ -530,6 +560,20 @@ fn run_bench(
     scenario: &Scenario,
     ust_trace: Option<&Path>,
 ) -> Result<String, String> {
+    let mut command = bench_command(bench, scenario);
+    if let Some(dir) = ust_trace {
+        command.env("UST_TRACE", dir);
+        command.env("UST_SUBBUF_SIZE", SUBBUF_SIZE.to_string());
+        command.env("UST_NUM_SUBBUF", NUM_SUBBUF.to_string());
+        if let Some((expr, _)) = scenario.filter {
+            command.env("UST_FILTER", expr);
+        }
+    }
+    run(&mut command)
+}
+
+/// The benchmark binary's command line for `scenario`, with no `UST_*` setting inherited.
+fn bench_command(bench: &Bench, scenario: &Scenario) -> Command {
     let exe = if scenario.styles {
         &bench.styles_exe
     } else {
@@ -546,21 +590,72 @@ fn run_bench(
         "UST_LOGLEVEL",
         "UST_OVERWRITE",
         "UST_FILTER",
+        "UST_DAEMON_SOCKET",
     ] {
         command.env_remove(var);
     }
     if let Some(lib_dir) = &bench.lib_dir {
         command.env("LD_LIBRARY_PATH", lib_dir);
     }
-    if let Some(dir) = ust_trace {
-        command.env("UST_TRACE", dir);
-        command.env("UST_SUBBUF_SIZE", SUBBUF_SIZE.to_string());
-        command.env("UST_NUM_SUBBUF", NUM_SUBBUF.to_string());
-        if let Some((expr, _)) = scenario.filter {
-            command.env("UST_FILTER", expr);
+    command
+}
+
+/// Runs the benchmark under a private `ust daemon` with `scenario.sessions` sessions recording
+/// its event, each into DIR/sN; returns once every session stopped (its trace on disk).
+fn run_under_ust_sessions(
+    bench: &Bench,
+    scenario: &Scenario,
+    dir: &Path,
+) -> Result<String, String> {
+    let tool = bench.ust_tool.as_ref().ok_or("no ust command")?;
+    let socket = dir.join("d.sock");
+    let mut daemon = Command::new(tool)
+        .arg("daemon")
+        .arg("--socket")
+        .arg(&socket)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start ust daemon: {e}"))?;
+    let ctl = |args: &[&str]| run(Command::new(tool).args(args).arg("--socket").arg(&socket));
+    let names: Vec<String> = (0..scenario.sessions).map(|i| format!("s{i}")).collect();
+    let result = wait_for_daemon(&ctl)
+        .and_then(|()| {
+            names.iter().try_for_each(|name| {
+                let out = dir.join(name);
+                let (size, count) = (SUBBUF_SIZE.to_string(), NUM_SUBBUF.to_string());
+                let out = out.to_string_lossy();
+                let geometry = ["--subbuf-size", &size, "--num-subbuf", &count];
+                ctl(&[&["create", name, "-o", &out][..], &geometry].concat())?;
+                ctl(&["enable", name, scenario.lttng_event])?;
+                ctl(&["start", name]).map(drop)
+            })
+        })
+        .and_then(|()| {
+            run(bench_command(bench, scenario)
+                .env("UST_DAEMON_SOCKET", &socket)
+                .env("UST_REGISTER_TIMEOUT", "10000"))
+        })
+        .and_then(|stdout| {
+            names
+                .iter()
+                .try_for_each(|name| ctl(&["stop", name]).map(drop))
+                .map(|()| stdout)
+        });
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    let _ = fs::remove_file(&socket);
+    result
+}
+
+/// Waits (at most 10 s) until the daemon answers `ust list`.
+fn wait_for_daemon(ctl: &dyn Fn(&[&str]) -> Result<String, String>) -> Result<(), String> {
+    for _ in 0..500 {
+        if ctl(&["list"]).is_ok() {
+            return Ok(());
         }
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    run(&mut command)
+    ctl(&["list"]).map(drop)
 }
 
 /// Runs the benchmark under `ust trace -o DIR` (a private daemon consuming); returns once the
@@ -592,41 +687,71 @@ fn run_under_ust_trace(bench: &Bench, scenario: &Scenario, dir: &Path) -> Result
     run(&mut command)
 }
 
-/// Runs the benchmark inside a fresh LTTng session writing to `dir`; stops (flushes) and
-/// destroys the session, and returns the program's output and when the flush completed.
+/// Runs the benchmark inside `scenario.sessions` fresh LTTng sessions writing to `dir` (to
+/// DIR/sN when more than one); stops (flushes) and destroys them, and returns the program's
+/// output and when the flush completed.
 fn run_under_lttng_session(
     bench: &Bench,
     scenario: &Scenario,
     dir: &Path,
 ) -> Result<(String, f64), String> {
-    let session = format!("ust_bench_{}", std::process::id());
-    let output = format!("--output={}", dir.display());
+    let sessions: Vec<(String, PathBuf)> = (0..scenario.sessions)
+        .map(|i| {
+            let name = format!("ust_bench_{}_{i}", std::process::id());
+            let out = match scenario.sessions {
+                1 => dir.to_path_buf(),
+                _ => dir.join(format!("s{i}")),
+            };
+            (name, out)
+        })
+        .collect();
+    let mut created = Vec::new();
+    let result = sessions
+        .iter()
+        .try_for_each(|(session, out)| {
+            lttng(&["create", session, &format!("--output={}", out.display())])?;
+            created.push(session);
+            start_lttng_session(scenario, session)
+        })
+        .and_then(|()| run_bench(bench, scenario, None));
+    let stopped = created
+        .iter()
+        .try_for_each(|session| lttng(&["stop", session]).map(drop))
+        .map(|()| monotonic_ns());
+    for session in &created {
+        lttng(&["destroy", session])?;
+    }
+    let stdout = result?;
+    stopped.map(|flushed_ns| (stdout, flushed_ns))
+}
+
+/// Adds the benchmark's channel and event to a created LTTng session and starts it.
+fn start_lttng_session(scenario: &Scenario, session: &str) -> Result<(), String> {
     let subbuf = format!("--subbuf-size={SUBBUF_SIZE}");
     let num_subbuf = format!("--num-subbuf={NUM_SUBBUF}");
-    let event = scenario.lttng_event;
-    lttng(&["create", &session, &output])?;
-    let result = lttng(&[
+    lttng(&[
         "enable-channel",
         "-u",
         &subbuf,
         &num_subbuf,
         "ch",
         "-s",
-        &session,
-    ])
-    .and_then(|_| {
-        let mut args = vec!["enable-event", "-u", event, "-c", "ch", "-s", &session];
-        if let Some((expr, _)) = scenario.filter {
-            args.extend(["--filter", expr]);
-        }
-        lttng(&args)
-    })
-    .and_then(|_| lttng(&["start", &session]))
-    .and_then(|_| run_bench(bench, scenario, None));
-    let stopped = lttng(&["stop", &session]).map(|_| monotonic_ns());
-    lttng(&["destroy", &session])?;
-    let stdout = result?;
-    stopped.map(|flushed_ns| (stdout, flushed_ns))
+        session,
+    ])?;
+    let mut args = vec![
+        "enable-event",
+        "-u",
+        scenario.lttng_event,
+        "-c",
+        "ch",
+        "-s",
+        session,
+    ];
+    if let Some((expr, _)) = scenario.filter {
+        args.extend(["--filter", expr]);
+    }
+    lttng(&args)?;
+    lttng(&["start", session]).map(drop)
 }
 
 fn lttng(args: &[&str]) -> Result<String, String> {
@@ -779,11 +904,42 @@ fn print_ratios(rows: &[(&Scenario, Tracer, Measurement)]) {
                 lttng / ust
             );
         }
+        if scenario.sessions > 1 {
+            print_sessions_ratio(rows, scenario);
+        }
         if let (Some(ust), Some(daemon)) = (find(Tracer::Ust), find(Tracer::UstDaemon)) {
             println!(
                 "{:<22} UST+daemon / UST (daemonless) time per event: {:.2}x",
                 scenario.label,
                 daemon / ust
+            );
+        }
+    }
+}
+
+/// Prints, per tracer, the time per event recorded in several sessions against one session
+/// (the same event, unfiltered, one thread).
+fn print_sessions_ratio(rows: &[(&Scenario, Tracer, Measurement)], several: &Scenario) {
+    let time = |sessions: u32, tracer: Tracer| {
+        rows.iter()
+            .find(|(s, t, _)| {
+                s.event == several.event
+                    && s.threads == several.threads
+                    && s.enabled
+                    && s.filter.is_none()
+                    && s.sessions == sessions
+                    && *t == tracer
+            })
+            .map(|(_, _, m)| m.ns_per_event)
+    };
+    for tracer in [Tracer::UstDaemon, Tracer::Lttng] {
+        if let (Some(one), Some(more)) = (time(1, tracer), time(several.sessions, tracer)) {
+            println!(
+                "{:<22} {} {} sessions / 1 session time per event: {:.2}x",
+                several.label,
+                tracer.name(),
+                several.sessions,
+                more / one
             );
         }
     }
