@@ -179,6 +179,19 @@ fn in_session(
             own(s, streams, r.u64().map_err(malformed)?)?;
             send(conn, &proto::code_reply(proto::OK))
         }
+        Command::RotateStreams => {
+            let (chunk, positions) =
+                proto::parse_rotate_streams(payload, MAX_STREAMS).map_err(malformed)?;
+            if chunk.is_some() {
+                let _ = conn.send(&proto::code_reply(proto::ERR_UNKNOWN));
+                return Err("rotation to a new trace chunk (rotation is not supported)".into());
+            }
+            // Leaving the chunk ends a stream: nothing to move, its files stay where they are.
+            for (handle, _) in positions {
+                own(s, streams, handle)?;
+            }
+            send(conn, &proto::code_reply(proto::OK))
+        }
         Command::DataPending => {
             let mut r = proto::Reader::new(payload, "data pending");
             let (handle, last) = (r.u64().map_err(malformed)?, r.u64().map_err(malformed)?);
