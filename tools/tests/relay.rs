@@ -514,6 +514,72 @@ fn exchange(port: u16, bytes: &[u8]) -> Vec<u8> {
     answer
 }
 
+/// Sends a control command and reads its reply of `reply_len` bytes.
+fn call(s: &mut TcpStream, bytes: &[u8], reply_len: usize) -> Vec<u8> {
+    s.write_all(bytes).unwrap();
+    let mut reply = vec![0u8; reply_len];
+    s.read_exact(&mut reply).unwrap();
+    reply
+}
+
+/// A client's control and data connections are served by two threads of `ust relay`: a
+/// packet whose index came on the control connection, closed since, is still written when
+/// it arrives on the data connection (here deliberately after the close); the stream is
+/// forgotten only then.
+#[test]
+fn packets_announced_before_the_control_connection_closed_are_written() {
+    let s = output_dir("linger");
+    let out = s.join("out");
+    let (_relay, c, d) = ust_relay(&out, None, (0, 0));
+    let mut control = TcpStream::connect(("127.0.0.1", c)).unwrap();
+    control
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    call(&mut control, &version(), 8);
+    let reply = call(&mut control, &create_session("late", "h"), 16);
+    let path_len = u32::from_be_bytes(reply[12..16].try_into().unwrap()) as usize;
+    call(&mut control, &[], path_len);
+    let reply = call(&mut control, &add_stream("chan", "ust"), 12);
+    let handle = u64::from_be_bytes(reply[..8].try_into().unwrap());
+    let packet: Vec<u8> = (0..4096u32).map(|i| (i * 7) as u8).collect();
+    let mut index = Vec::new();
+    for v in [handle, 0, 4096 * 8, 4096 * 8, 1, 2, 0, 0, 0, 0] {
+        index.extend_from_slice(&u64::to_be_bytes(v));
+    }
+    assert_eq!(call(&mut control, &command(13, &index), 4), [0, 0, 0, 10]);
+    let mut close = handle.to_be_bytes().to_vec();
+    close.extend_from_slice(&0u64.to_be_bytes());
+    call(&mut control, &command(7, &close), 4);
+    drop(control);
+    let mut data = TcpStream::connect(("127.0.0.1", d)).unwrap();
+    data.set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let mut header = vec![0u8; 8];
+    header.extend_from_slice(&handle.to_be_bytes());
+    header.extend_from_slice(&0u64.to_be_bytes());
+    header.extend_from_slice(&4096u32.to_be_bytes());
+    header.extend_from_slice(&0u32.to_be_bytes());
+    data.write_all(&header).unwrap();
+    data.write_all(&packet).unwrap();
+    // Written whole, with its index; then the stream is gone: a second packet for it ends
+    // the data connection.
+    let dir = session_dir(&out, "h", "late").join("ust");
+    let mut polls = 0;
+    while std::fs::metadata(dir.join("index/chan.idx")).map_or(0, |m| m.len()) < 16 + 72 {
+        polls += 1;
+        assert!(polls < 6000, "the packet was never written");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(std::fs::read(dir.join("chan")).unwrap(), packet);
+    let mut next = header.clone();
+    next[16..24].copy_from_slice(&1u64.to_be_bytes());
+    let _ = data.write_all(&next);
+    let _ = data.write_all(&packet);
+    let mut rest = Vec::new();
+    let _ = data.read_to_end(&mut rest);
+    assert_eq!(std::fs::read(dir.join("chan")).unwrap(), packet);
+}
+
 #[test]
 fn hostile_clients_are_refused_without_stalling_the_relay() {
     let s = output_dir("hostile");
