@@ -9,7 +9,7 @@
 use super::decode::{Sink, State};
 use super::error::ReadError;
 use super::metadata;
-use super::stream::{Loss, Part, Step, StreamCursor};
+use super::stream::{self, Loss, Part, Step, StreamCursor};
 use super::trace::{self, StreamFiles, Trace};
 use super::types::{EventClass, Int, Metadata};
 use std::cmp::Reverse;
@@ -26,6 +26,8 @@ type Key = (i64, Tie, u64, usize);
 
 struct Entry {
     trace: usize,
+    /// Index of its stream in the trace's `streams`.
+    slot: usize,
     cursor: StreamCursor,
     /// babeltrace2's stream id (see `StreamFiles::id`).
     stream_id: u64,
@@ -52,7 +54,8 @@ pub struct Merger {
     heap: BinaryHeap<Reverse<Key>>,
     ordered: bool,
     follow: bool,
-    /// Events after this time (ns from the clock origin) are held back (see `set_horizon`).
+    /// Events at or after this time (ns from the clock origin) are held back (see
+    /// `set_horizon`).
     horizon: i64,
     /// Entry whose event was handed out last, to advance before the next one.
     current: Option<usize>,
@@ -193,9 +196,8 @@ impl Merger {
         };
         m.trace_rank = trace_ranks(&m.traces);
         for t in 0..m.traces.len() {
-            let streams = m.traces[t].streams.clone();
-            for stream in streams {
-                m.add_stream(t, stream);
+            for slot in 0..m.traces[t].streams.len() {
+                m.add_stream(t, slot);
             }
         }
         m
@@ -210,14 +212,16 @@ impl Merger {
         }
     }
 
-    fn add_stream(&mut self, trace: usize, stream: StreamFiles) {
-        match StreamCursor::open(stream.files, &self.traces[trace].meta, self.follow) {
+    fn add_stream(&mut self, trace: usize, slot: usize) {
+        let stream = &self.traces[trace].streams[slot];
+        match StreamCursor::open(stream.files.clone(), &self.traces[trace].meta, self.follow) {
             Ok(mut cursor) => {
                 if self.decode_once {
                     cursor.decode_once();
                 }
                 self.entries.push(Entry {
                     trace,
+                    slot,
                     cursor,
                     stream_id: stream.id,
                     live: false,
@@ -326,16 +330,14 @@ impl Merger {
         } else {
             self.entries.iter().position(|e| e.live)
         };
+        if let Some(i) = next.filter(|&i| self.ordered && self.entries[i].ns >= self.horizon) {
+            self.hold_back(i);
+            return None;
+        }
         if !self.waiting.is_empty() {
             self.release_losses(next.map(|i| self.entries[i].ns));
         }
         let i = next?;
-        if self.entries[i].ns > self.horizon {
-            let e = &self.entries[i];
-            let class = e.cursor.event_class(&self.traces[e.trace].meta).id;
-            self.heap.push(Reverse((e.ns, e.tie, class, i)));
-            return None;
-        }
         self.current = Some(i);
         if self.ordered {
             let ns = self.entries[i].ns;
@@ -351,6 +353,19 @@ impl Merger {
             ns: self.ordered.then_some(e.ns),
             stream: i,
         })
+    }
+
+    /// Puts stream `i`, whose event is at or after the horizon, back among the waiting ones
+    /// (with its key unchanged: where it stands among equal times does not depend on when it
+    /// is handed out). Losses beginning after the horizon wait with it.
+    #[cold]
+    fn hold_back(&mut self, i: usize) {
+        let e = &self.entries[i];
+        let class = e.cursor.event_class(&self.traces[e.trace].meta).id;
+        self.heap.push(Reverse((e.ns, e.tie, class, i)));
+        if !self.waiting.is_empty() {
+            self.release_losses(Some(self.horizon.saturating_sub(1)));
+        }
     }
 
     /// Warns (once per stream) that stream `i` hands out an event at `ns`, earlier than the
@@ -415,9 +430,11 @@ impl Merger {
             .extend(self.waiting.drain(..due).map(|(_, _, i, loss)| (i, loss)));
     }
 
-    /// Holds back events after `ns` (from the clock origin) when merging by time: a live
-    /// reader sets it to the time up to which every stream is known complete, so events of
-    /// a stream that is ahead wait for the others.
+    /// Holds back events at or after `ns` (from the clock origin) when merging by time;
+    /// `i64::MAX` holds back none. A live reader sets it to the time before which every
+    /// stream is known complete (a stream's next packet may begin at the very time its last
+    /// one ended), so events of a stream that is ahead wait for the others, and events of
+    /// equal times are ordered only once every stream that may hold one is there.
     pub fn set_horizon(&mut self, ns: i64) {
         self.horizon = ns;
     }
@@ -515,21 +532,64 @@ impl Merger {
         }
     }
 
+    /// Opens the stream files that appeared in trace `t`, numbered as `open_all` numbers
+    /// them in the finished trace (so equal times are ordered as they will be there): by
+    /// instance id, else by path among the streams without one, renumbering those. A file
+    /// whose first packet cannot be identified yet (still being written) waits for the next
+    /// refresh.
     fn open_new_streams(&mut self, t: usize) {
         let Ok(files) = trace::stream_files(&self.traces[t].dir) else {
             return;
         };
         for file in files {
-            let streams = &self.traces[t].streams;
-            if !streams.iter().any(|s| s.files.contains(&file)) {
-                let stream = StreamFiles {
-                    files: vec![file],
-                    id: streams.iter().map(|s| s.id + 1).max().unwrap_or(0),
-                };
-                self.traces[t].streams.push(stream.clone());
-                self.add_stream(t, stream);
+            if self.traces[t]
+                .streams
+                .iter()
+                .any(|s| s.files.contains(&file))
+            {
+                continue;
             }
+            let id = match stream::identify(&file, &self.traces[t].meta) {
+                Ok(Some((_, instance, begin))) => trace::instance_id(instance, begin),
+                _ => continue,
+            };
+            self.traces[t].streams.push(StreamFiles {
+                files: vec![file],
+                id: id.unwrap_or(u64::MAX),
+                by_path: id.is_none(),
+            });
+            let slot = self.traces[t].streams.len() - 1;
+            if id.is_none() && trace::number_by_path(&mut self.traces[t].streams) {
+                self.renumbered(t);
+            }
+            self.add_stream(t, slot);
         }
+    }
+
+    /// Gives the streams of trace `t` their new ids, and re-queues the waiting ones with
+    /// their new keys.
+    fn renumbered(&mut self, t: usize) {
+        let rank = self.trace_rank[t];
+        let meta = &self.traces[t].meta;
+        for e in self.entries.iter_mut().filter(|e| e.trace == t) {
+            e.stream_id = self.traces[t].streams[e.slot].id;
+            e.tie = tie(meta, rank, e);
+        }
+        if !self.ordered {
+            return;
+        }
+        let current = self.current;
+        let queued = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|&(i, e)| e.live && Some(i) != current);
+        self.heap = queued
+            .map(|(i, e)| {
+                let class = e.cursor.event_class(&self.traces[e.trace].meta).id;
+                Reverse((e.ns, e.tie, class, i))
+            })
+            .collect();
     }
 }
 
@@ -585,4 +645,146 @@ fn trace_ranks(traces: &[Trace]) -> Vec<usize> {
 
 fn file_len(path: &std::path::Path) -> u64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// A trace directory with one stream class: packet header `magic` and (`instances`)
+    /// `stream_instance_id`; events of class `e` with a 64-bit time and a 32-bit value.
+    fn trace_dir(name: &str, instances: bool) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ust-merge-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        let instance = if instances {
+            "uint64_t stream_instance_id;"
+        } else {
+            ""
+        };
+        let tsdl = format!(
+            "/* CTF 1.8 */
+typealias integer {{ size = 32; align = 32; signed = false; }} := uint32_t;
+typealias integer {{ size = 64; align = 64; signed = false; }} := uint64_t;
+trace {{ major = 1; minor = 8; byte_order = le;
+  packet.header := struct {{ uint32_t magic; {instance} }}; }};
+clock {{ name = c; freq = 1000000000; offset = 0; }};
+typealias integer {{ size = 64; align = 64; signed = false; map = clock.c.value; }} := clk_t;
+stream {{
+  packet.context := struct {{ clk_t timestamp_begin; clk_t timestamp_end;
+    uint64_t content_size; uint64_t packet_size; }};
+  event.header := struct {{ uint32_t id; clk_t timestamp; }};
+}};
+event {{ name = e; id = 0; fields := struct {{ uint32_t v; }}; }};
+"
+        );
+        std::fs::write(dir.join("metadata"), tsdl).unwrap();
+        dir
+    }
+
+    /// Appends a packet of events (time, value) to stream file `dir/name`.
+    fn append(dir: &Path, name: &str, instance: Option<u64>, events: &[(u64, u32)]) {
+        let mut p = 0xC1FC_1FC1u32.to_le_bytes().to_vec();
+        p.resize(8, 0);
+        if let Some(i) = instance {
+            p.extend_from_slice(&i.to_le_bytes());
+        }
+        let context = p.len();
+        p.resize(context + 32, 0);
+        for &(ts, v) in events {
+            p.resize(p.len().next_multiple_of(8), 0);
+            p.extend_from_slice(&0u32.to_le_bytes());
+            p.resize(p.len().next_multiple_of(8), 0);
+            p.extend_from_slice(&ts.to_le_bytes());
+            p.extend_from_slice(&v.to_le_bytes());
+        }
+        let content = p.len() as u64 * 8;
+        p.resize(p.len().next_multiple_of(8), 0);
+        let (begin, end) = (events[0].0, events[events.len() - 1].0);
+        for (at, field) in [begin, end, content, p.len() as u64 * 8]
+            .iter()
+            .zip([0, 8, 16, 24])
+        {
+            p[context + field..context + field + 8].copy_from_slice(&at.to_le_bytes());
+        }
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(name))
+            .unwrap();
+        std::io::Write::write_all(&mut f, &p).unwrap();
+    }
+
+    /// The events the merger hands out now: (time, stream file name).
+    fn drain(m: &mut Merger) -> Vec<(i64, String)> {
+        let mut out = Vec::new();
+        while let Some(ev) = m.next_event() {
+            let name = ev.cursor.path().file_name().unwrap().to_string_lossy();
+            out.push((ev.ns(), name.into_owned()));
+        }
+        out
+    }
+
+    fn events(list: &[(i64, &str)]) -> Vec<(i64, String)> {
+        list.iter().map(|&(t, n)| (t, n.to_owned())).collect()
+    }
+
+    fn open(dir: &Path) -> Vec<Trace> {
+        trace::open_all(&[dir.to_path_buf()]).unwrap()
+    }
+
+    fn finished(dir: &Path) -> Vec<(i64, String)> {
+        drain(&mut Merger::new(open(dir), true, false))
+    }
+
+    #[test]
+    fn streams_appearing_while_following_are_ordered_as_in_the_finished_trace() {
+        for instances in [true, false] {
+            let dir = trace_dir(&format!("late-{instances}"), instances);
+            // By instance id, `b` (3) comes before `a` (7) on equal times; by path, `a`
+            // before `b`: the stream that appears later must not simply come last.
+            let (a, b) = if instances {
+                (Some(7), Some(3))
+            } else {
+                (None, None)
+            };
+            let first = if instances { "a" } else { "b" };
+            append(&dir, first, if instances { a } else { b }, &[(10, 1)]);
+            let mut m = Merger::new(open(&dir), true, true);
+            m.set_horizon(10);
+            assert_eq!(drain(&mut m), []);
+            let (late, id) = if instances { ("b", b) } else { ("a", a) };
+            append(&dir, late, id, &[(10, 2), (20, 3)]);
+            append(&dir, first, if instances { a } else { b }, &[(20, 4)]);
+            m.set_horizon(i64::MAX);
+            m.refresh();
+            let shown = drain(&mut m);
+            let want = if instances {
+                [(10, "b"), (10, "a"), (20, "b"), (20, "a")]
+            } else {
+                [(10, "a"), (10, "b"), (20, "a"), (20, "b")]
+            };
+            assert_eq!(shown, events(&want), "instance ids: {instances}");
+            assert_eq!(shown, finished(&dir), "instance ids: {instances}");
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+
+    #[test]
+    fn events_at_the_horizon_wait_for_the_streams_behind() {
+        let dir = trace_dir("horizon", true);
+        append(&dir, "a", Some(7), &[(10, 1), (20, 2)]);
+        append(&dir, "b", Some(3), &[(5, 1)]);
+        let mut m = Merger::new(open(&dir), true, true);
+        // `b` is complete before 20 (its last packet ended there): its next packet may
+        // hold an event at 20 too, which comes first.
+        m.set_horizon(20);
+        assert_eq!(drain(&mut m), events(&[(5, "b"), (10, "a")]));
+        append(&dir, "b", Some(3), &[(20, 2)]);
+        m.set_horizon(i64::MAX);
+        m.refresh();
+        assert_eq!(drain(&mut m), events(&[(20, "b"), (20, "a")]));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

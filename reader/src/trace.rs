@@ -34,6 +34,32 @@ pub struct StreamFiles {
     /// beginning times to chain its files by), a counter over such streams of the trace in
     /// the order of their paths, as babeltrace2 2.0 numbers them.
     pub id: u64,
+    /// `id` is that counter (see `number_by_path`).
+    pub by_path: bool,
+}
+
+/// The id of a stream whose first file has this instance id and beginning time: the
+/// instance id, or None when the stream is numbered by path (`number_by_path`).
+pub fn instance_id(instance: Option<u64>, begin: Option<u64>) -> Option<u64> {
+    // Files without beginning times cannot be chained: each is a stream of its own.
+    instance.filter(|_| begin.is_some())
+}
+
+/// Numbers the streams without an instance id 0, 1, … in the order of their first file's
+/// path, as babeltrace2 2.0 does; true if an id changed.
+pub fn number_by_path(streams: &mut [StreamFiles]) -> bool {
+    let mut order: Vec<usize> = (0..streams.len()).filter(|&s| streams[s].by_path).collect();
+    order.sort_by(|&a, &b| {
+        streams[a].files[0]
+            .as_os_str()
+            .cmp(streams[b].files[0].as_os_str())
+    });
+    let mut changed = false;
+    for (n, s) in order.into_iter().enumerate() {
+        changed |= streams[s].id != n as u64;
+        streams[s].id = n as u64;
+    }
+    changed
 }
 
 impl Trace {
@@ -191,11 +217,8 @@ struct StreamKey {
 /// Chains the files of each stream in time order, dropping exact duplicates, and numbers
 /// the streams as babeltrace2 does.
 fn group_streams(mut keys: Vec<StreamKey>) -> Vec<StreamFiles> {
-    // Files without beginning times cannot be chained: each is a stream of its own.
     for k in &mut keys {
-        if k.begin.is_none() {
-            k.instance = None;
-        }
+        k.instance = instance_id(k.instance, k.begin);
     }
     keys.sort_by_key(|k| (k.class, k.instance, k.begin));
     keys.dedup_by(|b, a| {
@@ -213,15 +236,14 @@ fn group_streams(mut keys: Vec<StreamKey>) -> Vec<StreamFiles> {
         }
     }
     groups.sort_by(|a, b| a.1[0].as_os_str().cmp(b.1[0].as_os_str()));
-    let mut auto = 0;
-    groups
+    let mut streams: Vec<StreamFiles> = groups
         .into_iter()
-        .map(|(instance, files)| {
-            let id = instance.unwrap_or_else(|| {
-                auto += 1;
-                auto - 1
-            });
-            StreamFiles { files, id }
+        .map(|(instance, files)| StreamFiles {
+            files,
+            id: instance.unwrap_or(0),
+            by_path: instance.is_none(),
         })
-        .collect()
+        .collect();
+    number_by_path(&mut streams);
+    streams
 }

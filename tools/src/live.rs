@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -57,6 +57,13 @@ mod index {
     pub const EOF: u32 = 6;
     pub const FLAG_NEW_METADATA: u32 = 1;
     pub const FLAG_NEW_STREAM: u32 = 2;
+}
+
+/// `GET_NEW_STREAMS` status codes.
+mod new_streams {
+    pub const OK: u32 = 1;
+    pub const NO_NEW: u32 = 2;
+    pub const HUP: u32 = 4;
 }
 
 /// `net://HOST[:PORT]/host/HOSTNAME/SESSION`.
@@ -192,6 +199,8 @@ struct StreamInfo {
     id: u64,
     trace: u64,
     metadata: bool,
+    /// The trace's directory inside the session, as the relay writes it (`ust/uid/0/64-bit`).
+    path: String,
     channel: String,
 }
 
@@ -337,16 +346,27 @@ impl Viewer {
                     id: r.u64().map_err(field)?,
                     trace: r.u64().map_err(field)?,
                     metadata: r.u32().map_err(field)? != 0,
+                    path: c_string(&s[20..20 + 4096]),
                     channel: c_string(&s[20 + 4096..]),
                 })
             })
             .collect()
     }
 
-    fn new_streams(&mut self) -> io::Result<Vec<StreamInfo>> {
+    /// Streams added since last asked, and whether the session is over (closed on the relay,
+    /// with no stream left to read).
+    fn new_streams(&mut self) -> io::Result<(Vec<StreamInfo>, bool)> {
         let reply = self.call(cmd::GET_NEW_STREAMS, &self.session.to_be_bytes(), 8)?;
+        let status = u32::from_be_bytes(reply[..4].try_into().unwrap_or_default());
         let n = u32::from_be_bytes(reply[4..8].try_into().unwrap_or_default());
-        self.streams(n)
+        match status {
+            new_streams::OK | new_streams::NO_NEW => Ok((self.streams(n)?, false)),
+            new_streams::HUP => Ok((Vec::new(), true)),
+            s => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("relay {}: new streams error {s}", self.address),
+            )),
+        }
     }
 
     /// New metadata of stream `id`: Some(bytes) (empty when nothing new), None once closed.
@@ -356,7 +376,10 @@ impl Viewer {
         match u32::from_be_bytes(reply[8..12].try_into().unwrap_or_default()) {
             1 => self.recv_bounded(len).map(Some),
             2 => Ok(Some(Vec::new())),
-            4 => Ok(None),
+            // lttng-relayd answers an error for a metadata stream it no longer has: closed
+            // (its trace's application exited, or the session ended) after it told the
+            // viewer there was nothing new. babeltrace2 takes it as closed too.
+            3 => Ok(None),
             s => Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!("relay {}: metadata error {s}", self.address),
@@ -373,8 +396,9 @@ fn c_string(bytes: &[u8]) -> String {
 
 struct DataStream {
     file: File,
-    /// The time (clock cycles) up to which this stream's data is in the mirror: the end of
-    /// its last packet, or of the relay's last inactivity beacon.
+    /// Every event of this stream before this time (clock cycles) is in the mirror: the end
+    /// of its last packet (the next packet may hold events at that very time), or of the
+    /// relay's last inactivity beacon.
     known: u64,
     hung_up: bool,
 }
@@ -385,46 +409,101 @@ struct MetaStream {
 }
 
 /// The mirror directory and what is known of each stream.
+///
+/// Traces and stream files are named as the relay names them (`PATH/CHANNEL` inside the
+/// session directory), so the reader finds them in the order, and under the names, it finds
+/// them in the relay's output: the same trace names, and the same stream order on equal
+/// times. Names a relay sends are checked first; one that is not a plain relative path (or
+/// that clashes with another) is replaced by a name no relay path can take (`@…`).
 struct Mirror {
     dir: PathBuf,
+    /// Relay trace id → the trace's directory, relative to `dir`.
+    traces: HashMap<u64, PathBuf>,
     data: HashMap<u64, DataStream>,
     meta: HashMap<u64, MetaStream>,
-    /// Published horizon: every stream is in the mirror up to this time (clock cycles).
+    /// Published horizon: every stream is in the mirror up to this time (clock cycles),
+    /// exclusive (see `DataStream::known`).
     horizon: Arc<AtomicU64>,
+}
+
+/// Deepest trace path accepted from a relay, in components.
+const PATH_DEPTH: usize = 16;
+
+/// A name a relay sent, fit for a file or directory of the mirror as it is.
+fn plain(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+/// A trace path a relay sent (`ust/uid/0/64-bit`), if it is a plain relative path.
+fn plain_path(path: &str) -> Option<PathBuf> {
+    let parts: Vec<&str> = path.split('/').collect();
+    (parts.len() <= PATH_DEPTH && parts.iter().all(|p| plain(p))).then(|| parts.iter().collect())
 }
 
 impl Mirror {
     fn new(dir: PathBuf, horizon: Arc<AtomicU64>) -> Mirror {
         Mirror {
             dir,
+            traces: HashMap::new(),
             data: HashMap::new(),
             meta: HashMap::new(),
             horizon,
         }
     }
 
+    /// The directory of relay trace `id` (created on first use): its relay path, unless
+    /// that is not plain or would hold (or be held in) another trace's directory, where the
+    /// reader would not find both.
+    fn trace_dir(&mut self, id: u64, path: &str) -> io::Result<PathBuf> {
+        if let Some(rel) = self.traces.get(&id) {
+            return Ok(self.dir.join(rel));
+        }
+        let rel = plain_path(path)
+            .filter(|p| {
+                !self
+                    .traces
+                    .values()
+                    .any(|q| q.starts_with(p) || p.starts_with(q))
+            })
+            .unwrap_or_else(|| PathBuf::from(format!("@trace-{id}")));
+        let dir = self.dir.join(&rel);
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)?;
+        self.traces.insert(id, rel);
+        Ok(dir)
+    }
+
     fn add_streams(&mut self, streams: &[StreamInfo]) -> io::Result<()> {
         for s in streams {
-            let trace = self.dir.join(format!("trace{}", s.trace));
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&trace)?;
-            let plain = !s.channel.is_empty()
-                && s.channel
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"_-".contains(&b));
+            let trace = self.trace_dir(s.trace, &s.path)?;
             let name = if s.metadata {
-                "metadata".to_owned()
-            } else if plain {
-                format!("{}-{}", s.channel, s.id)
+                "metadata"
+            } else if plain(&s.channel) && s.channel != "metadata" {
+                s.channel.as_str()
             } else {
-                format!("stream-{}", s.id)
+                ""
             };
-            let file = OpenOptions::new()
-                .create_new(true)
-                .append(true)
-                .open(trace.join(name))?;
+            let create = |name: &str| {
+                OpenOptions::new()
+                    .create_new(true)
+                    .append(true)
+                    .mode(0o600)
+                    .custom_flags(libc::O_NOFOLLOW)
+                    .open(trace.join(name))
+            };
+            let file = match create(name) {
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists || name.is_empty() => {
+                    create(&format!("@stream-{}", s.id))?
+                }
+                other => other?,
+            };
             if s.metadata {
                 self.meta.insert(
                     s.id,
@@ -449,19 +528,25 @@ impl Mirror {
 
     /// Waits until every trace has some metadata (the reader needs it to open the traces).
     fn wait_first_metadata(&mut self, v: &mut Viewer) -> Result<(), String> {
+        let ended = format!(
+            "relay {}: the session ended before its metadata could be read (attach while it runs)",
+            v.address
+        );
         loop {
             if self.meta.is_empty() {
-                let streams = v.new_streams().map_err(|e| e.to_string())?;
+                let (streams, over) = v.new_streams().map_err(|e| e.to_string())?;
                 self.add_streams(&streams).map_err(|e| e.to_string())?;
+                if over && self.meta.is_empty() {
+                    return Err(ended);
+                }
             }
             self.fetch_metadata(v).map_err(|e| e.to_string())?;
-            let ready = !self.meta.is_empty()
-                && self
-                    .meta
-                    .values()
-                    .all(|m| m.file.metadata().map(|md| md.len() > 0).unwrap_or(false));
-            if ready {
+            let has_bytes = |m: &MetaStream| m.file.metadata().is_ok_and(|md| md.len() > 0);
+            if !self.meta.is_empty() && self.meta.values().all(has_bytes) {
                 return Ok(());
+            }
+            if self.meta.values().any(|m| m.hung_up && !has_bytes(m)) {
+                return Err(ended);
             }
             std::thread::sleep(IDLE);
         }
@@ -483,11 +568,14 @@ impl Mirror {
         Ok(())
     }
 
-    /// Mirrors until every data stream hung up.
+    /// Mirrors until the session is over.
     fn run(mut self, v: &mut Viewer) -> Result<(), String> {
         self.follow(v).map_err(|e| e.to_string())
     }
 
+    /// Mirrors every stream until the relay says the session is over: it is closed and every
+    /// stream it had hung up. Streams announced meanwhile are mirrored too, including those
+    /// that appear after every earlier stream hung up.
     fn follow(&mut self, v: &mut Viewer) -> io::Result<()> {
         loop {
             let mut progressed = false;
@@ -497,23 +585,35 @@ impl Mirror {
                     progressed |= self.next_index(v, id)?;
                 }
             }
-            // Published after the packets are written, so a reader that sees the new
-            // horizon also sees every packet it covers.
-            let horizon = self
-                .data
-                .values()
-                .filter(|d| !d.hung_up)
-                .map(|d| d.known)
-                .min()
-                .unwrap_or(if self.data.is_empty() { 0 } else { u64::MAX });
-            self.horizon.store(horizon, Ordering::Release);
-            if !self.data.is_empty() && self.data.values().all(|d| d.hung_up) {
-                return Ok(());
+            self.publish_horizon();
+            if self.data.values().all(|d| d.hung_up) {
+                let (streams, over) = v.new_streams()?;
+                if over && streams.is_empty() {
+                    return Ok(());
+                }
+                if !streams.is_empty() {
+                    progressed = true;
+                    self.add_streams(&streams)?;
+                    self.fetch_metadata(v)?;
+                }
             }
             if !progressed {
                 std::thread::sleep(IDLE);
             }
         }
+    }
+
+    /// Publishes the time before which every stream is in the mirror: after the packets are
+    /// written, so a reader that sees the new horizon also sees every packet it covers.
+    /// Streams that hung up hold nothing back; a stream without data yet holds everything.
+    fn publish_horizon(&self) {
+        let live = self.data.values().filter(|d| !d.hung_up);
+        let horizon = match live.map(|d| d.known).min() {
+            Some(known) => known,
+            None if self.data.is_empty() => 0,
+            None => u64::MAX,
+        };
+        self.horizon.store(horizon, Ordering::Release);
     }
 
     /// Asks for the next index of stream `id` and mirrors its packet. True if anything new.
@@ -528,7 +628,7 @@ impl Mirror {
             self.fetch_metadata(v)?;
         }
         if flags & index::FLAG_NEW_STREAM != 0 {
-            let streams = v.new_streams()?;
+            let (streams, _) = v.new_streams()?;
             self.add_streams(&streams)?;
             self.fetch_metadata(v)?;
         }

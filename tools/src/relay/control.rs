@@ -1,13 +1,14 @@
 //! A control connection of `ust relay`: the commands of lttng-relayd's protocol (2.11+ forms)
 //! a daemon sends, in the order it must send them (version, session, chunk, streams,
 //! metadata and indexes, closes). Any malformed, out-of-order or refused command ends the
-//! connection; the streams it created are then forgotten (their files stay, whole packets
-//! only).
+//! connection; the streams it created are then forgotten, once the packets it announced
+//! are written (their files stay, whole packets only).
 
 use super::conn::Conn;
 use super::store::{self, StreamOut, Streams};
 use crate::relayd::proto::{self, Command, HEADER_LEN, INDEX_LEN};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// Largest control payload accepted (metadata packets are the largest messages).
 const MAX_PAYLOAD: u64 = 4 << 20;
@@ -15,6 +16,9 @@ const MAX_PAYLOAD: u64 = 4 << 20;
 const MAX_STREAMS: usize = 4096;
 /// Largest zero padding a peer may ask to be appended to metadata.
 const MAX_PADDING: u32 = 1 << 20;
+/// Longest wait, once a control connection ended, for its data connection to deliver the
+/// packets it announced.
+const LINGER: Duration = Duration::from_secs(30);
 
 struct Session {
     /// `HOST/SESSION-DATE-TIME`, relative to the output directory.
@@ -74,9 +78,7 @@ pub fn serve(conn: &mut Conn, out: &Path, streams: &Streams) -> Result<(), Strin
         }
     };
     if let Some(s) = session {
-        for h in s.handles {
-            streams.remove(h);
-        }
+        streams.retire(&s.handles, Instant::now() + LINGER);
     }
     result
 }
@@ -176,7 +178,22 @@ fn in_session(
         }
         Command::CloseStream => {
             let mut r = proto::Reader::new(payload, "close stream");
-            own(s, streams, r.u64().map_err(malformed)?)?;
+            let (handle, last) = (r.u64().map_err(malformed)?, r.u64().map_err(malformed)?);
+            let stream = own(s, streams, handle)?;
+            store::lock(&stream).close_at(last);
+            send(conn, &proto::code_reply(proto::OK))
+        }
+        Command::RotateStreams => {
+            let (chunk, positions) =
+                proto::parse_rotate_streams(payload, MAX_STREAMS).map_err(malformed)?;
+            if chunk.is_some() {
+                let _ = conn.send(&proto::code_reply(proto::ERR_UNKNOWN));
+                return Err("rotation to a new trace chunk (rotation is not supported)".into());
+            }
+            // Leaving the chunk ends a stream: nothing to move, its files stay where they are.
+            for (handle, _) in positions {
+                own(s, streams, handle)?;
+            }
             send(conn, &proto::code_reply(proto::OK))
         }
         Command::DataPending => {

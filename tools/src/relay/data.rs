@@ -41,5 +41,7 @@ pub fn serve(conn: &mut Conn, streams: &Streams) -> Result<(), String> {
         }
         out.write_packet(h.net_seq, &mut packet, h.padding)
             .map_err(|e| e.to_string())?;
+        drop(out);
+        streams.wrote();
     }
 }

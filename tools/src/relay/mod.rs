@@ -145,8 +145,8 @@ struct PushArgs {
     #[arg(long, value_name = "MS", default_value_t = 0)]
     delay_ms: u64,
 
-    /// Pause after creating the session, before the first packet (time for a live viewer
-    /// such as babeltrace2, which starts from the newest packet, to attach).
+    /// Pause after announcing the streams and metadata, before the first packet (time for a
+    /// live viewer such as babeltrace2, which starts from the newest packet, to attach).
     #[arg(long, value_name = "MS", default_value_t = 0)]
     wait_ms: u64,
 }
@@ -190,9 +190,11 @@ fn push(p: &PushArgs) -> Result<(), String> {
     options.keys = p.keys.as_deref().map(|d| KeyFiles::in_dir(d, "daemon"));
     let session = relayd::Session::connect(&p.to, options).map_err(|e| e.to_string())?;
     let path = session.status().output_path.unwrap_or_default();
-    std::thread::sleep(Duration::from_millis(p.wait_ms));
-    let delay = Duration::from_millis(p.delay_ms);
-    let report = replay::replay(session, &p.dir, delay).map_err(|e| e.to_string())?;
+    let pace = replay::Pace {
+        before_packets: Duration::from_millis(p.wait_ms),
+        between_packets: Duration::from_millis(p.delay_ms),
+    };
+    let report = replay::replay(session, &p.dir, pace).map_err(|e| e.to_string())?;
     let c = report.status.counts;
     println!(
         "{}: {} trace(s), {} stream(s), {} packets ({} bytes) sent to {path}",

@@ -7,7 +7,10 @@
 //! created new (never replacing, never through a symbolic link).
 //!
 //! Also owns the streams table shared by control connections (which create streams and send
-//! indexes) and data connections (which send packets), with each packet written whole.
+//! indexes) and data connections (which send packets), with each packet written whole. The
+//! two connections of a client are served by two threads: a stream outlives its control
+//! connection until the data connection has written every packet the control connection
+//! announced (`Streams::retire`), as lttng-relayd keeps a closed stream until its data.
 
 use crate::relayd::proto::PacketIndex;
 use std::collections::HashMap;
@@ -15,7 +18,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
 
 /// Longest host name component accepted.
 const HOST_MAX: usize = 64;
@@ -170,6 +174,8 @@ pub struct StreamOut {
     offsets: HashMap<u64, u64>,
     /// Indexes whose packet has not arrived: seq → index.
     indexes: HashMap<u64, PacketIndex>,
+    /// Sequence number of the last packet, once `CLOSE_STREAM` said it (`u64::MAX`: none).
+    last: Option<u64>,
 }
 
 impl StreamOut {
@@ -208,6 +214,7 @@ impl StreamOut {
             written: 0,
             offsets: HashMap::new(),
             indexes: HashMap::new(),
+            last: None,
         })
     }
 
@@ -280,6 +287,17 @@ impl StreamOut {
     pub fn pending(&self, last_seq: u64) -> bool {
         last_seq != u64::MAX && self.written <= last_seq
     }
+
+    /// Records the sequence number of the stream's last packet (`CLOSE_STREAM`).
+    pub fn close_at(&mut self, last_seq: u64) {
+        self.last = Some(last_seq);
+    }
+
+    /// True while a packet the control connection announced (by its index, or by the last
+    /// sequence number at close) has not been written.
+    fn awaits_packets(&self) -> bool {
+        !self.indexes.is_empty() || self.last.is_some_and(|last| self.pending(last))
+    }
 }
 
 fn too_many() -> io::Error {
@@ -293,6 +311,8 @@ fn too_many() -> io::Error {
 #[derive(Default)]
 pub struct Streams {
     inner: Mutex<Table>,
+    /// Signalled after each packet a data connection writes (see `retire`).
+    written: Condvar,
 }
 
 #[derive(Default)]
@@ -318,8 +338,33 @@ impl Streams {
         self.table().streams.get(&h).cloned()
     }
 
-    pub fn remove(&self, h: u64) {
-        self.table().streams.remove(&h);
+    /// Says a packet was written (call without holding a stream's lock).
+    pub fn wrote(&self) {
+        let _table = self.table();
+        self.written.notify_all();
+    }
+
+    /// Forgets the streams of a control connection that ended, once every packet it
+    /// announced is written, or at `deadline` (a client that announces packets it never
+    /// sends holds nothing longer).
+    pub fn retire(&self, handles: &[u64], deadline: Instant) {
+        let mut t = self.table();
+        loop {
+            let awaited = handles
+                .iter()
+                .any(|h| t.streams.get(h).is_some_and(|s| lock(s).awaits_packets()));
+            let now = Instant::now();
+            if !awaited || now >= deadline {
+                break;
+            }
+            t = match self.written.wait_timeout(t, deadline - now) {
+                Ok((t, _)) => t,
+                Err(e) => e.into_inner().0,
+            };
+        }
+        for h in handles {
+            t.streams.remove(h);
+        }
     }
 }
 

@@ -299,7 +299,7 @@ impl Session {
         Ok(Delivery::Discarded)
     }
 
-    /// Closes stream `h` on the relay (it finishes writing what it has received).
+    /// Closes stream `h` on the relay (see `close_remote`; waits up to the I/O timeout).
     pub fn close_stream(&mut self, h: StreamHandle) -> io::Result<()> {
         let s = self.stream_mut(h)?;
         if s.closed {
@@ -307,7 +307,8 @@ impl Session {
         }
         s.closed = true;
         if let Some(mut c) = self.conn.take() {
-            match close_remote(&mut c, h.0) {
+            let deadline = Instant::now() + self.options.io_timeout;
+            match close_remote(&mut c, h.0, deadline) {
                 Ok(()) => self.conn = Some(c),
                 Err(e) => self.lost(c, e),
             }
@@ -325,15 +326,9 @@ impl Session {
                 .collect();
             // No CLOSE_TRACE_CHUNK: lttng-relayd 2.13 then hangs up on live viewers before
             // they have read the last packets; closing the connection ends the session.
-            let result = wait_written(&mut c, &self.streams, deadline).and_then(|()| {
-                if self.options.live_timer_us != 0 {
-                    // lttng-relayd hangs up on a live viewer that has not yet taken a closed
-                    // stream's last index: give viewers two live periods to take them.
-                    let period = Duration::from_micros(u64::from(self.options.live_timer_us));
-                    std::thread::sleep((period * 2).min(Duration::from_secs(2)));
-                }
-                open.iter().try_for_each(|&i| close_remote(&mut c, i))
-            });
+            let result = open
+                .iter()
+                .try_for_each(|&i| close_remote(&mut c, i, deadline));
             match result {
                 Ok(()) => {
                     c.control.shutdown();
@@ -566,36 +561,53 @@ fn send_data(c: &mut Connection, i: usize, bytes: &[u8], index: &PacketIndex) ->
     Ok(())
 }
 
-fn close_remote(c: &mut Connection, i: usize) -> io::Result<()> {
-    let Some(r) = c.remotes.get_mut(i).and_then(|r| r.take()) else {
+/// Ends stream `i` on the relay as LTTng ends a session's streams: once the relay has written
+/// its packets (`wait_written`), the stream is rotated to no trace chunk, then closed.
+/// lttng-relayd 2.13 drops a stream's chunk when it is closed, and then hangs up on a live
+/// viewer that has not read it to its end; after the rotation the viewer keeps reading the
+/// chunk it was in until it has taken every packet. Only data streams that sent packets
+/// are rotated: lttng-relayd would wait forever for the first packet of one that sent none
+/// (and keep its viewers waiting too); metadata is complete once sent.
+fn close_remote(c: &mut Connection, i: usize, deadline: Instant) -> io::Result<()> {
+    let Some(r) = c.remotes.get(i).copied().flatten() else {
         return Ok(());
     };
-    let last = r.next_seq.wrapping_sub(1);
+    wait_written(c, i, deadline)?;
+    let rotate = proto::rotate_streams_to_no_chunk(&[(r.handle, r.next_seq)]);
+    if r.next_seq > 0 && call_code(&mut c.control, Command::RotateStreams, &rotate)? != proto::OK {
+        return Err(refused(
+            &c.control,
+            "refused to rotate a stream out of its trace chunk".into(),
+        ));
+    }
+    c.remotes[i] = None;
     call_code(
         &mut c.control,
         Command::CloseStream,
-        &proto::close_stream(r.handle, last),
+        &proto::close_stream(r.handle, r.next_seq.wrapping_sub(1)),
     )
     .map(|_| ())
 }
 
-/// Waits until the relay reports no data pending for any open data stream.
-fn wait_written(c: &mut Connection, streams: &[Stream], deadline: Instant) -> io::Result<()> {
-    for (i, s) in streams.iter().enumerate() {
-        let r = remote(c, i);
-        if s.metadata || s.closed || r.next_seq == 0 {
-            continue;
+/// Waits until the relay reports that it has written (data and index) every packet sent on
+/// stream `i`. Packets and their indexes travel on two connections: once the control
+/// connection closes, lttng-relayd hangs up on a live viewer that has taken every index
+/// received so far, even while the last packets are still on their way. LTTng's session
+/// daemon waits the same way (`lttng stop` waits for pending data) before ending a session.
+fn wait_written(c: &mut Connection, i: usize, deadline: Instant) -> io::Result<()> {
+    let r = remote(c, i);
+    if r.handle == u64::MAX || r.next_seq == 0 {
+        return Ok(());
+    }
+    let msg = proto::close_stream(r.handle, r.next_seq - 1);
+    while call_code(&mut c.control, Command::DataPending, &msg)? != 0 {
+        if Instant::now() >= deadline {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("relay {}: data still pending at close", c.control.peer),
+            ));
         }
-        let msg = proto::close_stream(r.handle, r.next_seq - 1);
-        while call_code(&mut c.control, Command::DataPending, &msg)? != 0 {
-            if Instant::now() >= deadline {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("relay {}: data still pending at close", c.control.peer),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        std::thread::sleep(Duration::from_millis(5));
     }
     Ok(())
 }

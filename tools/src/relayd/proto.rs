@@ -33,6 +33,7 @@ pub enum Command {
     EndDataPending = 11,
     SendIndex = 13,
     StreamsSent = 16,
+    RotateStreams = 18,
     CreateTraceChunk = 19,
     CloseTraceChunk = 20,
     GetConfiguration = 22,
@@ -53,6 +54,7 @@ impl Command {
             11 => EndDataPending,
             13 => SendIndex,
             16 => StreamsSent,
+            18 => RotateStreams,
             19 => CreateTraceChunk,
             20 => CloseTraceChunk,
             22 => GetConfiguration,
@@ -404,6 +406,46 @@ pub fn close_stream(handle: u64, last_seq: u64) -> Vec<u8> {
     out
 }
 
+/// `ROTATE_STREAMS` to no trace chunk (how LTTng ends a session): each stream, given as its
+/// handle and the sequence number of its first packet after the rotation (one past the last
+/// sent), leaves the session's chunk once the relay has its packets. lttng-relayd then lets
+/// live viewers read that chunk to its end after the session closes.
+pub fn rotate_streams_to_no_chunk(positions: &[RotatePosition]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(13 + 16 * positions.len());
+    put_u32(&mut out, positions.len() as u32);
+    out.push(0); // no next chunk
+    put_u64(&mut out, 0);
+    for &(handle, seq) in positions {
+        put_u64(&mut out, handle);
+        put_u64(&mut out, seq);
+    }
+    out
+}
+
+/// Where a stream rotates: its handle, and the sequence number of its first packet after.
+pub type RotatePosition = (u64, u64);
+
+/// Parses `ROTATE_STREAMS`: the next chunk's id (None: no chunk) and the position of each
+/// stream, at most `max` of them.
+pub fn parse_rotate_streams(
+    bytes: &[u8],
+    max: usize,
+) -> Result<(Option<u64>, Vec<RotatePosition>), Malformed> {
+    let mut r = Reader::new(bytes, "rotate streams");
+    let count = r.u32()? as usize;
+    let (set, chunk) = (r.u8()?, r.u64()?);
+    if count > max || r.rest().len() != count * 16 {
+        return malformed(format!(
+            "rotate streams: {count} streams in {} bytes",
+            bytes.len()
+        ));
+    }
+    let positions = (0..count)
+        .map(|_| Ok((r.u64()?, r.u64()?)))
+        .collect::<Result<_, Malformed>>()?;
+    Ok(((set != 0).then_some(chunk), positions))
+}
+
 /// What the relay keeps about one packet, sent on the control connection (`SEND_INDEX`).
 /// Sizes are in bits, as in the packet context.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -547,6 +589,26 @@ mod tests {
         .encode();
         nul_inside[32] = 0;
         assert!(AddStream::decode(&nul_inside).is_err());
+    }
+
+    #[test]
+    fn rotate_streams_has_the_layout_lttng_sends() {
+        let bytes = rotate_streams_to_no_chunk(&[(3, 12), (4, 0)]);
+        assert_eq!(bytes.len(), 4 + 1 + 8 + 2 * 16);
+        assert_eq!(bytes[..5], [0, 0, 0, 2, 0]);
+        assert_eq!(
+            parse_rotate_streams(&bytes, 8).unwrap(),
+            (None, vec![(3, 12), (4, 0)])
+        );
+        assert!(parse_rotate_streams(&bytes, 1).is_err());
+        assert!(parse_rotate_streams(&bytes[..bytes.len() - 1], 8).is_err());
+        let mut to_chunk = bytes.clone();
+        to_chunk[4] = 1;
+        to_chunk[12] = 5;
+        assert_eq!(parse_rotate_streams(&to_chunk, 8).unwrap().0, Some(5));
+        let mut huge = bytes;
+        huge[..4].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(parse_rotate_streams(&huge, usize::MAX).is_err());
     }
 
     #[test]

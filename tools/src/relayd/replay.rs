@@ -28,9 +28,18 @@ pub struct Report {
     pub status: Status,
 }
 
-/// Streams every trace under `input` into `session`, waiting `delay` between packets, then
-/// closes the session.
-pub fn replay(mut session: Session, input: &Path, delay: Duration) -> io::Result<Report> {
+/// Pauses of a replay.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Pace {
+    /// After the streams and metadata are announced, before the first packet: time for a
+    /// live viewer to attach (it then finds every stream at once).
+    pub before_packets: Duration,
+    /// Between two packets.
+    pub between_packets: Duration,
+}
+
+/// Streams every trace under `input` into `session` at `pace`, then closes the session.
+pub fn replay(mut session: Session, input: &Path, pace: Pace) -> io::Result<Report> {
     let traces = find_traces(input)?;
     if traces.is_empty() {
         return Err(io::Error::new(
@@ -53,8 +62,14 @@ pub fn replay(mut session: Session, input: &Path, delay: Duration) -> io::Result
                 .file_name()
                 .and_then(|n| n.to_str())
                 .unwrap_or_default();
-            let handle = session.add_stream(name, rel)?;
             let bytes = fs::read(&file).map_err(|e| bad(&file, e))?;
+            if bytes.is_empty() {
+                // No packet to stream (a CPU that ran none of the traced threads). Announced,
+                // it would hold live viewers back: lttng-relayd reports no time for a stream
+                // until its first packet, so they cannot tell how far it is complete.
+                continue;
+            }
+            let handle = session.add_stream(name, rel)?;
             sources.push(Source {
                 handle,
                 bytes,
@@ -66,6 +81,10 @@ pub fn replay(mut session: Session, input: &Path, delay: Duration) -> io::Result
         session.send_metadata(meta, &text)?;
     }
     let streams = sources.len();
+    // Sending metadata published the streams (`STREAMS_SENT`): a viewer attaching now
+    // finds them all.
+    std::thread::sleep(pace.before_packets);
+    let delay = pace.between_packets;
     while let Some(next) = earliest(&sources)? {
         let s = &mut sources[next];
         let len = packet_len(&s.bytes[s.offset..]);
@@ -77,8 +96,8 @@ pub fn replay(mut session: Session, input: &Path, delay: Duration) -> io::Result
             std::thread::sleep(delay);
         }
     }
-    // Closed only now: lttng-relayd hangs up on a live viewer that has not yet read a
-    // closed stream's last packets.
+    // Closed at the end, as a consumer closes its streams when the session is destroyed
+    // (each once the relay has written its packets).
     for s in &sources {
         session.close_stream(s.handle)?;
     }
