@@ -3,7 +3,8 @@
 //! The data path, module by module: `registry` (providers and call sites,
 //! which events are enabled) → `channel` (the enabled path: reserve/commit
 //! on the current CPU's buffer) → `ringbuf` (lock-free per-CPU sub-buffers
-//! in `shm`) → `consumer` (complete sub-buffers to CTF stream files) →
+//! in `shm`) → `consumer` (complete sub-buffers, as CTF packets, to an
+//! `output`: stream files, or the daemon's chunks and relay streams) →
 //! `ctf` (packet/event headers and TSDL metadata). Around them: `abi` and
 //! `ffi` (the C interface), `descriptor` and `schema` (event descriptions),
 //! `clock` (timestamps), `config` (UST_* variables), `session`
@@ -28,6 +29,7 @@ pub mod grace;
 pub mod handle;
 pub mod ipc;
 pub mod marker;
+pub mod output;
 pub mod pacer;
 pub mod probe;
 pub mod registry;

@@ -28,6 +28,7 @@ use ust::ctf::header::AppContext;
 use ust::ctf::metadata::{self, TraceInfo};
 use ust::ctf::walk::PayloadLayout;
 use ust::ipc::proto::{ChannelConfig, ChannelInfo, CreateSession, Error, SessionInfo};
+use ust::output::Files;
 use ust::pacer::Pacer;
 use ust::ringbuf::Geometry;
 use ust::schema::EventSchema;
@@ -748,10 +749,17 @@ impl Session {
             layouts: d.layouts[app.channel_id as usize].clone(),
             slack: self.clock.ticks_per_second(),
         };
-        let mut consumer = access::as_owner(self.owner, || {
-            Consumer::create(app.channel, &self.files, uuid, naming, Some(check), None)
-        })
-        .map_err(|e| io_error(&e))?;
+        let cpus = Consumer::cpus(&app.channel);
+        let files = access::as_owner(self.owner, || Files::create(&self.files, &prefix, &cpus))
+            .map_err(|e| io_error(&e))?;
+        let mut consumer = Consumer::create(
+            app.channel,
+            Box::new(files),
+            uuid,
+            naming,
+            Some(check),
+            None,
+        );
         consumer.key = app.key;
         d.prefixes.insert(prefix);
         d.next_instance += ncpu;
