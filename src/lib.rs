@@ -8,7 +8,7 @@
 //! `ctf` (packet/event headers and TSDL metadata). Around them: `abi` and
 //! `ffi` (the C interface), `descriptor` and `schema` (event descriptions),
 //! `clock` (timestamps), `config` (UST_* variables), `session`
-//! (daemonless tracing), `sysinfo`, `glob`. The other instrumentation
+//! (daemonless tracing), `snapshot` (flight-recorder reads), `sysinfo`, `glob`. The other instrumentation
 //! styles: `marker`, `tracef`, `dynevent` (events described at run time),
 //! `probe` and `grace` (custom probes). The CTF reader is its own crate, `reader/`.
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -38,6 +38,7 @@ pub mod runtime;
 pub mod schema;
 pub mod session;
 pub mod shm;
+pub mod snapshot;
 pub mod sysinfo;
 pub mod threads;
 pub mod tracedir;
