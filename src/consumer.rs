@@ -45,7 +45,8 @@ impl Layouts {
         *cur = Arc::new(v);
     }
 
-    pub(crate) fn current(&self) -> Arc<Vec<PayloadLayout>> {
+    /// The layouts declared so far, by event id.
+    pub fn current(&self) -> Arc<Vec<PayloadLayout>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
@@ -211,9 +212,31 @@ impl Consumer {
         &self.naming
     }
 
-    /// What the consumer verifies packets against, if anything.
-    pub fn check(&self) -> Option<&Check> {
-        self.check.as_ref()
+    /// Closes the open sub-buffer of every buffer and writes the complete
+    /// ones (a writer still inside an event gets a bounded wait): what was
+    /// recorded before the call is written, unless writers were mid-event,
+    /// whose sub-buffers wait for a later drain (the cut of a rotation).
+    pub fn cut(&mut self) -> Result<u64, ConsumeError> {
+        let deadline = Instant::now() + FINAL_COMMIT_WAIT;
+        for (rb, stream) in self.channel.buffers().iter().zip(&self.streams) {
+            rb.flush();
+            let last = rb.closed_subbufs().checked_sub(1);
+            if let Some(n) = last.filter(|n| *n >= stream.next) {
+                while !rb.is_complete(n) && Instant::now() < deadline {
+                    std::thread::yield_now();
+                }
+            }
+        }
+        self.drain()
+    }
+
+    /// What a snapshot needs to read the consumer's channel.
+    pub fn source(&self) -> crate::snapshot::Source {
+        crate::snapshot::Source {
+            channel: self.channel.clone(),
+            naming: self.naming.clone(),
+            check: self.check.clone(),
+        }
     }
 
     /// Sends the packets from now on to `output` (streams numbered as

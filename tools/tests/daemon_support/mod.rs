@@ -199,6 +199,7 @@ impl CtlClient {
             subbuf_size,
             num_subbuf,
             overwrite,
+            ..CreateSession::default()
         }))
     }
 
