@@ -403,6 +403,40 @@ impl Consumer {
         }
     }
 
+    /// Tells the output which streams hold nothing pending, as of `at` (a
+    /// clock reading taken before the last flush and drain): no open
+    /// sub-buffer, every closed one written. Events recorded later carry
+    /// later times.
+    pub fn report_idle(&mut self, at: u64) {
+        for i in 0..self.streams.len() {
+            let rb = &self.channel.buffers()[i];
+            let stream = &self.streams[i];
+            let open = rb.offset() % rb.geometry().subbuf_size != 0;
+            if open || rb.closed_subbufs() > stream.next {
+                continue;
+            }
+            let last = stream.last_written.unwrap_or_default();
+            // A tick apart per stream: live viewers cannot order identical times.
+            let at = at.saturating_sub(i as u64).max(last.end);
+            let info = PacketInfo {
+                seq: stream.next,
+                ts_begin: at,
+                ts_end: at,
+                data_len: 0,
+                discarded: last.discarded,
+            };
+            self.scratch.clear();
+            packet_header(rb, &info, &self.uuid, &self.naming, stream.unwritten)
+                .encode(&mut self.scratch);
+            let empty = Packet {
+                bytes: &self.scratch,
+                header_len: self.scratch.len(),
+                events: Some(0),
+            };
+            self.output.idle(i, &empty);
+        }
+    }
+
     /// The final drain: closes every buffer and writes what was committed.
     /// In overwrite mode, that is the newest `num_subbuf` sub-buffers.
     pub fn finish(&mut self) -> Result<(), ConsumeError> {

@@ -51,6 +51,12 @@ pub trait Output: Send {
 
     /// Makes everything appended so far reach its destination.
     fn flush(&mut self) -> io::Result<()>;
+
+    /// Stream `stream` holds nothing more until the time of `empty`, an
+    /// empty packet at that time (header only) the output may use to say so
+    /// (live viewers of a relay need it to move past a quiet stream); files
+    /// ignore it.
+    fn idle(&mut self, _stream: usize, _empty: &Packet) {}
 }
 
 /// One file per stream, `<prefix>_<cpu>` in a trace directory, created

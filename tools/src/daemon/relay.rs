@@ -37,6 +37,7 @@ const MAX_QUEUED: usize = 32 << 20;
 const CHECK_WAIT: Duration = Duration::from_secs(15);
 /// Where the packet context keeps what the sender reads or changes (the
 /// 84-byte prologue of `ust::ctf::header`, little-endian).
+const STREAM_CLASS_AT: usize = 20;
 const TS_BEGIN_AT: usize = 32;
 const TS_END_AT: usize = 40;
 const CONTENT_SIZE_AT: usize = 48;
@@ -56,6 +57,8 @@ enum Job {
         events: u64,
     },
     CloseStream(usize),
+    /// The stream holds nothing new until the time of this empty packet.
+    Idle(usize, Vec<u8>),
     /// Tries the relay (reconnecting if the back-off allows) and answers
     /// whether it is reachable.
     Probe(std::sync::mpsc::Sender<Result<(), String>>),
@@ -319,6 +322,12 @@ impl Output for RelayStreams {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+
+    fn idle(&mut self, stream: usize, empty: &Packet) {
+        if let Some(&id) = self.ids.get(stream) {
+            self.queue.push(Job::Idle(id, empty.bytes.to_vec()));
+        }
+    }
 }
 
 impl Drop for RelayStreams {
@@ -340,6 +349,9 @@ struct Remote {
     reported: u64,
     /// The header of the last packet tried, as the consumer made it.
     last_header: Vec<u8>,
+    /// Added to the consumer's packet sequence numbers: 1 once an empty
+    /// packet was sent ahead of the stream's first.
+    shift: u64,
 }
 
 /// The sender thread's state.
@@ -419,6 +431,7 @@ impl Sender {
             Job::CloseStream(stream) => {
                 self.close_stream(stream);
             }
+            Job::Idle(stream, mut empty) => self.idle(stream, &mut empty),
             Job::Probe(answer) => {
                 let reachable = match self.metadata {
                     Some(h) => session.send_metadata(h, b"").map_err(|e| e.to_string()),
@@ -463,6 +476,8 @@ impl Sender {
         if bytes.len() >= DISCARDED_AT + 8 {
             let discarded = read_u64(bytes, DISCARDED_AT).saturating_add(lost);
             bytes[DISCARDED_AT..DISCARDED_AT + 8].copy_from_slice(&discarded.to_le_bytes());
+            let seq = read_u64(bytes, SEQ_AT).wrapping_add(r.shift);
+            bytes[SEQ_AT..SEQ_AT + 8].copy_from_slice(&seq.to_le_bytes());
         }
         let delivered = match (r.handle, packet::ust_index(bytes), self.session.as_mut()) {
             (Some(h), Some(index), Some(s)) => s
@@ -475,6 +490,35 @@ impl Sender {
         } else {
             r.lost = r.lost.saturating_add(events);
             lock(&self.health).events_lost += events;
+        }
+    }
+
+    /// A quiet stream: one that never carried a packet gets an empty one
+    /// (lttng-relayd heeds beacons only after data, and a live viewer waits
+    /// for every stream), later consumer packets numbered after it; others
+    /// get an inactivity beacon at the empty packet's time.
+    fn idle(&mut self, stream: usize, empty: &mut [u8]) {
+        let Some(r) = self.streams.get_mut(stream) else {
+            return;
+        };
+        if empty.len() < DISCARDED_AT + 8 {
+            return;
+        }
+        if r.last_header.is_empty() {
+            let header_len = empty.len();
+            self.packet(stream, empty, header_len, 0);
+            if let Some(r) = self.streams.get_mut(stream) {
+                r.shift = 1;
+            }
+            return;
+        }
+        let class = u64::from(u32::from_le_bytes(
+            empty[STREAM_CLASS_AT..STREAM_CLASS_AT + 4]
+                .try_into()
+                .unwrap_or_default(),
+        ));
+        if let (Some(h), Some(s)) = (r.handle, self.session.as_mut()) {
+            let _ = s.send_beacon(h, class, read_u64(empty, TS_END_AT));
         }
     }
 

@@ -1398,13 +1398,18 @@ impl Session {
             }
             let watched = trigger_channel(&d.channels, key.1);
             let drained = guarded(|| {
+                let at = clock::now();
                 if watched {
                     // Each event reaches the trigger's watch at the next pass.
                     consumer.channel().buffers().iter().for_each(|rb| rb.flush());
                 } else if quiet {
                     consumer.flush_quiet();
                 }
-                consumer.drain()
+                let drained = consumer.drain();
+                if quiet && drained.is_ok() {
+                    consumer.report_idle(at);
+                }
+                drained
             });
             match drained {
                 Some(Ok(n)) => wrote += n,

@@ -299,6 +299,32 @@ impl Session {
         Ok(Delivery::Discarded)
     }
 
+    /// Tells live viewers that data stream `h` (of stream class `stream_id`) holds nothing
+    /// new up to `timestamp` (an inactivity beacon, as LTTng's live timer sends), so they
+    /// move past it. Only worth sending once the stream carried a packet: lttng-relayd
+    /// ignores beacons before. Nothing is sent while the relay is unreachable.
+    pub fn send_beacon(&mut self, h: StreamHandle, stream_id: u64, timestamp: u64) -> io::Result<()> {
+        let s = self.stream_mut(h)?;
+        if s.metadata || s.closed {
+            return Err(invalid("send_beacon on a metadata or closed stream"));
+        }
+        let Some(mut c) = self.conn.take() else {
+            return Ok(());
+        };
+        let r = remote(&c, h.0);
+        let beacon = PacketIndex {
+            timestamp_end: timestamp,
+            stream_id,
+            ..PacketIndex::default()
+        };
+        let msg = proto::index(r.handle, r.next_seq.wrapping_sub(1), &beacon);
+        match call_code(&mut c.control, Command::SendIndex, &msg) {
+            Ok(_) => self.conn = Some(c),
+            Err(e) => self.lost(c, e),
+        }
+        Ok(())
+    }
+
     /// Closes stream `h` on the relay (it finishes writing what it has received).
     pub fn close_stream(&mut self, h: StreamHandle) -> io::Result<()> {
         let s = self.stream_mut(h)?;
