@@ -59,6 +59,8 @@ pub struct Recorder {
     retired: VecDeque<Source>,
     /// The events of the trigger channel, by id.
     watched: Vec<(u32, EventSchema)>,
+    /// What the trigger channel's consumers write to, whatever the trigger.
+    pub watch: Arc<WatchState>,
     pub trigger: Option<Trigger>,
 }
 
@@ -78,15 +80,40 @@ impl Recorder {
 
     /// Event `id` of the trigger channel is `schema`.
     pub fn watch(&mut self, id: u32, schema: &EventSchema) {
-        if let Some(t) = &self.trigger {
-            t.watch.declare(id, schema);
-        }
+        self.watch.declare(id, schema);
         self.watched.push((id, schema.clone()));
     }
 
-    /// The events of the trigger channel.
-    pub fn watched(&self) -> impl Iterator<Item = &(u32, EventSchema)> {
-        self.watched.iter()
+    /// Sets the trigger, or removes it (an empty glob); refuses a filter
+    /// that does not parse.
+    pub fn set_trigger(&mut self, spec: proto::Trigger) -> Result<(), String> {
+        if spec.glob.is_empty() {
+            self.trigger = None;
+            self.watch.reset(None);
+            return Ok(());
+        }
+        let filter = match spec.filter.as_str() {
+            "" => None,
+            f => Some(Filter::parse(f).map_err(|e| format!("invalid filter: {e}"))?),
+        };
+        self.watch.reset(filter);
+        for (id, schema) in &self.watched {
+            self.watch.declare(*id, schema);
+        }
+        self.trigger = Some(Trigger {
+            spec,
+            last: None,
+            taken: 0,
+            skipped: 0,
+            held: 0,
+        });
+        Ok(())
+    }
+
+    /// Whether the trigger asks for a snapshot now (see `Trigger::due`).
+    pub fn trigger_due(&mut self) -> bool {
+        let fired = self.watch.fired.swap(false, Ordering::AcqRel);
+        self.trigger.as_mut().is_some_and(|t| fired && t.due())
     }
 
     /// The number of the next snapshot.
@@ -215,44 +242,20 @@ impl Output for Unread {
 /// A session's snapshot trigger.
 pub struct Trigger {
     pub spec: proto::Trigger,
-    /// The internal channel its events are recorded into.
-    pub channel: u32,
-    pub watch: Arc<WatchState>,
     last: Option<Instant>,
     pub taken: u64,
+    /// Matches while a snapshot was being written, and within the interval.
     pub skipped: u64,
+    held: u64,
 }
 
 impl Trigger {
-    /// A trigger on `spec` (its filter checked), watching `channel`.
-    pub fn new(spec: proto::Trigger, channel: u32) -> Result<Trigger, String> {
-        let filter = match spec.filter.as_str() {
-            "" => None,
-            f => Some(Filter::parse(f).map_err(|e| format!("invalid filter: {e}"))?),
-        };
-        Ok(Trigger {
-            spec,
-            channel,
-            watch: Arc::new(WatchState {
-                fired: AtomicBool::new(false),
-                filter,
-                bound: Mutex::new(Vec::new()),
-            }),
-            last: None,
-            taken: 0,
-            skipped: 0,
-        })
-    }
-
-    /// Whether to take a snapshot now: a watched event was recorded and the
-    /// minimum interval passed since the last one (a match within the
-    /// interval is dropped).
-    pub fn due(&mut self) -> bool {
-        if !self.watch.fired.swap(false, Ordering::AcqRel) {
-            return false;
-        }
+    /// Whether a watched event, just seen, may take a snapshot: the
+    /// minimum interval passed since the last one (if not, it is dropped).
+    fn due(&mut self) -> bool {
         let interval = Duration::from_millis(self.spec.min_interval_ms);
         if self.last.is_some_and(|l| l.elapsed() < interval) {
+            self.held += 1;
             return false;
         }
         self.last = Some(Instant::now());
@@ -266,42 +269,66 @@ impl Trigger {
             s += &format!(" where {}", self.spec.filter);
         }
         s + &format!(
-            ", at most one per {} ms: {} snapshots taken, {} skipped (one was being written)",
-            self.spec.min_interval_ms, self.taken, self.skipped
+            ", at most one per {} ms: {} snapshots taken; {} matches too soon after one, {} while \
+             one was written",
+            self.spec.min_interval_ms, self.taken, self.held, self.skipped
         )
     }
 }
 
-/// What a trigger's watch shares with the consumer writing to it.
+/// What the trigger channel's consumers share with the session: whether a
+/// watched event was seen, and the filter it must pass.
+#[derive(Default)]
 pub struct WatchState {
     fired: AtomicBool,
-    filter: Option<Filter>,
-    /// The filter bound to each event id of the trigger channel.
-    bound: Mutex<Vec<Option<ust_filter::Bound>>>,
+    filter: Mutex<Filtering>,
 }
 
-impl WatchState {
-    /// Event `id` of the trigger channel is `schema`.
-    pub fn declare(&self, id: u32, schema: &EventSchema) {
-        let Some(filter) = &self.filter else {
-            return;
-        };
-        let mut bound = self.bound.lock().unwrap_or_else(|e| e.into_inner());
-        if bound.len() <= id as usize {
-            bound.resize(id as usize + 1, None);
-        }
-        bound[id as usize] = Some(filter.bind_payload(&layout(schema), &[]));
-    }
+/// A trigger's filter, and its binding to each event id of the channel.
+#[derive(Clone, Default)]
+struct Filtering {
+    filter: Option<Filter>,
+    bound: Vec<Option<ust_filter::Bound>>,
+}
 
+impl Filtering {
     /// Whether event `id` with `payload` fires the trigger.
-    fn fires(&self, bound: &[Option<ust_filter::Bound>], id: u32, payload: &[u8]) -> bool {
+    fn fires(&self, id: u32, payload: &[u8]) -> bool {
         match &self.filter {
             None => true,
-            Some(_) => bound
+            Some(_) => self
+                .bound
                 .get(id as usize)
                 .and_then(Option::as_ref)
                 .is_some_and(|b| b.matches(payload, &NoContext)),
         }
+    }
+}
+
+impl WatchState {
+    fn filtering(&self) -> std::sync::MutexGuard<'_, Filtering> {
+        self.filter.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A new trigger's filter; what was seen before is forgotten.
+    fn reset(&self, filter: Option<Filter>) {
+        *self.filtering() = Filtering {
+            filter,
+            bound: Vec::new(),
+        };
+        self.fired.store(false, Ordering::Release);
+    }
+
+    /// Event `id` of the trigger channel is `schema`.
+    fn declare(&self, id: u32, schema: &EventSchema) {
+        let mut f = self.filtering();
+        let Some(bound) = f.filter.as_ref().map(|f| f.bind_payload(&layout(schema), &[])) else {
+            return;
+        };
+        if f.bound.len() <= id as usize {
+            f.bound.resize(id as usize + 1, None);
+        }
+        f.bound[id as usize] = Some(bound);
     }
 }
 
@@ -324,16 +351,11 @@ pub struct Watch {
 impl Output for Watch {
     fn append(&mut self, _stream: usize, packet: &Packet) -> io::Result<Appended> {
         let layouts = self.layouts.current();
-        let bound = self
-            .state
-            .bound
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let filtering = self.state.filtering().clone();
         let mut fired = false;
         let events = packet.bytes.get(packet.header_len..).unwrap_or_default();
         let _ = walk::walk_events(events, 0, u64::MAX, &layouts, |id, payload| {
-            fired |= self.state.fires(&bound, id, payload);
+            fired |= filtering.fires(id, payload);
         });
         if fired {
             self.state.fired.store(true, Ordering::Release);
@@ -430,14 +452,27 @@ mod tests {
         }
     }
 
+    trait WithGlob {
+        fn with_glob(self, glob: &str) -> Self;
+    }
+
+    impl WithGlob for proto::Trigger {
+        fn with_glob(mut self, glob: &str) -> Self {
+            self.glob = glob.into();
+            self
+        }
+    }
+
     #[test]
     fn the_watch_fires_on_events_the_filter_accepts() {
-        let mut t = Trigger::new(spec("code > 3 && what == \"disk*\"", 0), 1).unwrap();
+        let mut r = Recorder::default();
+        r.watch(0, &schema());
+        r.set_trigger(spec("code > 3 && what == \"disk*\"", 0))
+            .unwrap();
         let layouts = Arc::new(Layouts::default());
         layouts.declare(0, PayloadLayout::of(&schema()));
-        t.watch.declare(0, &schema());
         let mut watch = Watch {
-            state: t.watch.clone(),
+            state: r.watch.clone(),
             layouts,
         };
         let mut offer = |code, what| {
@@ -450,22 +485,35 @@ mod tests {
             watch.append(0, &p).unwrap();
         };
         offer(2, "disk full");
-        assert!(!t.due(), "code too small");
+        assert!(!r.trigger_due(), "code too small");
         offer(5, "network");
-        assert!(!t.due(), "text does not match");
+        assert!(!r.trigger_due(), "text does not match");
         offer(5, "disk full");
-        assert!(t.due() && !t.due(), "fires once per match");
+        assert!(r.trigger_due() && !r.trigger_due(), "fires once per match");
+        let t = r.trigger.as_ref().unwrap();
         assert!(t.describe().starts_with("on db:* where code > 3"));
+        // Another trigger, through the same watch.
+        r.set_trigger(spec("code == 1", 0)).unwrap();
+        offer(5, "disk full");
+        assert!(!r.trigger_due());
+        offer(1, "x");
+        assert!(r.trigger_due());
+        r.set_trigger(spec("", 0).with_glob("")).unwrap();
+        offer(1, "x");
+        assert!(!r.trigger_due() && r.trigger.is_none(), "removed");
     }
 
     #[test]
     fn a_trigger_fires_at_most_once_per_interval_and_refuses_bad_filters() {
-        let mut t = Trigger::new(spec("", 3_600_000), 1).unwrap();
-        t.watch.fired.store(true, Ordering::Release);
-        assert!(t.due());
-        t.watch.fired.store(true, Ordering::Release);
-        assert!(!t.due(), "within the interval");
-        let err = Trigger::new(spec("code >", 0), 1).err().unwrap();
+        let mut r = Recorder::default();
+        r.set_trigger(spec("", 3_600_000)).unwrap();
+        r.watch.fired.store(true, Ordering::Release);
+        assert!(r.trigger_due());
+        r.watch.fired.store(true, Ordering::Release);
+        assert!(!r.trigger_due(), "within the interval");
+        let t = r.trigger.as_ref().unwrap();
+        assert!(t.describe().ends_with("1 matches too soon after one, 0 while one was written"));
+        let err = r.set_trigger(spec("code >", 0)).unwrap_err();
         assert!(err.starts_with("invalid filter"), "{err}");
     }
 

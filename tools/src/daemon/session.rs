@@ -896,16 +896,7 @@ impl Session {
     }
 
     fn take_snapshot(&self, req: &SnapshotRequest) -> Result<Written, Refusal> {
-        let job = {
-            let mut d = lock(&self.data);
-            if d.state == State::Created {
-                return Err(Refusal::new(
-                    Error::WrongState,
-                    "the session never started: its buffers are empty".into(),
-                ));
-            }
-            self.snapshot_job(&mut d)?
-        };
+        let job = self.snapshot_job(&mut lock(&self.data))?;
         let base = match req.output.as_str() {
             "" => None,
             dir => Some(
@@ -942,6 +933,12 @@ impl Session {
                 "not a flight recorder (create the session with --snapshot)".into(),
             ));
         };
+        if d.state == State::Created {
+            return Err(Refusal::new(
+                Error::WrongState,
+                "the session never started: its buffers are empty".into(),
+            ));
+        }
         let number = r.begin();
         let name = format!(
             "snapshot-{number}-{}",
@@ -988,20 +985,14 @@ impl Session {
             None if d.channels.len() >= MAX_CHANNELS => return Err(Error::WrongState.into()),
             None => add_channel(&mut d, recorder::TRIGGER_CHANNEL, recorder::TRIGGER_GEOMETRY, 0),
         };
-        let trigger = match spec.glob.is_empty() {
-            true => None,
-            false => Some(Trigger::new(spec, channel).map_err(|why| Refusal::new(Error::BadFilter, why))?),
-        };
-        d.rules.enabled.retain(|r| r.channel != channel);
-        if let Some(t) = &trigger {
-            d.rules
-                .enable(std::slice::from_ref(&t.spec.glob), None, channel, None);
-        }
+        let glob = spec.glob.clone();
         if let Sink::Recorder(r) = &mut d.sink {
-            if let Some(t) = &trigger {
-                r.watched().for_each(|(id, schema)| t.watch.declare(*id, schema));
-            }
-            r.trigger = trigger;
+            r.set_trigger(spec)
+                .map_err(|why| Refusal::new(Error::BadFilter, why))?;
+        }
+        d.rules.enabled.retain(|r| r.channel != channel);
+        if !glob.is_empty() {
+            d.rules.enable(&[glob], None, channel, None);
         }
         Ok(())
     }
@@ -1209,13 +1200,11 @@ impl Session {
                 chunks.note(Files::names(prefix, &cpus));
                 Box::new(files)
             }
-            (Sink::Recorder(r), _) => match &r.trigger {
-                Some(t) if t.channel == ch => Box::new(Watch {
-                    state: t.watch.clone(),
-                    layouts: check.layouts.clone(),
-                }),
-                _ => Box::new(Unread),
-            },
+            (Sink::Recorder(r), _) if trigger_channel(&d.channels, ch) => Box::new(Watch {
+                state: r.watch.clone(),
+                layouts: check.layouts.clone(),
+            }),
+            (Sink::Recorder(_), _) => Box::new(Unread),
             (Sink::Relay(link), _) => Box::new(link.streams(prefix, &cpus)),
             (Sink::Trace(_), None) => return Err(io::Error::other("no trace directory")),
         })
@@ -1378,9 +1367,7 @@ impl Session {
     /// Whether the trigger saw its event and a snapshot may be taken.
     fn trigger_due(&self, d: &mut Data) -> bool {
         match &mut d.sink {
-            Sink::Recorder(Recorder {
-                trigger: Some(t), ..
-            }) => t.due(),
+            Sink::Recorder(r) => r.trigger_due(),
             _ => false,
         }
     }
