@@ -141,6 +141,9 @@ pub struct Session {
     status: Status,
     backoff: Duration,
     next_attempt: Instant,
+    /// Creation time (s) of the last session made on the relay: a reconnection's is later,
+    /// so the relay files it in another directory (it names them by the second).
+    created: u64,
 }
 
 /// The directory UST's traces take inside the relay's session directory.
@@ -178,6 +181,7 @@ impl Session {
             status: Status::default(),
             backoff: FIRST_BACKOFF,
             next_attempt: Instant::now(),
+            created: 0,
         };
         s.conn = Some(s.establish()?);
         s.status.connected = true;
@@ -461,7 +465,8 @@ impl Session {
                 format!("speaks protocol {major}.{minor}; 2.11 or later is needed"),
             ));
         }
-        let created = now_secs();
+        let created = now_secs().max(self.created + 1);
+        self.created = created;
         let msg = proto::CreateSession {
             session_name: o.session_name.clone(),
             hostname: o.hostname.clone(),
