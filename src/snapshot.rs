@@ -54,9 +54,9 @@ pub struct Taken {
     pub write_error: Option<String>,
 }
 
-impl Taken {
-    /// The sum of two sources' counts.
-    pub fn add(mut self, o: &Taken) -> Taken {
+/// Adds another source's counts.
+impl std::ops::AddAssign<&Taken> for Taken {
+    fn add_assign(&mut self, o: &Taken) {
         self.packets += o.packets;
         self.bytes += o.bytes;
         self.events += o.events;
@@ -65,7 +65,6 @@ impl Taken {
         if self.write_error.is_none() {
             self.write_error = o.write_error.clone();
         }
-        self
     }
 }
 
@@ -112,7 +111,7 @@ impl Plan {
             }
         }
         if let Some(max) = max_bytes {
-            candidates.sort_by(|a, b| b.ts_end.cmp(&a.ts_end));
+            candidates.sort_by_key(|c| std::cmp::Reverse(c.ts_end));
             let mut total = 0u64;
             let fit = candidates
                 .iter()
@@ -176,12 +175,8 @@ impl Plan {
                 }
                 let events = match layouts.as_ref().zip(limit) {
                     Some((layouts, limit)) => Some(
-                        consumer::verify(prev, &info, &scratch[head..], layouts, limit).map_err(
-                            |lie| ConsumeError::Lie {
-                                cpu: rb.cpu(),
-                                lie,
-                            },
-                        )?,
+                        consumer::verify(prev, &info, &scratch[head..], layouts, limit)
+                            .map_err(|lie| ConsumeError::Lie { cpu: rb.cpu(), lie })?,
                     ),
                     None => None,
                 };

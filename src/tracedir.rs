@@ -205,10 +205,9 @@ impl TraceDir {
         // SAFETY: openat relative to our directory with a valid name.
         let raw = check(unsafe { libc::openat(at, c.as_ptr(), flags) }).map_err(|e| {
             match e.raw_os_error() {
-                Some(libc::ELOOP) | Some(libc::ENOTDIR) => refused(format!(
-                    "{}/{name} is not a directory",
-                    self.path.display()
-                )),
+                Some(libc::ELOOP) | Some(libc::ENOTDIR) => {
+                    refused(format!("{}/{name} is not a directory", self.path.display()))
+                }
                 _ => e,
             }
         })?;

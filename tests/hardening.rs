@@ -241,8 +241,13 @@ fn a_full_disk_keeps_whole_packets_and_says_so() {
     let _ = Command::new("umount").arg(&small).status();
     assert!(out.status.success());
     assert!(
-        err.contains("No space left on device") && err.contains("events lost (counted as discarded)"),
+        err.contains("No space left on device")
+            && err.contains("events lost (counted as discarded)"),
         "{err}"
     );
-    assert!(!events.is_empty() && events.len() < 100_000, "{} events kept", events.len());
+    assert!(
+        !events.is_empty() && events.len() < 100_000,
+        "{} events kept",
+        events.len()
+    );
 }

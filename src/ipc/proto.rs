@@ -281,7 +281,7 @@ pub struct SessionInfo {
     pub channels: Vec<ChannelInfo>,
     /// Problems the session ran into (disk full, programs lost, ...).
     pub errors: Vec<String>,
-    pub outputs: OutputInfo,
+    pub outputs: Box<OutputInfo>,
 }
 
 /// A registered program, as `ust list` shows it.
@@ -911,7 +911,7 @@ impl<'a> Reader<'a> {
                     .collect::<R<Vec<_>>>()?
             },
             errors: self.strs()?,
-            outputs: self.outputs()?,
+            outputs: Box::new(self.outputs()?),
         })
     }
     fn outputs(&mut self) -> R<OutputInfo> {
@@ -1187,7 +1187,7 @@ mod tests {
                 bytes: 8,
             }],
             errors: vec!["disk full: 3 events lost".into()],
-            outputs: OutputInfo {
+            outputs: Box::new(OutputInfo {
                 mode: 2,
                 chunk: "20260101T000000+0000-1".into(),
                 archives: vec!["archives/20260101T000000+0000-20260101T000000+0000-0".into()],
@@ -1208,7 +1208,7 @@ mod tests {
                     events_lost: 30,
                     error: "connection reset".into(),
                 }),
-            },
+            }),
         };
         vec![
             Message::AppHello(AppHello {

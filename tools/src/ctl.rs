@@ -12,7 +12,9 @@ use options::{Buffers, ChannelBuffers, Target};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-use ust::ipc::proto::{ChannelConfig, Ctl, Message, SessionInfo, SnapshotRequest, Trigger, Written};
+use ust::ipc::proto::{
+    ChannelConfig, Ctl, Message, SessionInfo, SnapshotRequest, Trigger, Written,
+};
 
 /// The session-control subcommands.
 #[derive(clap::Subcommand, Debug)]
@@ -245,7 +247,10 @@ fn execute(command: Command) -> Result<(), Failure> {
             println!(
                 "session \"{}\": rotation {}",
                 a.session,
-                show::rotation(a.size.unwrap_or(0), a.timer.map_or(0, |t| t.as_millis() as u64))
+                show::rotation(
+                    a.size.unwrap_or(0),
+                    a.timer.map_or(0, |t| t.as_millis() as u64)
+                )
             );
             Ok(())
         }
@@ -266,12 +271,21 @@ fn create(a: CreateArgs) -> Result<(), Failure> {
     let mut client = Client::connect(a.target.socket.as_deref())?;
     if let Some(url) = &a.relay {
         let keys = a.keys.clone().map(options::absolute).transpose()?;
-        let info = client.request(relay_request(&a.session, url, keys, a.live_timer, &a.buffers))?;
+        let info = client.request(relay_request(
+            &a.session,
+            url,
+            keys,
+            a.live_timer,
+            &a.buffers,
+        ))?;
         let path = match info {
             Message::SessionInfo(i) => i.outputs.relay.map(|r| r.path).unwrap_or_default(),
             _ => String::new(),
         };
-        println!("session \"{}\" created: streaming to {url} (relay directory {path})", a.session);
+        println!(
+            "session \"{}\" created: streaming to {url} (relay directory {path})",
+            a.session
+        );
         return Ok(());
     }
     let output = options::output_dir(a.output, &a.session)?;

@@ -96,7 +96,10 @@ mod tests {
         let time = format!("{:02}{:02}{:02}", t.hour, t.min, t.sec);
         let iso = iso_basic(secs);
         assert_eq!(iso[..15], format!("{date}T{time}"));
-        assert!(iso.len() == 20 && matches!(iso.as_bytes()[15], b'+' | b'-'), "{iso}");
+        assert!(
+            iso.len() == 20 && matches!(iso.as_bytes()[15], b'+' | b'-'),
+            "{iso}"
+        );
         assert_eq!(compact(secs), format!("{date}-{time}"));
     }
 }

@@ -69,7 +69,14 @@ fn lttng_relayd(out: &Path, ports: Ports) -> Proc {
     let child = Command::new("lttng-relayd")
         .arg("-o")
         .arg(out)
-        .args(["-C", &tcp(ports.0), "-D", &tcp(ports.1), "-L", &tcp(ports.2)])
+        .args([
+            "-C",
+            &tcp(ports.0),
+            "-D",
+            &tcp(ports.1),
+            "-L",
+            &tcp(ports.2),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -125,7 +132,13 @@ fn a_session_streamed_to_lttng_relayd_is_what_a_local_session_of_the_same_run_ho
     let mut create = vec!["create", "web", "--relay", &url];
     create.extend_from_slice(&small);
     let created = d.ok(&create);
-    assert!(created.contains(&format!("streaming to {url} (relay directory {}/web-", hostname())), "{created}");
+    assert!(
+        created.contains(&format!(
+            "streaming to {url} (relay directory {}/web-",
+            hostname()
+        )),
+        "{created}"
+    );
     for s in ["here", "web"] {
         d.ok(&["enable", s, "ctl_app:*"]);
         d.ok(&["start", s]);
@@ -140,13 +153,23 @@ fn a_session_streamed_to_lttng_relayd_is_what_a_local_session_of_the_same_run_ho
     d.ok(&["stop", "here"]);
     let stopped = d.ok(&["stop", "web"]);
     let status = d.ok(&["status", "web"]);
-    assert!(status.contains(&format!("relay:      {url} (connected), writing {}/web-", hostname())), "{status}");
+    assert!(
+        status.contains(&format!(
+            "relay:      {url} (connected), writing {}/web-",
+            hostname()
+        )),
+        "{status}"
+    );
     assert!(!status.contains("lost:"), "{status}");
     d.ok(&["destroy", "web"]);
     let traces = relay_traces(&out, "web");
     assert_eq!(traces.len(), 1, "{traces:?}");
     let streamed = untimed(&traces[0]);
-    assert_eq!(streamed, untimed(&local), "the same events, fields and order");
+    assert_eq!(
+        streamed,
+        untimed(&local),
+        "the same events, fields and order"
+    );
     assert_eq!(streamed.len() as u64, number(&stopped, "stopped: "));
     assert_eq!(streamed.len(), 2 * (50 + 3000));
     assert_eq!(view_count(&traces[0]), streamed.len());
@@ -169,7 +192,15 @@ fn a_session_streamed_to_ust_relay_over_tls() {
     let mut relay = ust()
         .args(["relay", "-o"])
         .arg(&out)
-        .args(["--listen", "127.0.0.1", "--control-port", "0", "--data-port", "0", "--keys"])
+        .args([
+            "--listen",
+            "127.0.0.1",
+            "--control-port",
+            "0",
+            "--data-port",
+            "0",
+            "--keys",
+        ])
         .arg(&keys)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -184,7 +215,14 @@ fn a_session_streamed_to_ust_relay_over_tls() {
     let port = |w: &str| words[words.iter().position(|x| *x == w).unwrap() + 2].to_string();
     let url = format!("tls://127.0.0.1:{}:{}", port("control"), port("data"));
     let d = Daemon::start(&dir);
-    d.ok(&["create", "web", "--relay", &url, "--keys", keys.to_str().unwrap()]);
+    d.ok(&[
+        "create",
+        "web",
+        "--relay",
+        &url,
+        "--keys",
+        keys.to_str().unwrap(),
+    ]);
     d.ok(&["enable", "web", "ctl_app:*"]);
     d.ok(&["start", "web"]);
     record(&d, 2000);
@@ -203,7 +241,14 @@ fn a_session_streamed_to_ust_relay_over_tls() {
         .unwrap();
     assert!(made.status.success());
     let err = failed(
-        &d.ctl(&["create", "spy", "--relay", &url, "--keys", other.to_str().unwrap()]),
+        &d.ctl(&[
+            "create",
+            "spy",
+            "--relay",
+            &url,
+            "--keys",
+            other.to_str().unwrap(),
+        ]),
         1,
     );
     assert!(err.contains("TLS handshake with relay 127.0.0.1:"), "{err}");
@@ -230,12 +275,17 @@ fn an_unreachable_relay_is_named_when_creating_and_when_starting() {
     drop(relayd);
     let err = failed(&d.ctl(&["start", "web"]), 1);
     assert!(
-        err.contains(&format!("cannot start: cannot connect to relay 127.0.0.1:{}", ports.0))
-            || err.contains(&format!("cannot start: relay 127.0.0.1:{}", ports.0)),
+        err.contains(&format!(
+            "cannot start: cannot connect to relay 127.0.0.1:{}",
+            ports.0
+        )) || err.contains(&format!("cannot start: relay 127.0.0.1:{}", ports.0)),
         "{err}"
     );
     let status = d.ok(&["status", "web"]);
-    assert!(status.contains("session \"web\": created") && status.contains("NOT CONNECTED"), "{status}");
+    assert!(
+        status.contains("session \"web\": created") && status.contains("NOT CONNECTED"),
+        "{status}"
+    );
     d.ok(&["destroy", "web"]);
     let usage = d.ctl(&["create", "x", "--relay", "http://h"]);
     assert_eq!(usage.status.code(), Some(2));
@@ -266,7 +316,14 @@ fn a_relay_lost_mid_session_blocks_no_program_and_what_was_lost_is_counted() {
     let out = dir.join("relayd");
     let relayd = lttng_relayd(&out, ports);
     let d = Daemon::start(&dir);
-    d.ok(&["create", "web", "--relay", &ports.url(), "--live-timer", "0"]);
+    d.ok(&[
+        "create",
+        "web",
+        "--relay",
+        &ports.url(),
+        "--live-timer",
+        "0",
+    ]);
     d.ok(&["enable", "web", "ctl_app:*"]);
     d.ok(&["start", "web"]);
     let mut app = LineApp::start(&ctl_app(), &d.socket);
@@ -306,7 +363,6 @@ fn a_relay_lost_mid_session_blocks_no_program_and_what_was_lost_is_counted() {
         std::thread::sleep(Duration::from_millis(20));
     }
     say("final");
-    drop(say);
     app.finish();
     let stopped = d.ok(&["stop", "web"]);
     let status = d.ok(&["status", "web"]);
@@ -314,7 +370,11 @@ fn a_relay_lost_mid_session_blocks_no_program_and_what_was_lost_is_counted() {
     assert!(lost > 0, "{status}");
     d.ok(&["destroy", "web"]);
     let traces = relay_traces(&out, "web");
-    assert_eq!(traces.len(), 2, "one session before the loss, one after: {traces:?}");
+    assert_eq!(
+        traces.len(),
+        2,
+        "one session before the loss, one after: {traces:?}"
+    );
     let (first, _) = read(&[&traces[0]]);
     let (second, warnings) = read(&[&traces[1]]);
     let word = |e: &Event| e.text.clone().unwrap_or_default();
@@ -323,15 +383,29 @@ fn a_relay_lost_mid_session_blocks_no_program_and_what_was_lost_is_counted() {
         "the first session ended with the loss"
     );
     let firsts: std::collections::HashSet<&Event> = first.iter().collect();
-    assert!(!second.iter().any(|e| firsts.contains(e)), "nothing sent twice");
-    assert_eq!(second.last().unwrap().n as usize, said - 1, "the last event reached the relay");
+    assert!(
+        !second.iter().any(|e| firsts.contains(e)),
+        "nothing sent twice"
+    );
+    assert_eq!(
+        second.last().unwrap().n as usize,
+        said - 1,
+        "the last event reached the relay"
+    );
     // babeltrace2 reports the loss (with its count, unless it is in a stream's first
     // packet of the new session: then as "may have discarded").
     assert!(warnings.contains("discarded events"), "{warnings}");
     assert!(discarded_in_warnings(&warnings) <= lost, "{warnings}");
     let recorded = 2 * said as u64;
-    assert_eq!((first.len() + second.len()) as u64, number(&stopped, "stopped: "));
-    assert_eq!(number(&stopped, "stopped: ") + number(&stopped, "events, "), recorded, "{stopped}");
+    assert_eq!(
+        (first.len() + second.len()) as u64,
+        number(&stopped, "stopped: ")
+    );
+    assert_eq!(
+        number(&stopped, "stopped: ") + number(&stopped, "events, "),
+        recorded,
+        "{stopped}"
+    );
 }
 
 #[test]
@@ -340,14 +414,25 @@ fn live_viewers_see_events_while_they_are_recorded() {
     let ports = Ports::free();
     let _relayd = lttng_relayd(&dir.join("relayd"), ports);
     let d = Daemon::start(&dir);
-    d.ok(&["create", "web", "--relay", &ports.url(), "--live-timer", "100000"]);
+    d.ok(&[
+        "create",
+        "web",
+        "--relay",
+        &ports.url(),
+        "--live-timer",
+        "100000",
+    ]);
     d.ok(&["enable", "web", "ctl_app:*"]);
     d.ok(&["start", "web"]);
     let mut app = LineApp::start(&ctl_app(), &d.socket);
     wait_registered(&d, app.child.id());
     let mut viewer = Command::new("babeltrace2")
         .args(["--input-format=lttng-live"])
-        .arg(format!("net://127.0.0.1:{}/host/{}/web", ports.2, hostname()))
+        .arg(format!(
+            "net://127.0.0.1:{}/host/{}/web",
+            ports.2,
+            hostname()
+        ))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -395,7 +480,10 @@ fn ust_trace_streams_to_a_relay() {
         .unwrap();
     let err = text(&run.stderr);
     assert!(run.status.success(), "{err}");
-    assert!(err.contains(&format!("trace streamed to {}", ports.url())), "{err}");
+    assert!(
+        err.contains(&format!("trace streamed to {}", ports.url())),
+        "{err}"
+    );
     let (events, _) = read(&[&relay_traces(&out, "trace")[0]]);
     assert_eq!(events.len(), 1000);
     let err = text(

@@ -49,7 +49,12 @@ fn every_event_once(chunks: &[PathBuf]) -> Vec<Event> {
     let mut seen = HashSet::new();
     for c in chunks {
         let (events, _) = read(&[c]);
-        assert_eq!(view_count(c), events.len(), "ust view reads {}", c.display());
+        assert_eq!(
+            view_count(c),
+            events.len(),
+            "ust view reads {}",
+            c.display()
+        );
         for e in &events {
             assert!(seen.insert(e.clone()), "{e:?} is in two chunks");
         }
@@ -76,7 +81,10 @@ fn lttng_name(path: &Path) -> bool {
             && matches!(s.as_bytes()[15], b'+' | b'-')
             && s.bytes().filter(u8::is_ascii_digit).count() == 18
     };
-    name.len() > 42 && stamp(&name[..20]) && stamp(&name[21..41]) && name[42..].parse::<u64>().is_ok()
+    name.len() > 42
+        && stamp(&name[..20])
+        && stamp(&name[21..41])
+        && name[42..].parse::<u64>().is_ok()
 }
 
 #[test]
@@ -104,13 +112,27 @@ fn rotations_cut_the_trace_into_chunks_holding_every_event_once() {
     let status = d.ok(&["status", "r"]);
     assert_eq!(archived(&status) as usize, rotated.len(), "{status}");
     for line in &rotated {
-        assert!(status.contains(&format!("    archives/{}", named_dir(line).file_name().unwrap().to_str().unwrap())), "{status}");
+        assert!(
+            status.contains(&format!(
+                "    archives/{}",
+                named_dir(line).file_name().unwrap().to_str().unwrap()
+            )),
+            "{status}"
+        );
     }
     d.ok(&["destroy", "r"]);
     let chunks = archives(&out);
-    assert_eq!(chunks.len(), rotated.len() + 1, "destroy archives the last chunk");
+    assert_eq!(
+        chunks.len(),
+        rotated.len() + 1,
+        "destroy archives the last chunk"
+    );
     assert!(chunks.iter().all(|c| lttng_name(c)), "{chunks:?}");
-    assert_eq!(entries(&out), ["archives"], "nothing left outside the archives");
+    assert_eq!(
+        entries(&out),
+        ["archives"],
+        "nothing left outside the archives"
+    );
     // What each `ust rotate` said it archived is what the chunk holds.
     for (line, chunk) in rotated.iter().zip(&chunks) {
         assert_eq!(named_dir(line), *chunk);
@@ -133,7 +155,10 @@ fn automatic_rotation_by_size_and_by_age() {
     let (d, out) = session(&dir, &["--subbuf-size", "16k", "--num-subbuf", "64"]);
     d.ok(&["enable-rotation", "r", "--size", "64k"]);
     let status = d.ok(&["status", "r"]);
-    assert!(status.contains("rotation:   once a chunk holds 65536 B (64.0 KiB)"), "{status}");
+    assert!(
+        status.contains("rotation:   once a chunk holds 65536 B (64.0 KiB)"),
+        "{status}"
+    );
     // Ten programs one after the other, 44 KiB of events each.
     for _ in 0..10 {
         record(&d, 2000);
@@ -175,7 +200,10 @@ fn automatic_rotation_by_size_and_by_age() {
         .into_iter()
         .filter_map(|e| e.text)
         .collect();
-    assert_eq!(words, (0..said).map(|i| format!("w{i}")).collect::<Vec<_>>());
+    assert_eq!(
+        words,
+        (0..said).map(|i| format!("w{i}")).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -197,17 +225,15 @@ fn a_closed_chunk_may_go_while_recording_goes_on() {
     // Rotating a stopped session closes its chunk; the next start opens another.
     let stopped_chunk = named_dir(&d.ok(&["rotate", "r"]));
     let err = failed(&d.ctl(&["rotate", "r"]), 1);
-    assert!(err.contains("nothing was recorded since the last rotation"), "{err}");
+    assert!(
+        err.contains("nothing was recorded since the last rotation"),
+        "{err}"
+    );
     d.ok(&["start", "r"]);
     record(&d, 10);
     d.ok(&["destroy", "r"]);
-    let texts = |dir: &Path| -> Vec<String> {
-        read(&[dir])
-            .0
-            .into_iter()
-            .filter_map(|e| e.text)
-            .collect()
-    };
+    let texts =
+        |dir: &Path| -> Vec<String> { read(&[dir]).0.into_iter().filter_map(|e| e.text).collect() };
     assert_eq!(texts(&elsewhere), ["second"]);
     assert_eq!(texts(&stopped_chunk), ["third"]);
     let last = archives(&out).pop().unwrap();
@@ -238,7 +264,11 @@ fn a_program_killed_during_a_rotation_leaves_readable_chunks() {
     let stopped = d.ok(&["stop", "r"]);
     d.ok(&["destroy", "r"]);
     let all = every_event_once(&archives(&out));
-    assert_eq!(all.len() as u64, 2 * n - number(&stopped, "events, "), "{stopped}");
+    assert_eq!(
+        all.len() as u64,
+        2 * n - number(&stopped, "events, "),
+        "{stopped}"
+    );
 }
 
 #[test]

@@ -56,7 +56,11 @@ fn by_program(events: &[Event]) -> BTreeMap<u32, Vec<Event>> {
 /// none missing in between: positions k, k+1, …, 2n−1.
 fn newest_in_order(events: &[Event], n: u64) {
     let positions: Vec<u64> = events.iter().map(Event::position).collect();
-    assert_eq!(positions.last(), Some(&(2 * n - 1)), "the newest event is there");
+    assert_eq!(
+        positions.last(),
+        Some(&(2 * n - 1)),
+        "the newest event is there"
+    );
     assert!(
         positions.windows(2).all(|w| w[1] == w[0] + 1),
         "a run of the newest events, in order: {positions:?}"
@@ -164,7 +168,16 @@ fn snapshots_asked_at_once_are_written_one_after_the_other() {
     dirs.sort();
     let numbers: Vec<String> = dirs
         .iter()
-        .map(|p| p.file_name().unwrap().to_str().unwrap().split('-').nth(1).unwrap().to_string())
+        .map(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .split('-')
+                .nth(1)
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(numbers, ["1", "2", "3", "4"]);
     // The program is quiet: each snapshot, written whole on its own, holds the same events.
@@ -239,7 +252,13 @@ impl SmallDisk {
             return None;
         }
         let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
             .arg(dir)
             .status()
             .unwrap();
@@ -279,15 +298,22 @@ fn a_disk_full_during_a_snapshot_leaves_whole_packets_that_babeltrace2_reads() {
     let a = Paused::start(&d, n, Some(1));
     let written = d.ok(&["snapshot", "fr", "-o", disk.0.to_str().unwrap()]);
     assert!(
-        written.contains("problem: No space left on device") && written.contains("events not written"),
+        written.contains("problem: No space left on device")
+            && written.contains("events not written"),
         "{written}"
     );
     let snap = named_dir(written.lines().next().unwrap());
     let (events, _) = read(&[&snap]);
     assert_eq!(events.len() as u64, number(&written, ": "), "{written}");
     let mine = &by_program(&events)[&a.pid()];
-    assert!(mine.windows(2).all(|w| w[1].position() == w[0].position() + 1));
-    assert_eq!(entries(&disk.0).len(), 1, "one snapshot, nothing half-written");
+    assert!(mine
+        .windows(2)
+        .all(|w| w[1].position() == w[0].position() + 1));
+    assert_eq!(
+        entries(&disk.0).len(),
+        1,
+        "one snapshot, nothing half-written"
+    );
     // The recorder goes on; a snapshot where there is room is whole.
     let whole = snapshot_of(&d);
     newest_in_order(&by_program(&read(&[&whole]).0)[&a.pid()], n);
@@ -315,8 +341,17 @@ fn an_event_takes_a_snapshot_that_holds_it_and_the_other_programs() {
     }
     app.say("boom");
     let status = wait_status(&d, "fr", |s| s.contains("snapshots:  1"));
-    assert!(status.contains("trigger:    on ctl_app:info where text == \"boom*\""), "{status}");
-    let last = status.split("the last in ").nth(1).unwrap().lines().next().unwrap();
+    assert!(
+        status.contains("trigger:    on ctl_app:info where text == \"boom*\""),
+        "{status}"
+    );
+    let last = status
+        .split("the last in ")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap();
     let (events, _) = read(&[Path::new(last)]);
     let programs = by_program(&events);
     let said = &programs[&app.child.id()];
@@ -324,7 +359,9 @@ fn an_event_takes_a_snapshot_that_holds_it_and_the_other_programs() {
         .iter()
         .position(|e| e.text.as_deref() == Some("boom"))
         .expect("the triggering event is in the snapshot");
-    assert!(said[..boom].iter().any(|e| e.text.as_deref() == Some("fine29")));
+    assert!(said[..boom]
+        .iter()
+        .any(|e| e.text.as_deref() == Some("fine29")));
     assert_eq!(programs[&quiet.pid()].last().unwrap().position(), 99);
     // Within the interval, another match takes no snapshot.
     app.say("boom again");
@@ -333,7 +370,14 @@ fn an_event_takes_a_snapshot_that_holds_it_and_the_other_programs() {
     // Once the trigger is gone, nothing more happens; a new one with no interval fires at once.
     d.ok(&["snapshot", "fr", "--remove-trigger"]);
     assert!(!d.ok(&["status", "fr"]).contains("trigger:"));
-    d.ok(&["snapshot", "fr", "--on-event", "ctl_app:debug", "--min-interval", "0s"]);
+    d.ok(&[
+        "snapshot",
+        "fr",
+        "--on-event",
+        "ctl_app:debug",
+        "--min-interval",
+        "0s",
+    ]);
     app.say("any");
     wait_status(&d, "fr", |s| s.contains("snapshots:  2"));
     app.finish();
@@ -347,14 +391,20 @@ fn snapshots_are_refused_with_a_reason() {
     let t = dir.join("t");
     d.ok(&["create", "plain", "-o", t.to_str().unwrap()]);
     let err = failed(&d.ctl(&["snapshot", "plain"]), 1);
-    assert!(err.contains("not a flight recorder (create the session with --snapshot)"), "{err}");
+    assert!(
+        err.contains("not a flight recorder (create the session with --snapshot)"),
+        "{err}"
+    );
     let fr = dir.join("fr");
     d.ok(&["create", "fr", "--snapshot", "-o", fr.to_str().unwrap()]);
     let err = failed(&d.ctl(&["snapshot", "fr"]), 1);
     assert!(err.contains("never started"), "{err}");
     let err = failed(&d.ctl(&["rotate", "fr"]), 1);
     assert!(err.contains("use `ust snapshot`"), "{err}");
-    let err = failed(&d.ctl(&["snapshot", "fr", "--on-event", "a:*", "--filter", "x =="]), 1);
+    let err = failed(
+        &d.ctl(&["snapshot", "fr", "--on-event", "a:*", "--filter", "x =="]),
+        1,
+    );
     assert!(err.contains("--filter"), "{err}");
     let usage = d.ctl(&["snapshot", "fr", "--filter", "x == 1"]);
     assert_eq!(usage.status.code(), Some(2), "--filter needs --on-event");

@@ -70,10 +70,7 @@ impl Client {
     /// Sends one request and returns the daemon's successful reply.
     pub fn request(&mut self, ctl: Ctl) -> Result<Message, Failure> {
         let timeout = match ctl {
-            Ctl::Stop { .. }
-            | Ctl::Destroy { .. }
-            | Ctl::Snapshot(_)
-            | Ctl::Rotate { .. } => DRAIN,
+            Ctl::Stop { .. } | Ctl::Destroy { .. } | Ctl::Snapshot(_) | Ctl::Rotate { .. } => DRAIN,
             _ => QUICK,
         };
         self.seq = self.seq.wrapping_add(1);

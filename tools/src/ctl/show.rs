@@ -88,7 +88,11 @@ fn outputs(o: &OutputInfo) -> String {
             }
         }
         (2, Some(r)) => {
-            let state = if r.connected { "connected" } else { "NOT CONNECTED" };
+            let state = if r.connected {
+                "connected"
+            } else {
+                "NOT CONNECTED"
+            };
             let _ = writeln!(out, "  relay:      {} ({state}), writing {}", r.url, r.path);
             let _ = writeln!(
                 out,
@@ -112,7 +116,11 @@ fn outputs(o: &OutputInfo) -> String {
         }
         _ => {
             if o.rotate_size > 0 || o.rotate_timer_ms > 0 {
-                let _ = writeln!(out, "  rotation:   {}", rotation(o.rotate_size, o.rotate_timer_ms));
+                let _ = writeln!(
+                    out,
+                    "  rotation:   {}",
+                    rotation(o.rotate_size, o.rotate_timer_ms)
+                );
             }
             if !o.chunk.is_empty() {
                 let _ = writeln!(out, "  chunk:      {} (being written)", o.chunk);
@@ -316,14 +324,14 @@ mod tests {
             "a:*, b (log level INFO or more severe)"
         );
         let rotated = SessionInfo {
-            outputs: OutputInfo {
+            outputs: Box::new(OutputInfo {
                 chunk: "20260101T000000+0000-2".into(),
                 archives: vec!["archives/A-B-0".into(), "archives/B-C-1".into()],
                 archived: 2,
                 rotate_size: 1 << 20,
                 rotate_timer_ms: 600_000,
                 ..OutputInfo::default()
-            },
+            }),
             ..info()
         };
         assert!(status(&rotated).ends_with(
@@ -332,7 +340,7 @@ mod tests {
              archives/A-B-0\n    archives/B-C-1\n"
         ));
         let relay = SessionInfo {
-            outputs: OutputInfo {
+            outputs: Box::new(OutputInfo {
                 mode: 2,
                 relay: Some(ust::ipc::proto::RelayInfo {
                     url: "net://h".into(),
@@ -344,7 +352,7 @@ mod tests {
                     ..Default::default()
                 }),
                 ..OutputInfo::default()
-            },
+            }),
             ..info()
         };
         assert!(status(&relay).ends_with(

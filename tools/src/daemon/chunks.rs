@@ -128,8 +128,7 @@ impl Chunks {
         let Some(c) = &self.current else {
             return false;
         };
-        let grown =
-            self.policy.size > 0 && bytes.saturating_sub(c.began.bytes) >= self.policy.size;
+        let grown = self.policy.size > 0 && bytes.saturating_sub(c.began.bytes) >= self.policy.size;
         let aged = self.policy.timer.is_some_and(|t| c.started.elapsed() >= t);
         grown || aged
     }
@@ -137,7 +136,12 @@ impl Chunks {
     /// Starts the next chunk, `OUTPUT/BEGIN-N/` (as `uid`), the session
     /// having written `mark` so far; returns the chunk it follows, if it
     /// was open.
-    pub fn begin_next(&mut self, top: &TraceDir, uid: u32, mark: Mark) -> io::Result<Option<Closed>> {
+    pub fn begin_next(
+        &mut self,
+        top: &TraceDir,
+        uid: u32,
+        mark: Mark,
+    ) -> io::Result<Option<Closed>> {
         let id = self.next_id;
         let begin = localtime::iso_basic(localtime::now_secs());
         let dir = top.subdir(&format!("{begin}-{id}"), uid)?;
@@ -150,12 +154,17 @@ impl Chunks {
             began: mark,
             started: Instant::now(),
         };
-        Ok(self.current.replace(next).map(|chunk| Closed { chunk, ended: mark }))
+        Ok(self
+            .current
+            .replace(next)
+            .map(|chunk| Closed { chunk, ended: mark }))
     }
 
     /// Ends the current chunk without starting another (a stopped session).
     pub fn close(&mut self, mark: Mark) -> Option<Closed> {
-        self.current.take().map(|chunk| Closed { chunk, ended: mark })
+        self.current
+            .take()
+            .map(|chunk| Closed { chunk, ended: mark })
     }
 
     /// Moves a closed chunk (its files all written) to

@@ -184,19 +184,16 @@ fn fill(
     let mut problems = Vec::new();
     for (i, source) in job.sources.iter().enumerate() {
         let cpus = Consumer::cpus(&source.channel);
-        let mut files = access::as_owner(owner, || {
-            Files::create(dir, &source.naming.prefix, &cpus)
-        })
-        .map_err(|e| format!("cannot create the snapshot's stream files: {e}"))?;
+        let mut files =
+            access::as_owner(owner, || Files::create(dir, &source.naming.prefix, &cpus))
+                .map_err(|e| format!("cannot create the snapshot's stream files: {e}"))?;
         match plan.copy(i, source, &mut files, &job.uuid) {
-            Ok(t) => taken = taken.add(&t),
+            Ok(t) => taken += &t,
             Err(ConsumeError::Io(e)) => return Err(format!("writing the snapshot failed: {e}")),
             Err(lie) => {
-                let program = source
-                    .naming
-                    .app
-                    .as_ref()
-                    .map_or(String::new(), |a| format!("{} (pid {})", a.procname, a.vpid));
+                let program = source.naming.app.as_ref().map_or(String::new(), |a| {
+                    format!("{} (pid {})", a.procname, a.vpid)
+                });
                 problems.push(format!(
                     "program {program} wrote inconsistent buffers ({lie}): left out of the snapshot"
                 ));
@@ -322,7 +319,11 @@ impl WatchState {
     /// Event `id` of the trigger channel is `schema`.
     fn declare(&self, id: u32, schema: &EventSchema) {
         let mut f = self.filtering();
-        let Some(bound) = f.filter.as_ref().map(|f| f.bind_payload(&layout(schema), &[])) else {
+        let Some(bound) = f
+            .filter
+            .as_ref()
+            .map(|f| f.bind_payload(&layout(schema), &[]))
+        else {
             return;
         };
         if f.bound.len() <= id as usize {
@@ -512,7 +513,9 @@ mod tests {
         r.watch.fired.store(true, Ordering::Release);
         assert!(!r.trigger_due(), "within the interval");
         let t = r.trigger.as_ref().unwrap();
-        assert!(t.describe().ends_with("1 matches too soon after one, 0 while one was written"));
+        assert!(t
+            .describe()
+            .ends_with("1 matches too soon after one, 0 while one was written"));
         let err = r.set_trigger(spec("code >", 0)).unwrap_err();
         assert!(err.starts_with("invalid filter"), "{err}");
     }

@@ -712,7 +712,9 @@ impl Session {
         let refuse = |why: &str| Err(Refusal::new(Error::WrongState, why.to_string()));
         let (Sink::Trace(chunks), Some(top)) = (&d.sink, &self.files) else {
             return refuse(match d.sink {
-                Sink::Recorder(_) => "a flight recorder writes snapshots, not chunks: use `ust snapshot`",
+                Sink::Recorder(_) => {
+                    "a flight recorder writes snapshots, not chunks: use `ust snapshot`"
+                }
                 _ => "a session streamed to a relay is not rotated here",
             });
         };
@@ -732,8 +734,9 @@ impl Session {
             return refuse("no trace");
         };
         let closed = if started {
-            access::as_owner(self.owner, || chunks.begin_next(top, uid, mark))
-                .map_err(|e| Refusal::new(io_error(&e), format!("cannot start the next chunk: {e}")))?
+            access::as_owner(self.owner, || chunks.begin_next(top, uid, mark)).map_err(|e| {
+                Refusal::new(io_error(&e), format!("cannot start the next chunk: {e}"))
+            })?
         } else {
             chunks.close(mark)
         };
@@ -769,9 +772,11 @@ impl Session {
             };
             let prefix = consumer.naming().prefix.clone();
             let check = consumer.source().check;
-            let made = check.ok_or_else(|| io::Error::other("no check")).and_then(|check| {
-                self.output(d, key.1, &prefix, &consumer.channel().clone(), &check)
-            });
+            let made = check
+                .ok_or_else(|| io::Error::other("no check"))
+                .and_then(|check| {
+                    self.output(d, key.1, &prefix, &consumer.channel().clone(), &check)
+                });
             match made.and_then(|output| consumer.switch_output(output)) {
                 Ok(_) => {
                     d.consumers.insert(key, consumer);
@@ -983,7 +988,12 @@ impl Session {
         {
             Some(ch) => ch as u32,
             None if d.channels.len() >= MAX_CHANNELS => return Err(Error::WrongState.into()),
-            None => add_channel(&mut d, recorder::TRIGGER_CHANNEL, recorder::TRIGGER_GEOMETRY, 0),
+            None => add_channel(
+                &mut d,
+                recorder::TRIGGER_CHANNEL,
+                recorder::TRIGGER_GEOMETRY,
+                0,
+            ),
         };
         let glob = spec.glob.clone();
         if let Sink::Recorder(r) = &mut d.sink {
@@ -1075,9 +1085,9 @@ impl Session {
         match (&mut d.sink, &self.files) {
             (Sink::Trace(chunks), Some(top)) if chunks.rotated() && chunks.open() => {
                 let uid = access::file_owner(self.owner);
-                let archived = chunks
-                    .close(mark)
-                    .map(|closed| access::as_owner(self.owner, || chunks.archive(closed, top, uid)));
+                let archived = chunks.close(mark).map(|closed| {
+                    access::as_owner(self.owner, || chunks.archive(closed, top, uid))
+                });
                 if let Some(Err(e)) = archived {
                     eprintln!(
                         "ust daemon: {}: cannot archive the last chunk: {e}",
@@ -1167,8 +1177,7 @@ impl Session {
         let output = self
             .output(&mut d, app.channel_id, &prefix, &app.channel, &check)
             .map_err(|e| io_error(&e))?;
-        let mut consumer =
-            Consumer::create(app.channel, output, uuid, naming, Some(check), None);
+        let mut consumer = Consumer::create(app.channel, output, uuid, naming, Some(check), None);
         consumer.key = app.key;
         d.prefixes.insert(prefix);
         d.next_instance += ncpu;
@@ -1284,7 +1293,7 @@ impl Session {
             bytes,
             channels,
             errors,
-            outputs,
+            outputs: Box::new(outputs),
         }
     }
 
@@ -1388,7 +1397,11 @@ impl Session {
                 let at = clock::now();
                 if watched {
                     // Each event reaches the trigger's watch at the next pass.
-                    consumer.channel().buffers().iter().for_each(|rb| rb.flush());
+                    consumer
+                        .channel()
+                        .buffers()
+                        .iter()
+                        .for_each(|rb| rb.flush());
                 } else if quiet {
                     consumer.flush_quiet();
                 }
@@ -1440,7 +1453,11 @@ pub fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
 /// recorder keeps the buffers instead, for its snapshots.
 fn finish(d: &mut Data, ch: u32, mut consumer: Consumer) {
     if let (Sink::Recorder(r), false) = (&mut d.sink, trigger_channel(&d.channels, ch)) {
-        consumer.channel().buffers().iter().for_each(|rb| rb.flush());
+        consumer
+            .channel()
+            .buffers()
+            .iter()
+            .for_each(|rb| rb.flush());
         r.retire(consumer.source());
         return;
     }
@@ -1487,10 +1504,13 @@ fn bytes_written(d: &Data) -> u64 {
 
 /// Events and bytes written so far, by finished and live consumers.
 fn mark(d: &Data) -> chunks::Mark {
-    let done = d.done.iter().fold(chunks::Mark::default(), |m, t| chunks::Mark {
-        events: m.events.saturating_add(t.events),
-        bytes: m.bytes.saturating_add(t.bytes),
-    });
+    let done = d
+        .done
+        .iter()
+        .fold(chunks::Mark::default(), |m, t| chunks::Mark {
+            events: m.events.saturating_add(t.events),
+            bytes: m.bytes.saturating_add(t.bytes),
+        });
     d.consumers.values().fold(done, |m, c| chunks::Mark {
         events: m.events.saturating_add(c.events),
         bytes: m.bytes.saturating_add(c.bytes),

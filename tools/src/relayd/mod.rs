@@ -307,7 +307,12 @@ impl Session {
     /// new up to `timestamp` (an inactivity beacon, as LTTng's live timer sends), so they
     /// move past it. Only worth sending once the stream carried a packet: lttng-relayd
     /// ignores beacons before. Nothing is sent while the relay is unreachable.
-    pub fn send_beacon(&mut self, h: StreamHandle, stream_id: u64, timestamp: u64) -> io::Result<()> {
+    pub fn send_beacon(
+        &mut self,
+        h: StreamHandle,
+        stream_id: u64,
+        timestamp: u64,
+    ) -> io::Result<()> {
         let s = self.stream_mut(h)?;
         if s.metadata || s.closed {
             return Err(invalid("send_beacon on a metadata or closed stream"));

@@ -148,7 +148,10 @@ pub fn wait_status(d: &Daemon, session: &str, ready: impl Fn(&str) -> bool) -> S
 
 /// The number after `label` in `text` (`events:     12` → 12).
 pub fn number(text: &str, label: &str) -> u64 {
-    let at = text.find(label).unwrap_or_else(|| panic!("{label} in {text}")) + label.len();
+    let at = text
+        .find(label)
+        .unwrap_or_else(|| panic!("{label} in {text}"))
+        + label.len();
     text[at..]
         .trim_start()
         .split(|c: char| !c.is_ascii_digit())
