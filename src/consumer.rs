@@ -1,6 +1,7 @@
 //! The consumer: copies complete sub-buffers out of a channel's ring
 //! buffers and appends them, each behind its CTF packet header, to one
-//! stream file per CPU (`<prefix>_<cpu>`, e.g. `channel0_1`).
+//! stream per CPU of an `Output` (stream files `<prefix>_<cpu>`, e.g.
+//! `channel0_1`, a relay, ...).
 //!
 //! It never trusts the shared memory further than `ringbuf`'s checks: an
 //! inconsistent sub-buffer is skipped, not decoded. A consumer with a
@@ -10,18 +11,17 @@
 //! events or times do not hold together is a `Lie`, and nothing more of
 //! that channel is written.
 //!
-//! Only whole packets reach a file: a write that fails (a full disk) is cut
-//! back to the previous packet's end, and the events of the packets that
-//! could not be written are counted as discarded in the next packet that
-//! is, so readers report them.
+//! Only whole packets reach an output: a packet the output could not keep
+//! (a full disk) leaves nothing behind, and its events are counted as
+//! discarded in the next packet that is kept, so readers report them; a
+//! packet the output cannot take yet stays in the ring buffer.
 
 use crate::channel::Channel;
 use crate::ctf::header::{AppContext, PacketHeader};
 use crate::ctf::walk::{self, Lie, PayloadLayout};
+use crate::output::{Appended, Output, Packet};
 use crate::ringbuf::{PacketInfo, RingBuffer};
-use crate::tracedir::TraceDir;
-use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -45,7 +45,8 @@ impl Layouts {
         *cur = Arc::new(v);
     }
 
-    fn current(&self) -> Arc<Vec<PayloadLayout>> {
+    /// The layouts declared so far, by event id.
+    pub fn current(&self) -> Arc<Vec<PayloadLayout>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
@@ -84,9 +85,6 @@ impl From<io::Error> for ConsumeError {
 }
 
 struct Stream {
-    file: File,
-    /// Bytes of whole packets in the file.
-    len: u64,
     /// Next sub-buffer number to read.
     next: u64,
     /// Write position seen at the last quiet check.
@@ -100,12 +98,12 @@ struct Stream {
 
 /// What the last packet written to a stream said.
 #[derive(Clone, Copy, Default)]
-struct LastPacket {
-    end: u64,
+pub(crate) struct LastPacket {
+    pub(crate) end: u64,
     /// Discarded events as the buffer counted them.
-    discarded: u64,
+    pub(crate) discarded: u64,
     /// Discarded events as the packet reported them (with unwritten ones).
-    reported: u64,
+    pub(crate) reported: u64,
 }
 
 /// How a channel's stream files are named and identified in a trace.
@@ -135,13 +133,14 @@ impl StreamNaming {
     }
 }
 
-/// Drains one channel into its stream files.
+/// Drains one channel into its output's streams.
 pub struct Consumer {
     /// Whose channel it is, for the owner's bookkeeping (the daemon's
     /// program key; 0 in a daemonless session).
     pub key: u64,
     channel: Arc<Channel>,
     streams: Vec<Stream>,
+    output: Box<dyn Output>,
     uuid: [u8; 16],
     naming: StreamNaming,
     check: Option<Check>,
@@ -155,42 +154,41 @@ pub struct Consumer {
     pub bytes: u64,
     /// Events written so far (counted by a checking consumer only).
     pub events: u64,
-    /// Events that could not be written (full disk), and the last such error.
+    /// Events that could not be written (full disk, relay unreachable), and
+    /// the last such error.
     pub unwritten: u64,
     pub write_error: Option<String>,
 }
 
 impl Consumer {
-    /// Creates `<prefix>_<cpu>` afresh in `dir` for every buffer. With
-    /// `check`, every packet is verified and its events counted; otherwise
-    /// `layouts` (if any) serves to count the events of unwritten packets.
+    /// A consumer of `channel` into `output`, whose streams are numbered as
+    /// the channel's buffers. With `check`, every packet is verified and its
+    /// events counted; otherwise `layouts` (if any) serves to count the
+    /// events of unwritten packets.
     pub fn create(
         channel: Arc<Channel>,
-        dir: &TraceDir,
+        output: Box<dyn Output>,
         uuid: [u8; 16],
         naming: StreamNaming,
         check: Option<Check>,
         layouts: Option<Arc<Layouts>>,
-    ) -> io::Result<Consumer> {
+    ) -> Consumer {
         let streams = channel
             .buffers()
             .iter()
-            .map(|rb| {
-                Ok(Stream {
-                    file: dir.create(&format!("{}_{}", naming.prefix, rb.cpu()))?,
-                    len: 0,
-                    next: 0,
-                    last_offset: 0,
-                    last_written: None,
-                    unwritten: 0,
-                })
+            .map(|_| Stream {
+                next: 0,
+                last_offset: 0,
+                last_written: None,
+                unwritten: 0,
             })
-            .collect::<io::Result<Vec<_>>>()?;
+            .collect();
         let layouts = layouts.or_else(|| check.as_ref().map(|c| c.layouts.clone()));
-        Ok(Consumer {
+        Consumer {
             key: 0,
             channel,
             streams,
+            output,
             uuid,
             naming,
             check,
@@ -201,7 +199,53 @@ impl Consumer {
             events: 0,
             unwritten: 0,
             write_error: None,
-        })
+        }
+    }
+
+    /// The CPUs of the channel's buffers, in stream order.
+    pub fn cpus(channel: &Channel) -> Vec<u32> {
+        channel.buffers().iter().map(|rb| rb.cpu()).collect()
+    }
+
+    /// How the consumer names and identifies its streams.
+    pub fn naming(&self) -> &StreamNaming {
+        &self.naming
+    }
+
+    /// Closes the open sub-buffer of every buffer and writes the complete
+    /// ones (a writer still inside an event gets a bounded wait): what was
+    /// recorded before the call is written, unless writers were mid-event,
+    /// whose sub-buffers wait for a later drain (the cut of a rotation).
+    pub fn cut(&mut self) -> Result<u64, ConsumeError> {
+        let deadline = Instant::now() + FINAL_COMMIT_WAIT;
+        for (rb, stream) in self.channel.buffers().iter().zip(&self.streams) {
+            rb.flush();
+            let last = rb.closed_subbufs().checked_sub(1);
+            if let Some(n) = last.filter(|n| *n >= stream.next) {
+                while !rb.is_complete(n) && Instant::now() < deadline {
+                    std::thread::yield_now();
+                }
+            }
+        }
+        self.drain()
+    }
+
+    /// What a snapshot needs to read the consumer's channel.
+    pub fn source(&self) -> crate::snapshot::Source {
+        crate::snapshot::Source {
+            channel: self.channel.clone(),
+            naming: self.naming.clone(),
+            check: self.check.clone(),
+        }
+    }
+
+    /// Sends the packets from now on to `output` (streams numbered as
+    /// before: a new chunk of the trace); returns the previous output,
+    /// flushed.
+    pub fn switch_output(&mut self, output: Box<dyn Output>) -> io::Result<Box<dyn Output>> {
+        let mut old = std::mem::replace(&mut self.output, output);
+        old.flush()?;
+        Ok(old)
     }
 
     /// The program the channel belongs to (daemon sessions), or "".
@@ -244,6 +288,9 @@ impl Consumer {
                 let Some(info) = rb.packet_info(n) else {
                     break;
                 };
+                if !self.output.ready(i) {
+                    break;
+                }
                 let check = layouts.as_ref().map(|l| l.as_slice()).zip(limit);
                 self.take(i, n, &info, check)?;
                 rb.release(n);
@@ -254,9 +301,8 @@ impl Consumer {
         Ok(written)
     }
 
-    /// Appends sub-buffer `n` of stream `i`. With `check` (the layouts and
-    /// the latest acceptable time), the packet is copied out and verified
-    /// first; without, it goes to the file straight from shared memory.
+    /// Copies sub-buffer `n` of stream `i` out, checks it (with `check`:
+    /// the layouts and the latest acceptable time) and appends it.
     fn take(
         &mut self,
         i: usize,
@@ -266,23 +312,23 @@ impl Consumer {
     ) -> Result<(), ConsumeError> {
         let rb = &self.channel.buffers()[i];
         self.scratch.clear();
-        let unwritten = self.streams[i].unwritten;
-        packet_header(rb, info, &self.uuid, &self.naming, unwritten).encode(&mut self.scratch);
+        let header = packet_header(
+            rb,
+            info,
+            &self.uuid,
+            &self.naming,
+            self.streams[i].unwritten,
+        );
+        header.encode(&mut self.scratch);
         let head = self.scratch.len();
-        let Some((layouts, limit)) = check else {
-            let written = rb.write_subbuf(n, info, &self.scratch, &self.streams[i].file);
-            if written.is_err() {
-                // The copy only serves to count what the full disk lost.
-                rb.copy_subbuf(n, &mut self.scratch);
-            }
-            return self.wrote(i, info, head + info.data_len, None, written);
-        };
         let Some(info) = rb.copy_subbuf(n, &mut self.scratch) else {
             return Ok(());
         };
-        let events = self.verify(i, &info, head, layouts, limit)?;
-        let written = self.streams[i].file.write_all(&self.scratch);
-        self.wrote(i, &info, self.scratch.len(), Some(events), written)
+        let events = match check {
+            Some((layouts, limit)) => Some(self.verify(i, &info, head, layouts, limit)?),
+            None => None,
+        };
+        self.append(i, &info, head, events)
     }
 
     /// Checks a copied packet against the stream's previous one and the
@@ -296,53 +342,38 @@ impl Consumer {
         limit: u64,
     ) -> Result<u64, ConsumeError> {
         let cpu = self.channel.buffers()[i].cpu();
-        let lie = |lie| ConsumeError::Lie { cpu, lie };
         let prev = self.streams[i].last_written.unwrap_or_default();
-        let end = info.ts_end.max(info.ts_begin);
-        if info.ts_begin < prev.end || end > limit {
-            return Err(lie(Lie::TimeGoesBack { at: 0 }));
-        }
-        if !plausible_discards(prev, info.discarded, end) {
-            return Err(lie(Lie::DiscardedGoesBack));
-        }
-        let walked = walk::walk(&self.scratch[head..], info.ts_begin, end, layouts).map_err(lie)?;
-        Ok(walked.events)
+        verify(prev, info, &self.scratch[head..], layouts, limit)
+            .map_err(|lie| ConsumeError::Lie { cpu, lie })
     }
 
-    /// Accounts for the packet of `len` bytes (holding `events`, when
-    /// known) written to stream `i`'s file; a failed write is cut back and
-    /// its events (counted from `scratch`, which holds the packet) are
-    /// counted as discarded in later packets.
-    fn wrote(
+    /// Appends the packet in `scratch` to stream `i`; one the output could
+    /// not keep has its events counted as discarded in later packets.
+    fn append(
         &mut self,
         i: usize,
         info: &PacketInfo,
-        len: usize,
+        head: usize,
         events: Option<u64>,
-        written: io::Result<()>,
     ) -> Result<(), ConsumeError> {
-        let head = len - info.data_len;
-        let stream = &mut self.streams[i];
-        match written {
-            Ok(()) => {
-                stream.len += len as u64;
+        let packet = Packet {
+            bytes: &self.scratch,
+            header_len: head,
+            events,
+        };
+        match self.output.append(i, &packet)? {
+            Appended::Written => {
+                let stream = &mut self.streams[i];
                 stream.last_written = Some(LastPacket {
                     end: info.ts_end.max(info.ts_begin),
                     discarded: info.discarded,
                     reported: info.discarded.saturating_add(stream.unwritten),
                 });
                 self.packets += 1;
-                self.bytes += len as u64;
+                self.bytes += self.scratch.len() as u64;
                 self.events += events.unwrap_or(0);
-                Ok(())
             }
-            Err(e)
-                if e.raw_os_error() == Some(libc::ENOSPC)
-                    || e.raw_os_error() == Some(libc::EDQUOT) =>
-            {
-                stream.file.set_len(stream.len)?;
-                use std::io::Seek;
-                stream.file.seek(io::SeekFrom::Start(stream.len))?;
+            Appended::Lost(why) => {
                 let lost = events.unwrap_or_else(|| {
                     let layouts = self.layouts.as_ref().map(|l| l.current());
                     layouts
@@ -351,13 +382,13 @@ impl Consumer {
                         })
                         .map_or(0, |w| w.events)
                 });
+                let stream = &mut self.streams[i];
                 stream.unwritten = stream.unwritten.saturating_add(lost);
                 self.unwritten = self.unwritten.saturating_add(lost);
-                self.write_error = Some(e.to_string());
-                Ok(())
+                self.write_error = Some(why);
             }
-            Err(e) => Err(e.into()),
         }
+        Ok(())
     }
 
     /// Closes the open sub-buffer of every buffer that saw no reservation
@@ -369,6 +400,40 @@ impl Consumer {
                 rb.flush();
             }
             stream.last_offset = offset;
+        }
+    }
+
+    /// Tells the output which streams hold nothing pending, as of `at` (a
+    /// clock reading taken before the last flush and drain): no open
+    /// sub-buffer, every closed one written. Events recorded later carry
+    /// later times.
+    pub fn report_idle(&mut self, at: u64) {
+        for i in 0..self.streams.len() {
+            let rb = &self.channel.buffers()[i];
+            let stream = &self.streams[i];
+            let open = rb.offset() % rb.geometry().subbuf_size != 0;
+            if open || rb.closed_subbufs() > stream.next {
+                continue;
+            }
+            let last = stream.last_written.unwrap_or_default();
+            // A tick apart per stream: live viewers cannot order identical times.
+            let at = at.saturating_sub(i as u64).max(last.end);
+            let info = PacketInfo {
+                seq: stream.next,
+                ts_begin: at,
+                ts_end: at,
+                data_len: 0,
+                discarded: last.discarded,
+            };
+            self.scratch.clear();
+            packet_header(rb, &info, &self.uuid, &self.naming, stream.unwritten)
+                .encode(&mut self.scratch);
+            let empty = Packet {
+                bytes: &self.scratch,
+                header_len: self.scratch.len(),
+                events: Some(0),
+            };
+            self.output.idle(i, &empty);
         }
     }
 
@@ -408,8 +473,8 @@ impl Consumer {
                 self.streams[i].next = n + 1;
             }
             self.report_late_discards(i)?;
-            self.streams[i].file.flush()?;
         }
+        self.output.flush()?;
         Ok(())
     }
 
@@ -440,8 +505,8 @@ impl Consumer {
         self.scratch.clear();
         packet_header(rb, &info, &self.uuid, &self.naming, stream.unwritten)
             .encode(&mut self.scratch);
-        let written = self.streams[i].file.write_all(&self.scratch);
-        self.wrote(i, &info, self.scratch.len(), Some(0), written)?;
+        let head = self.scratch.len();
+        self.append(i, &info, head, Some(0))?;
         self.streams[i].next += 1;
         Ok(())
     }
@@ -451,12 +516,32 @@ impl Consumer {
 /// can follow the `prev` packet's: it never goes down, and grows by at most
 /// one per clock tick (each dropped event is a reservation attempt, and one
 /// CPU's buffer sees them one at a time, each taking many ticks).
-fn plausible_discards(prev: LastPacket, discarded: u64, end: u64) -> bool {
+pub(crate) fn plausible_discards(prev: LastPacket, discarded: u64, end: u64) -> bool {
     discarded >= prev.discarded
         && discarded - prev.discarded <= end.saturating_sub(prev.end).saturating_add(1)
 }
 
-fn packet_header(
+/// Checks a packet's events (`events`, copied from the buffer) and times
+/// against the stream's previous packet `prev`, the event descriptions and
+/// the latest acceptable time; returns how many events it holds.
+pub(crate) fn verify(
+    prev: LastPacket,
+    info: &PacketInfo,
+    events: &[u8],
+    layouts: &[PayloadLayout],
+    limit: u64,
+) -> Result<u64, Lie> {
+    let end = info.ts_end.max(info.ts_begin);
+    if info.ts_begin < prev.end || end > limit {
+        return Err(Lie::TimeGoesBack { at: 0 });
+    }
+    if !plausible_discards(prev, info.discarded, end) {
+        return Err(Lie::DiscardedGoesBack);
+    }
+    Ok(walk::walk(events, info.ts_begin, end, layouts)?.events)
+}
+
+pub(crate) fn packet_header(
     rb: &RingBuffer,
     info: &PacketInfo,
     uuid: &[u8; 16],

@@ -3,11 +3,12 @@
 //! The data path, module by module: `registry` (providers and call sites,
 //! which events are enabled) → `channel` (the enabled path: reserve/commit
 //! on the current CPU's buffer) → `ringbuf` (lock-free per-CPU sub-buffers
-//! in `shm`) → `consumer` (complete sub-buffers to CTF stream files) →
+//! in `shm`) → `consumer` (complete sub-buffers, as CTF packets, to an
+//! `output`: stream files, or the daemon's chunks and relay streams) →
 //! `ctf` (packet/event headers and TSDL metadata). Around them: `abi` and
 //! `ffi` (the C interface), `descriptor` and `schema` (event descriptions),
 //! `clock` (timestamps), `config` (UST_* variables), `session`
-//! (daemonless tracing), `sysinfo`, `glob`. The other instrumentation
+//! (daemonless tracing), `snapshot` (flight-recorder reads), `sysinfo`, `glob`. The other instrumentation
 //! styles: `marker`, `tracef`, `dynevent` (events described at run time),
 //! `probe` and `grace` (custom probes). The CTF reader is its own crate, `reader/`.
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -30,6 +31,7 @@ pub mod grace;
 pub mod handle;
 pub mod ipc;
 pub mod marker;
+pub mod output;
 pub mod pacer;
 pub mod probe;
 pub mod registry;
@@ -38,6 +40,7 @@ pub mod runtime;
 pub mod schema;
 pub mod session;
 pub mod shm;
+pub mod snapshot;
 pub mod sysinfo;
 pub mod threads;
 pub mod tracedir;

@@ -52,9 +52,8 @@ use crate::clock;
 use crate::ctf::header::{self, EventHeader};
 use crate::shm::Mapping;
 use std::cell::UnsafeCell;
-use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -509,52 +508,6 @@ impl RingBuffer {
             )
         };
         Some(info)
-    }
-
-    /// Writes `header` then the events of complete sub-buffer `n` (described
-    /// by `info`, not yet released) to `file`, straight from shared memory.
-    pub fn write_subbuf(
-        &self,
-        n: u64,
-        info: &PacketInfo,
-        header: &[u8],
-        file: &File,
-    ) -> io::Result<()> {
-        let mut parts = [
-            (header.as_ptr(), header.len()),
-            (self.data_at(n << self.shift).cast_const(), info.data_len),
-        ];
-        let mut first = 0;
-        while first < parts.len() {
-            let iov: Vec<libc::iovec> = parts[first..]
-                .iter()
-                .map(|&(base, len)| libc::iovec {
-                    iov_base: base.cast_mut().cast(),
-                    iov_len: len,
-                })
-                .collect();
-            // SAFETY: each iovec covers memory valid for reading: `header`,
-            // and `data_len <= subbuf_size` bytes of sub-buffer `n`, which
-            // writers leave alone until `release(n)`.
-            let done = unsafe { libc::writev(file.as_raw_fd(), iov.as_ptr(), iov.len() as i32) };
-            if done < 0 {
-                let err = io::Error::last_os_error();
-                if err.kind() == io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(err);
-            }
-            let mut done = done as usize;
-            while first < parts.len() && done >= parts[first].1 {
-                done -= parts[first].1;
-                first += 1;
-            }
-            if first < parts.len() {
-                // SAFETY: `done < len` of this part, so the pointer stays inside it.
-                parts[first] = (unsafe { parts[first].0.add(done) }, parts[first].1 - done);
-            }
-        }
-        Ok(())
     }
 
     /// Gives sub-buffer `n` back to writers (discard mode), waking those

@@ -11,6 +11,7 @@ use crate::ctf::walk::PayloadLayout;
 use crate::doorbell::Doorbell;
 use crate::eventfilter;
 use crate::handle::{Target, Targets};
+use crate::output::Files;
 use crate::pacer::Pacer;
 use crate::registry::Interest;
 use crate::schema::EventSchema;
@@ -87,15 +88,16 @@ impl Session {
         let channel = Arc::new(channel);
         let info = sysinfo::trace_info(dir.path());
         let layouts = Arc::new(Layouts::default());
+        let naming = StreamNaming::daemonless();
+        let files = Files::create(&dir, &naming.prefix, &Consumer::cpus(&channel)).map_err(what)?;
         let consumer = Consumer::create(
             channel.clone(),
-            &dir,
+            Box::new(files),
             info.uuid,
-            StreamNaming::daemonless(),
+            naming,
             None,
             Some(layouts.clone()),
-        )
-        .map_err(what)?;
+        );
         let session: &'static Session = Box::leak(Box::new(Session {
             config,
             channel,

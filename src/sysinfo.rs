@@ -31,7 +31,8 @@ fn parse_cpu_list_max(s: &str) -> Option<u32> {
         .try_fold(0, |max, n| n.map(|n| max.max(n)))
 }
 
-fn hostname() -> String {
+/// This host's name (as `uname -n`).
+pub fn hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: `buf` is writable for its whole length.
     let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;

@@ -29,6 +29,17 @@ fn cstr(s: &OsStr) -> io::Result<CString> {
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in path"))
 }
 
+/// A name for an entry of a directory: one component, not `.` or `..`.
+fn entry_name(name: &str) -> io::Result<CString> {
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{name:?} is not a file name"),
+        ));
+    }
+    cstr(OsStr::new(name))
+}
+
 fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
     if ret < 0 {
         Err(io::Error::last_os_error())
@@ -179,6 +190,67 @@ impl TraceDir {
         check(unsafe { libc::renameat(dir, f.as_ptr(), dir, t.as_ptr()) }).map(drop)
     }
 
+    /// Opens subdirectory `name` of user `uid` (a chunk, a snapshot),
+    /// creating it (mode 0700) if needed, refused as `open` refuses.
+    pub fn subdir(&self, name: &str, uid: u32) -> io::Result<TraceDir> {
+        let c = entry_name(name)?;
+        let at = self.fd.as_raw_fd();
+        // SAFETY: mkdirat relative to our directory with a valid name.
+        match check(unsafe { libc::mkdirat(at, c.as_ptr(), 0o700) }) {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+        let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+        // SAFETY: openat relative to our directory with a valid name.
+        let raw = check(unsafe { libc::openat(at, c.as_ptr(), flags) }).map_err(|e| {
+            match e.raw_os_error() {
+                Some(libc::ELOOP) | Some(libc::ENOTDIR) => {
+                    refused(format!("{}/{name} is not a directory", self.path.display()))
+                }
+                _ => e,
+            }
+        })?;
+        // SAFETY: a descriptor openat() just returned, owned by nobody else.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let dir = TraceDir {
+            fd,
+            path: self.path.join(name),
+        };
+        dir.check_owner(uid)?;
+        Ok(dir)
+    }
+
+    /// Moves entry `name` (a file or a directory) into `to` as `to_name`;
+    /// fails rather than replace an entry there.
+    pub fn move_to(&self, name: &str, to: &TraceDir, to_name: &str) -> io::Result<()> {
+        let (f, t) = (entry_name(name)?, entry_name(to_name)?);
+        // SAFETY: renameat2 between our directories with valid names.
+        let ret = unsafe {
+            libc::renameat2(
+                self.fd.as_raw_fd(),
+                f.as_ptr(),
+                to.fd.as_raw_fd(),
+                t.as_ptr(),
+                libc::RENAME_NOREPLACE,
+            )
+        };
+        check(ret).map(drop)
+    }
+
+    /// Removes subdirectory `name` and the files in it (a snapshot that
+    /// could not be completed); never follows a link.
+    pub fn remove_dir(&self, name: &str, uid: u32) -> io::Result<()> {
+        let sub = self.subdir(name, uid)?;
+        for entry in sub.entries()? {
+            sub.remove(&entry)?;
+        }
+        let c = entry_name(name)?;
+        // SAFETY: unlinkat relative to our directory with a valid name.
+        check(unsafe { libc::unlinkat(self.fd.as_raw_fd(), c.as_ptr(), libc::AT_REMOVEDIR) })
+            .map(drop)
+    }
+
     /// Whether entry `name` exists (without following it).
     pub fn contains(&self, name: &str) -> bool {
         let Ok(c) = cstr(OsStr::new(name)) else {
@@ -263,6 +335,27 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
         std::fs::remove_dir_all(&d).unwrap();
         std::fs::remove_file(&victim).unwrap();
+    }
+
+    #[test]
+    fn subdirectories_are_checked_and_moved_without_replacing() {
+        let d = scratch("subdir");
+        let dir = TraceDir::open(&d, me()).unwrap();
+        let a = dir.subdir("a", me()).unwrap();
+        a.create("f").unwrap();
+        assert_eq!(a.path(), d.join("a"));
+        let b = dir.subdir("b", me()).unwrap();
+        a.move_to("f", &b, "g").unwrap();
+        assert!(b.contains("g") && !a.contains("f"));
+        dir.subdir("c", me()).unwrap();
+        let err = dir.move_to("a", &dir, "c").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert!(dir.subdir("../x", me()).is_err() && dir.subdir("..", me()).is_err());
+        symlink(&d, d.join("link")).unwrap();
+        assert!(dir.subdir("link", me()).is_err(), "a link is refused");
+        dir.remove_dir("b", me()).unwrap();
+        assert!(!d.join("b").exists());
+        std::fs::remove_dir_all(&d).unwrap();
     }
 
     #[test]

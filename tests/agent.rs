@@ -113,7 +113,9 @@ fn write_trace(dir: &Path, channel: Arc<Channel>, schema: &EventSchema, pid: u32
     };
     // SAFETY: geteuid has no preconditions.
     let files = ust::tracedir::TraceDir::open(dir, unsafe { libc::geteuid() }).unwrap();
-    let mut consumer = Consumer::create(channel, &files, info.uuid, naming, None, None).unwrap();
+    let cpus = Consumer::cpus(&channel);
+    let output = ust::output::Files::create(&files, &naming.prefix, &cpus).unwrap();
+    let mut consumer = Consumer::create(channel, Box::new(output), info.uuid, naming, None, None);
     consumer.finish().unwrap();
     let start = ust::clock::sample_pair();
     let clock = ust::clock::ctf_clock(

@@ -166,6 +166,17 @@ pub fn walk(
     ts_end: u64,
     layouts: &[PayloadLayout],
 ) -> Result<Walked, Lie> {
+    walk_events(data, ts_begin, ts_end, layouts, |_, _| {})
+}
+
+/// As `walk`, calling `each(id, payload)` for every event framed.
+pub fn walk_events(
+    data: &[u8],
+    ts_begin: u64,
+    ts_end: u64,
+    layouts: &[PayloadLayout],
+    mut each: impl FnMut(u32, &[u8]),
+) -> Result<Walked, Lie> {
     let mut at = 0usize;
     let mut ts = ts_begin;
     let mut events = 0u64;
@@ -196,6 +207,7 @@ pub fn walk(
             .ok_or(Lie::UnknownEvent { at, id })?;
         let payload = data.get(at + header..).ok_or(Lie::Truncated { at })?;
         let len = layout.len(payload).ok_or(Lie::Truncated { at })?;
+        each(id, &payload[..len]);
         at += header + len;
         events += 1;
     }
@@ -288,6 +300,12 @@ mod tests {
                 last_ts: 1 << 30
             }
         );
+        let mut seen = Vec::new();
+        walk_events(&data, 90, 1 << 31, &l, |id, payload| {
+            seen.push((id, payload.to_vec()))
+        })
+        .unwrap();
+        assert_eq!(seen, [(0, vec![0; 12]), (1, var), (0, vec![0; 12])]);
     }
 
     #[test]

@@ -174,15 +174,99 @@ pub struct ChannelInfo {
 }
 
 /// A session's settings, from `ust create`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CreateSession {
     pub name: String,
+    /// The trace directory (absolute); empty for a relay session.
     pub output: String,
     pub subbuf_size: u64,
     pub num_subbuf: u32,
     pub overwrite: bool,
     /// The default channel's: see `ChannelSpec::blocking_timeout_us`.
     pub blocking_timeout_us: i64,
+    /// A flight recorder: overwrite mode, written only by snapshots.
+    pub snapshot: bool,
+    /// Stream to this relay (`net://…` or `tls://…`) instead; empty: none.
+    pub relay: String,
+    /// Key directory for a `tls://` relay (`ca.pem`, `daemon.pem`,
+    /// `daemon.key`); empty: none.
+    pub keys: String,
+    /// Live timer of a relay session, in µs (0: not for live viewers).
+    pub live_timer_us: u32,
+}
+
+/// `ust snapshot`: write what a flight recorder's buffers hold now.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SnapshotRequest {
+    pub session: String,
+    /// Directory to make the snapshot's directory in (absolute); empty:
+    /// the session's output.
+    pub output: String,
+    /// Largest snapshot in bytes; 0: no bound.
+    pub max_size: u64,
+}
+
+/// `ust snapshot --on-event`: a snapshot taken by the daemon when an event
+/// matching `glob` (and `filter`, if any) is recorded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trigger {
+    pub snapshot: SnapshotRequest,
+    /// Event-name pattern; empty: remove the session's trigger.
+    pub glob: String,
+    /// A filter expression; empty: none.
+    pub filter: String,
+    /// Least time between two snapshots, in ms.
+    pub min_interval_ms: u64,
+}
+
+/// What a snapshot or a rotation wrote: its directory and what it holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    pub path: String,
+    pub events: u64,
+    pub bytes: u64,
+    /// Events that could not be written (a full disk), and why.
+    pub lost: u64,
+    pub problem: String,
+}
+
+/// A relay session's link, as `ust status` shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RelayInfo {
+    pub url: String,
+    pub connected: bool,
+    /// Where the relay writes the trace (`HOSTNAME/SESSION-DATE-TIME`).
+    pub path: String,
+    pub reconnects: u64,
+    pub packets_sent: u64,
+    pub bytes_sent: u64,
+    /// Packets, and their events, lost while the relay was unreachable.
+    pub packets_lost: u64,
+    pub events_lost: u64,
+    /// Why the link was last lost; empty: never.
+    pub error: String,
+}
+
+/// Where a session's trace goes, as `ust status` shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OutputInfo {
+    /// 0: a trace on disk; 1: a flight recorder; 2: streamed to a relay.
+    pub mode: u8,
+    /// The chunk being written, relative to the output (empty: the output
+    /// itself, or none).
+    pub chunk: String,
+    /// Closed chunks (`archives/BEGIN-END-N`), oldest first; the newest
+    /// ones when there are too many to list.
+    pub archives: Vec<String>,
+    pub archived: u64,
+    /// Automatic rotation: bytes, and ms (0: none).
+    pub rotate_size: u64,
+    pub rotate_timer_ms: u64,
+    pub snapshots: u64,
+    pub last_snapshot: String,
+    /// The snapshot trigger, in words; empty: none.
+    pub trigger: String,
+    pub relay: Option<RelayInfo>,
 }
 
 /// What `ust status` and `ust list` report of a session.
@@ -199,6 +283,7 @@ pub struct SessionInfo {
     pub channels: Vec<ChannelInfo>,
     /// Problems the session ran into (disk full, programs lost, ...).
     pub errors: Vec<String>,
+    pub outputs: Box<OutputInfo>,
 }
 
 /// A registered program, as `ust list` shows it.
@@ -242,6 +327,18 @@ pub enum Ctl {
         session: String,
     },
     List,
+    Snapshot(SnapshotRequest),
+    Rotate {
+        session: String,
+    },
+    /// Automatic rotation: by size (bytes) and by time (ms); 0 and 0
+    /// turn it off.
+    EnableRotation {
+        session: String,
+        size: u64,
+        timer_ms: u64,
+    },
+    Trigger(Trigger),
 }
 
 /// Every message of the protocol.
@@ -281,6 +378,8 @@ pub enum Message {
         sessions: Vec<SessionInfo>,
         apps: Vec<AppInfo>,
     },
+    /// The reply to `Snapshot` and `Rotate`.
+    Written(Written),
 }
 
 mod kind {
@@ -302,10 +401,15 @@ mod kind {
     pub const CTL_STATUS: u16 = 46;
     pub const CTL_LIST: u16 = 47;
     pub const CTL_ENABLE_CHANNEL: u16 = 48;
+    pub const CTL_SNAPSHOT: u16 = 49;
+    pub const CTL_ROTATE: u16 = 50;
+    pub const CTL_ENABLE_ROTATION: u16 = 51;
+    pub const CTL_TRIGGER: u16 = 52;
     pub const ACK: u16 = 100;
     pub const REFUSED: u16 = 103;
     pub const SESSION_INFO: u16 = 101;
     pub const LIST: u16 = 102;
+    pub const WRITTEN: u16 = 104;
 }
 
 /// A decoded datagram.
@@ -419,7 +523,46 @@ impl Writer {
             self.u64(c.bytes);
         }
         self.strs(&s.errors);
+        self.outputs(&s.outputs);
     }
+    fn outputs(&mut self, o: &OutputInfo) {
+        self.u8(o.mode);
+        self.str(&o.chunk);
+        self.strs(&o.archives);
+        self.u64(o.archived);
+        self.u64(o.rotate_size);
+        self.u64(o.rotate_timer_ms);
+        self.u64(o.snapshots);
+        self.str(&o.last_snapshot);
+        self.str(&o.trigger);
+        match &o.relay {
+            None => self.u8(0),
+            Some(r) => {
+                self.u8(1);
+                self.str(&r.url);
+                self.u8(r.connected as u8);
+                self.str(&r.path);
+                self.u64(r.reconnects);
+                self.u64(r.packets_sent);
+                self.u64(r.bytes_sent);
+                self.u64(r.packets_lost);
+                self.u64(r.events_lost);
+                self.str(&r.error);
+            }
+        }
+    }
+    fn snapshot_request(&mut self, r: &SnapshotRequest) {
+        self.str(&r.session);
+        self.str(&r.output);
+        self.u64(r.max_size);
+    }
+}
+
+/// The bytes `s` takes in a message (to fill a `List` reply).
+pub fn session_info_len(s: &SessionInfo) -> usize {
+    let mut w = Writer::default();
+    w.session_info(s);
+    w.0.len()
 }
 
 fn kind_and_body(m: &Message) -> (u16, Vec<u8>) {
@@ -504,6 +647,14 @@ fn kind_and_body(m: &Message) -> (u16, Vec<u8>) {
             }
             kind::LIST
         }
+        Message::Written(o) => {
+            w.str(&o.path);
+            w.u64(o.events);
+            w.u64(o.bytes);
+            w.u64(o.lost);
+            w.str(&o.problem);
+            kind::WRITTEN
+        }
     };
     (k, w.0)
 }
@@ -517,6 +668,10 @@ fn ctl_body(w: &mut Writer, c: &Ctl) -> u16 {
             w.u32(s.num_subbuf);
             w.u8(s.overwrite as u8);
             w.i64(s.blocking_timeout_us);
+            w.u8(s.snapshot as u8);
+            w.str(&s.relay);
+            w.str(&s.keys);
+            w.u32(s.live_timer_us);
             kind::CTL_CREATE
         }
         Ctl::EnableChannel(c) => {
@@ -557,6 +712,28 @@ fn ctl_body(w: &mut Writer, c: &Ctl) -> u16 {
         Ctl::Destroy { session } => named(w, session, kind::CTL_DESTROY),
         Ctl::Status { session } => named(w, session, kind::CTL_STATUS),
         Ctl::List => kind::CTL_LIST,
+        Ctl::Snapshot(r) => {
+            w.snapshot_request(r);
+            kind::CTL_SNAPSHOT
+        }
+        Ctl::Rotate { session } => named(w, session, kind::CTL_ROTATE),
+        Ctl::EnableRotation {
+            session,
+            size,
+            timer_ms,
+        } => {
+            w.str(session);
+            w.u64(*size);
+            w.u64(*timer_ms);
+            kind::CTL_ENABLE_ROTATION
+        }
+        Ctl::Trigger(t) => {
+            w.snapshot_request(&t.snapshot);
+            w.str(&t.glob);
+            w.str(&t.filter);
+            w.u64(t.min_interval_ms);
+            kind::CTL_TRIGGER
+        }
     }
 }
 
@@ -737,6 +914,44 @@ impl<'a> Reader<'a> {
                     .collect::<R<Vec<_>>>()?
             },
             errors: self.strs()?,
+            outputs: Box::new(self.outputs()?),
+        })
+    }
+    fn outputs(&mut self) -> R<OutputInfo> {
+        Ok(OutputInfo {
+            mode: match self.u8()? {
+                m @ 0..=2 => m,
+                _ => return Err(DecodeError::BadValue("output mode")),
+            },
+            chunk: self.str()?,
+            archives: self.strs()?,
+            archived: self.u64()?,
+            rotate_size: self.u64()?,
+            rotate_timer_ms: self.u64()?,
+            snapshots: self.u64()?,
+            last_snapshot: self.str()?,
+            trigger: self.str()?,
+            relay: match self.bool()? {
+                false => None,
+                true => Some(RelayInfo {
+                    url: self.str()?,
+                    connected: self.bool()?,
+                    path: self.str()?,
+                    reconnects: self.u64()?,
+                    packets_sent: self.u64()?,
+                    bytes_sent: self.u64()?,
+                    packets_lost: self.u64()?,
+                    events_lost: self.u64()?,
+                    error: self.str()?,
+                }),
+            },
+        })
+    }
+    fn snapshot_request(&mut self) -> R<SnapshotRequest> {
+        Ok(SnapshotRequest {
+            session: self.str()?,
+            output: self.str()?,
+            max_size: self.u64()?,
         })
     }
 }
@@ -784,6 +999,23 @@ fn decode_body(k: u16, r: &mut Reader) -> R<Message> {
             num_subbuf: r.u32()?,
             overwrite: r.bool()?,
             blocking_timeout_us: r.i64()?,
+            snapshot: r.bool()?,
+            relay: r.str()?,
+            keys: r.str()?,
+            live_timer_us: r.u32()?,
+        })),
+        kind::CTL_SNAPSHOT => Message::Ctl(Ctl::Snapshot(r.snapshot_request()?)),
+        kind::CTL_ROTATE => Message::Ctl(Ctl::Rotate { session: r.str()? }),
+        kind::CTL_ENABLE_ROTATION => Message::Ctl(Ctl::EnableRotation {
+            session: r.str()?,
+            size: r.u64()?,
+            timer_ms: r.u64()?,
+        }),
+        kind::CTL_TRIGGER => Message::Ctl(Ctl::Trigger(Trigger {
+            snapshot: r.snapshot_request()?,
+            glob: r.str()?,
+            filter: r.str()?,
+            min_interval_ms: r.u64()?,
         })),
         kind::CTL_ENABLE_CHANNEL => Message::Ctl(Ctl::EnableChannel(ChannelConfig {
             session: r.str()?,
@@ -823,6 +1055,13 @@ fn decode_body(k: u16, r: &mut Reader) -> R<Message> {
         kind::ACK => Message::Ack,
         kind::REFUSED => Message::Refused(r.str()?),
         kind::SESSION_INFO => Message::SessionInfo(r.session_info()?),
+        kind::WRITTEN => Message::Written(Written {
+            path: r.str()?,
+            events: r.u64()?,
+            bytes: r.u64()?,
+            lost: r.u64()?,
+            problem: r.str()?,
+        }),
         kind::LIST => {
             let n = r.u16()? as usize;
             let n = r.count(n, 37)?;
@@ -952,6 +1191,28 @@ mod tests {
                 bytes: 8,
             }],
             errors: vec!["disk full: 3 events lost".into()],
+            outputs: Box::new(OutputInfo {
+                mode: 2,
+                chunk: "20260101T000000+0000-1".into(),
+                archives: vec!["archives/20260101T000000+0000-20260101T000000+0000-0".into()],
+                archived: 1,
+                rotate_size: 1 << 20,
+                rotate_timer_ms: 60_000,
+                snapshots: 2,
+                last_snapshot: "/tmp/o/snapshot-2-20260101-000000".into(),
+                trigger: "on db:fatal*".into(),
+                relay: Some(RelayInfo {
+                    url: "net://127.0.0.1:5342:5343".into(),
+                    connected: true,
+                    path: "host/s-20260101-000000".into(),
+                    reconnects: 1,
+                    packets_sent: 9,
+                    bytes_sent: 4096,
+                    packets_lost: 2,
+                    events_lost: 30,
+                    error: "connection reset".into(),
+                }),
+            }),
         };
         vec![
             Message::AppHello(AppHello {
@@ -995,6 +1256,10 @@ mod tests {
                 num_subbuf: 4,
                 overwrite: false,
                 blocking_timeout_us: -1,
+                snapshot: true,
+                relay: "tls://relay:7000".into(),
+                keys: "/etc/ust/keys".into(),
+                live_timer_us: 1_000_000,
             })),
             Message::Ctl(Ctl::EnableChannel(ChannelConfig {
                 session: "s".into(),
@@ -1029,6 +1294,36 @@ mod tests {
                 session: "s".into(),
             }),
             Message::Ctl(Ctl::List),
+            Message::Ctl(Ctl::Snapshot(SnapshotRequest {
+                session: "s".into(),
+                output: "/tmp/snaps".into(),
+                max_size: 1 << 26,
+            })),
+            Message::Ctl(Ctl::Rotate {
+                session: "s".into(),
+            }),
+            Message::Ctl(Ctl::EnableRotation {
+                session: "s".into(),
+                size: 100 << 20,
+                timer_ms: 600_000,
+            }),
+            Message::Ctl(Ctl::Trigger(Trigger {
+                snapshot: SnapshotRequest {
+                    session: "s".into(),
+                    output: String::new(),
+                    max_size: 0,
+                },
+                glob: "db:fatal*".into(),
+                filter: "code > 3".into(),
+                min_interval_ms: 1000,
+            })),
+            Message::Written(Written {
+                path: "/tmp/o/snapshot-1-20260101-000000".into(),
+                events: 10,
+                bytes: 4096,
+                lost: 1,
+                problem: "No space left on device".into(),
+            }),
             Message::Ack,
             Message::Refused("too many sessions for user alice (limit 64)".into()),
             Message::SessionInfo(info.clone()),

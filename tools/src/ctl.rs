@@ -1,6 +1,7 @@
 //! Session control against a running daemon: `ust create`, `enable-channel`, `enable`,
-//! `disable`, `start`, `stop`, `destroy`, `status` and `list`. Each sends one request (`client`) and prints the
-//! answer (`show`); a failure is one line on stderr and exit code 1.
+//! `disable`, `start`, `stop`, `destroy`, `status`, `list`, and the outputs: `snapshot`,
+//! `rotate`, `enable-rotation`, `disable-rotation`. Each sends one request (`client`) and
+//! prints the answer (`show`); a failure is one line on stderr and exit code 1.
 
 pub mod client;
 pub mod options;
@@ -10,7 +11,10 @@ use client::{Client, Failure};
 use options::{Buffers, ChannelBuffers, Target};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use ust::ipc::proto::{ChannelConfig, Ctl, Message, SessionInfo};
+use std::time::Duration;
+use ust::ipc::proto::{
+    ChannelConfig, Ctl, Message, SessionInfo, SnapshotRequest, Trigger, Written,
+};
 
 /// The session-control subcommands.
 #[derive(clap::Subcommand, Debug)]
@@ -36,6 +40,19 @@ pub enum Command {
     Status(SessionArgs),
     /// List the sessions and the registered programs with their tracepoints.
     List(ListArgs),
+    /// Write what a flight recorder's buffers hold now (a session made with `ust create
+    /// --snapshot`) as a complete trace, in a new directory snapshot-N-YYYYMMDD-HHMMSS; or,
+    /// with --on-event, have the daemon take one whenever a matching event is recorded.
+    Snapshot(SnapshotArgs),
+    /// Close the current chunk of a session's trace, moved whole to
+    /// OUTPUT/archives/BEGIN-END-N (every event recorded until now in it), and go on in the
+    /// next one.
+    Rotate(SessionArgs),
+    /// Rotate a session's trace by itself, whenever its current chunk reaches a size or an
+    /// age.
+    EnableRotation(EnableRotationArgs),
+    /// Stop rotating a session's trace by itself.
+    DisableRotation(SessionArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -48,6 +65,69 @@ pub struct CreateArgs {
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub buffers: Buffers,
+    /// Flight recorder: record into memory only (overwrite mode), nothing written until
+    /// `ust snapshot` writes what the buffers hold.
+    #[arg(long, conflicts_with = "relay")]
+    pub snapshot: bool,
+    /// Stream the trace to a relay instead of writing it here: net://HOST[:CTRL[:DATA]] for
+    /// lttng-relayd (ports 5342 and 5343 by default), tls://HOST[:CTRL[:DATA]] for
+    /// `ust relay` (5352 and 5353).
+    #[arg(long, value_name = "URL", value_parser = options::relay_url, conflicts_with = "output")]
+    pub relay: Option<String>,
+    /// Key directory of a tls:// relay: ca.pem, daemon.pem and daemon.key (see
+    /// `ust relay --help`).
+    #[arg(long, value_name = "DIR", requires = "relay")]
+    pub keys: Option<PathBuf>,
+    /// How often live viewers of a relay session see new data, in µs (0: not a live
+    /// session).
+    #[arg(long, value_name = "US", default_value_t = 1_000_000)]
+    pub live_timer: u32,
+    #[command(flatten)]
+    pub target: Target,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SnapshotArgs {
+    /// Session name (a flight recorder).
+    #[arg(value_parser = options::session_name)]
+    pub session: String,
+    /// Make the snapshot's directory in DIR [default: the session's trace directory].
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Write at most SIZE bytes (k/M/G suffix): the newest packets of all programs that fit.
+    #[arg(long, value_name = "SIZE", value_parser = options::size)]
+    pub max_size: Option<u64>,
+    /// Take no snapshot now: from now on, the daemon takes one whenever an event whose name
+    /// matches GLOB is recorded (replacing the session's trigger, if any).
+    #[arg(long, value_name = "GLOB", value_parser = options::event_glob)]
+    pub on_event: Option<String>,
+    /// With --on-event: only when EXPR is true of the event's payload (LTTng's filter
+    /// language, e.g. 'code >= 500 && path == "/api/*"').
+    #[arg(long, value_name = "EXPR", requires = "on_event")]
+    pub filter: Option<String>,
+    /// With --on-event: at most one snapshot per DURATION (us, ms, s, m or h).
+    #[arg(long, value_name = "DURATION", value_parser = options::duration,
+          default_value = "1s", requires = "on_event")]
+    pub min_interval: Duration,
+    /// Remove the session's trigger (set with --on-event).
+    #[arg(long, conflicts_with_all = ["on_event", "output", "max_size"])]
+    pub remove_trigger: bool,
+    #[command(flatten)]
+    pub target: Target,
+}
+
+#[derive(clap::Args, Debug)]
+#[command(group = clap::ArgGroup::new("when").required(true).multiple(true).args(["size", "timer"]))]
+pub struct EnableRotationArgs {
+    /// Session name.
+    #[arg(value_parser = options::session_name)]
+    pub session: String,
+    /// Rotate once the current chunk holds SIZE bytes (k/M/G suffix).
+    #[arg(long, value_name = "SIZE", value_parser = options::size)]
+    pub size: Option<u64>,
+    /// Rotate once the current chunk is DURATION old (us, ms, s, m or h).
+    #[arg(long, value_name = "DURATION", value_parser = options::duration)]
+    pub timer: Option<Duration>,
     #[command(flatten)]
     pub target: Target,
 }
@@ -148,19 +228,149 @@ fn execute(command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::List(a) => list(a),
+        Command::Snapshot(a) => snapshot(a),
+        Command::Rotate(a) => {
+            let mut client = Client::connect(a.target.socket.as_deref())?;
+            let written = written(client.request(Ctl::Rotate {
+                session: a.session.clone(),
+            })?)?;
+            println!("{}", show::rotated(&a.session, &written));
+            Ok(())
+        }
+        Command::EnableRotation(a) => {
+            let mut client = Client::connect(a.target.socket.as_deref())?;
+            client.request(Ctl::EnableRotation {
+                session: a.session.clone(),
+                size: a.size.unwrap_or(0),
+                timer_ms: a.timer.map_or(0, |t| t.as_millis().max(1) as u64),
+            })?;
+            println!(
+                "session \"{}\": rotation {}",
+                a.session,
+                show::rotation(
+                    a.size.unwrap_or(0),
+                    a.timer.map_or(0, |t| t.as_millis() as u64)
+                )
+            );
+            Ok(())
+        }
+        Command::DisableRotation(a) => {
+            let mut client = Client::connect(a.target.socket.as_deref())?;
+            client.request(Ctl::EnableRotation {
+                session: a.session.clone(),
+                size: 0,
+                timer_ms: 0,
+            })?;
+            println!("session \"{}\": no automatic rotation", a.session);
+            Ok(())
+        }
     }
 }
 
 fn create(a: CreateArgs) -> Result<(), Failure> {
-    let output = options::output_dir(a.output, &a.session)?;
     let mut client = Client::connect(a.target.socket.as_deref())?;
-    client.request(create_request(&a.session, &output, &a.buffers))?;
-    println!(
-        "session \"{}\" created: trace in {}",
-        a.session,
-        output.display()
-    );
+    if let Some(url) = &a.relay {
+        let keys = a.keys.clone().map(options::absolute).transpose()?;
+        let info = client.request(relay_request(
+            &a.session,
+            url,
+            keys,
+            a.live_timer,
+            &a.buffers,
+        ))?;
+        let path = match info {
+            Message::SessionInfo(i) => i.outputs.relay.map(|r| r.path).unwrap_or_default(),
+            _ => String::new(),
+        };
+        println!(
+            "session \"{}\" created: streaming to {url} (relay directory {path})",
+            a.session
+        );
+        return Ok(());
+    }
+    let output = options::output_dir(a.output, &a.session)?;
+    let mut req = create_request(&a.session, &output, &a.buffers);
+    if let Ctl::Create(c) = &mut req {
+        c.snapshot = a.snapshot;
+    }
+    client.request(req)?;
+    if a.snapshot {
+        println!(
+            "session \"{}\" created: a flight recorder, snapshots in {}",
+            a.session,
+            output.display()
+        );
+    } else {
+        println!(
+            "session \"{}\" created: trace in {}",
+            a.session,
+            output.display()
+        );
+    }
     Ok(())
+}
+
+fn snapshot(a: SnapshotArgs) -> Result<(), Failure> {
+    let output = a.output.map(options::absolute).transpose()?;
+    let request = SnapshotRequest {
+        session: a.session.clone(),
+        output: output.map_or(String::new(), |o| o.to_string_lossy().into_owned()),
+        max_size: a.max_size.unwrap_or(0),
+    };
+    let mut client = Client::connect(a.target.socket.as_deref())?;
+    if a.on_event.is_none() && !a.remove_trigger {
+        let written = written(client.request(Ctl::Snapshot(request))?)?;
+        println!("{}", show::snapshot(&written));
+        return Ok(());
+    }
+    if let Some(f) = &a.filter {
+        ust_filter::Filter::parse(f).map_err(|e| Failure(format!("--filter: {e}")))?;
+    }
+    let glob = a.on_event.unwrap_or_default();
+    client.request(Ctl::Trigger(Trigger {
+        snapshot: request,
+        glob: glob.clone(),
+        filter: a.filter.clone().unwrap_or_default(),
+        min_interval_ms: a.min_interval.as_millis() as u64,
+    }))?;
+    if glob.is_empty() {
+        println!("session \"{}\": no snapshot trigger", a.session);
+    } else {
+        let filter = a.filter.map_or(String::new(), |f| format!(" where {f}"));
+        println!(
+            "session \"{}\": a snapshot on each {glob} event{filter}, at most one per {:?}",
+            a.session, a.min_interval
+        );
+    }
+    Ok(())
+}
+
+/// The `create` request of a session streamed to the relay at `url`.
+pub fn relay_request(
+    session: &str,
+    url: &str,
+    keys: Option<PathBuf>,
+    live_timer_us: u32,
+    b: &Buffers,
+) -> Ctl {
+    Ctl::Create(ust::ipc::proto::CreateSession {
+        name: session.to_string(),
+        subbuf_size: b.subbuf_size,
+        num_subbuf: b.num_subbuf,
+        overwrite: b.overwrite,
+        relay: url.to_string(),
+        keys: keys.map_or(String::new(), |k| k.to_string_lossy().into_owned()),
+        live_timer_us,
+        ..Default::default()
+    })
+}
+
+/// What a snapshot or a rotation wrote.
+fn written(m: Message) -> Result<Written, Failure> {
+    match m {
+        Message::Written(w) => Ok(w),
+        other => Err(unexpected(&other)),
+    }
 }
 
 fn enable_channel(a: EnableChannelArgs) -> Result<(), Failure> {
@@ -252,6 +462,7 @@ pub fn create_request(session: &str, output: &std::path::Path, b: &Buffers) -> C
         num_subbuf: b.num_subbuf,
         overwrite: b.overwrite,
         blocking_timeout_us: b.blocking_timeout,
+        ..Default::default()
     })
 }
 

@@ -40,3 +40,66 @@ pub fn to_epoch(t: &Tm) -> Option<i64> {
     let secs = unsafe { libc::mktime(&mut tm) };
     (secs != -1).then_some(secs)
 }
+
+/// The local time of `secs` as `YYYYmmddTHHMMSS±HHMM` (ISO 8601 basic, with the zone's
+/// offset), as LTTng names trace chunks.
+pub fn iso_basic(secs: i64) -> String {
+    let t: libc::time_t = secs;
+    // SAFETY: an all-zero `struct tm` is a valid value (integers and a null zone pointer).
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are valid for the call; localtime_r writes only into `tm`.
+    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
+        return format!("{secs}");
+    }
+    let off = tm.tm_gmtoff / 60;
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}{}{:02}{:02}",
+        i64::from(tm.tm_year) + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        if off < 0 { '-' } else { '+' },
+        off.abs() / 60,
+        off.abs() % 60
+    )
+}
+
+/// The local time of `secs` as `YYYYMMDD-HHMMSS`.
+pub fn compact(secs: i64) -> String {
+    match local(secs) {
+        Some(t) => format!(
+            "{:04}{:02}{:02}-{:02}{:02}{:02}",
+            t.year, t.month, t.day, t.hour, t.min, t.sec
+        ),
+        None => secs.to_string(),
+    }
+}
+
+/// Seconds since the epoch now.
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_of_chunks_and_snapshots() {
+        let secs = 1_700_000_000;
+        let t = local(secs).unwrap();
+        let date = format!("{:04}{:02}{:02}", t.year, t.month, t.day);
+        let time = format!("{:02}{:02}{:02}", t.hour, t.min, t.sec);
+        let iso = iso_basic(secs);
+        assert_eq!(iso[..15], format!("{date}T{time}"));
+        assert!(
+            iso.len() == 20 && matches!(iso.as_bytes()[15], b'+' | b'-'),
+            "{iso}"
+        );
+        assert_eq!(compact(secs), format!("{date}-{time}"));
+    }
+}

@@ -10,6 +10,9 @@
 //! SIGINT and SIGTERM sent to `ust` are passed on to CMD, and the trace is still written: they
 //! do not end `ust` until the session is stopped (SIGQUIT, Ctrl-\, still does).
 //!
+//! With `--relay`, the trace is streamed to a relay instead (the private daemon then runs on
+//! CLOCK_MONOTONIC, so the clock block sent first is exact for the whole run).
+//!
 //! With `--kernel`, kernel events are recorded from before CMD starts until after its session
 //! stopped, into DIR/kernel (see `with_kernel`), the userspace trace goes to DIR/ust (LTTng's
 //! session layout, which babeltrace2 and `ust view` read as one), and the daemon runs on
@@ -65,6 +68,14 @@ pub struct Args {
     /// with CAP_PERFMON by default].
     #[arg(long, value_name = "SIZE", value_parser = with_kernel::buffer_size, requires = "kernel")]
     pub kernel_buffer_size: Option<usize>,
+    /// Stream the trace to a relay instead of writing it here: net://HOST[:CTRL[:DATA]]
+    /// (lttng-relayd) or tls://HOST[:CTRL[:DATA]] (ust relay).
+    #[arg(long, value_name = "URL", value_parser = options::relay_url,
+          conflicts_with_all = ["output", "kernel"])]
+    pub relay: Option<String>,
+    /// Key directory of a tls:// relay: ca.pem, daemon.pem and daemon.key.
+    #[arg(long, value_name = "DIR", requires = "relay")]
+    pub keys: Option<PathBuf>,
     /// The program to trace and its arguments (put `--` before them).
     #[arg(
         required = true,
@@ -117,15 +128,16 @@ pub fn run(args: Args) -> ExitCode {
         Ok(dir) => dir,
         Err(f) => return ctl::fail(&f),
     };
-    let made_here = !output.exists();
+    let made_here = !output.as_os_str().is_empty() && !output.exists();
     let private = match PrivateDir::create() {
         Ok(p) => p,
         Err(e) => return ctl::fail(&Failure(format!("cannot make a private directory: {e}"))),
     };
+    let monotonic = args.kernel.is_some() || args.relay.is_some();
     let daemon = match Daemon::start(Options {
         socket: private.0.join("daemon.sock"),
         system: false,
-        clock: args.kernel.as_ref().map(|_| ust::clock::Source::Monotonic),
+        clock: monotonic.then_some(ust::clock::Source::Monotonic),
     }) {
         Ok(d) => d,
         Err(e) => return ctl::fail(&Failure(format!("cannot start the tracing daemon: {e}"))),
@@ -149,8 +161,12 @@ pub fn run(args: Args) -> ExitCode {
     }
 }
 
-/// The absolute trace directory, checked not to hold files already.
+/// The absolute trace directory, checked not to hold files already (none is made when the
+/// trace goes to a relay).
 fn trace_dir(args: &Args) -> Result<PathBuf, Failure> {
+    if args.relay.is_some() {
+        return Ok(PathBuf::new());
+    }
     let program = Path::new(&args.command[0])
         .file_name()
         .unwrap_or(OsStr::new("trace"))
@@ -175,7 +191,14 @@ fn trace(daemon: &Daemon, args: &Args, output: &Path) -> Result<Outcome, Stop> {
         Some(_) => output.join("ust"),
         None => output.to_path_buf(),
     };
-    client.request(ctl::create_request(SESSION, &userspace, &args.buffers))?;
+    let create = match &args.relay {
+        Some(url) => {
+            let keys = args.keys.clone().map(options::absolute).transpose()?;
+            ctl::relay_request(SESSION, url, keys, 0, &args.buffers)
+        }
+        None => ctl::create_request(SESSION, &userspace, &args.buffers),
+    };
+    client.request(create)?;
     let globs = if args.events.is_empty() {
         vec!["*".to_string()]
     } else {
@@ -270,14 +293,32 @@ fn report(command: &[OsString], output: &Path, o: &Outcome) {
         describe_status(o.status),
         o.duration.as_secs_f64()
     );
-    eprintln!("ust: trace written to {}", output.display());
-    let discarded_in_trace = match summarize(output) {
+    let streamed = o.info.outputs.relay.as_ref();
+    let summary = match streamed {
+        Some(r) => {
+            eprintln!(
+                "ust: trace streamed to {} (relay directory {}): {} packets, {}",
+                r.url,
+                r.path,
+                r.packets_sent,
+                show::bytes(r.bytes_sent)
+            );
+            Err(String::new())
+        }
+        None => {
+            eprintln!("ust: trace written to {}", output.display());
+            summarize(output)
+        }
+    };
+    let discarded_in_trace = match summary {
         Ok(summary) => {
             eprint!("{}", summary.render(crate::localtime::local));
             summary.discarded_events()
         }
         Err(why) => {
-            eprintln!("ust: {why}");
+            if !why.is_empty() {
+                eprintln!("ust: {why}");
+            }
             0
         }
     };

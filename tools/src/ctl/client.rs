@@ -70,7 +70,7 @@ impl Client {
     /// Sends one request and returns the daemon's successful reply.
     pub fn request(&mut self, ctl: Ctl) -> Result<Message, Failure> {
         let timeout = match ctl {
-            Ctl::Stop { .. } | Ctl::Destroy { .. } => DRAIN,
+            Ctl::Stop { .. } | Ctl::Destroy { .. } | Ctl::Snapshot(_) | Ctl::Rotate { .. } => DRAIN,
             _ => QUICK,
         };
         self.seq = self.seq.wrapping_add(1);
@@ -180,7 +180,11 @@ fn session_of(ctl: &Ctl) -> &str {
         | Ctl::Start { session }
         | Ctl::Stop { session }
         | Ctl::Destroy { session }
-        | Ctl::Status { session } => session,
+        | Ctl::Status { session }
+        | Ctl::Rotate { session }
+        | Ctl::EnableRotation { session, .. } => session,
+        Ctl::Snapshot(r) => &r.session,
+        Ctl::Trigger(t) => &t.snapshot.session,
         Ctl::List => "",
     }
 }
@@ -205,6 +209,10 @@ fn verb(ctl: &Ctl) -> &'static str {
         Ctl::Destroy { .. } => "destroy",
         Ctl::Status { .. } => "read the status of",
         Ctl::List => "list sessions and programs",
+        Ctl::Snapshot(_) => "take a snapshot of",
+        Ctl::Rotate { .. } => "rotate",
+        Ctl::EnableRotation { .. } => "set the rotation of",
+        Ctl::Trigger(_) => "set the snapshot trigger of",
     }
 }
 
@@ -241,8 +249,7 @@ mod tests {
             output: "/ro/t".into(),
             subbuf_size: 4096,
             num_subbuf: 2,
-            overwrite: false,
-            blocking_timeout_us: 0,
+            ..Default::default()
         });
         assert_eq!(
             line(&create, Error::Io),

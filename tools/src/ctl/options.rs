@@ -125,6 +125,54 @@ pub fn event_glob(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
+/// A byte count: digits with an optional k/M/G suffix, not 0.
+pub fn size(s: &str) -> Result<u64, String> {
+    match parse_size(s)? {
+        0 => Err("a size of 0 bytes".into()),
+        n => Ok(n),
+    }
+}
+
+/// A duration: a number with a unit, `us`, `ms`, `s`, `m` or `h` (`500ms`, `10m`); a bare
+/// number is seconds.
+pub fn duration(s: &str) -> Result<std::time::Duration, String> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (e.g. 500ms, 10s, 10m, 1h)"))?;
+    let micros = match unit {
+        "us" => Some(n),
+        "ms" => n.checked_mul(1_000),
+        "" | "s" => n.checked_mul(1_000_000),
+        "m" => n.checked_mul(60_000_000),
+        "h" => n.checked_mul(3_600_000_000),
+        _ => return Err(format!("{s:?}: the unit is one of us, ms, s, m, h")),
+    };
+    micros
+        .map(std::time::Duration::from_micros)
+        .ok_or_else(|| format!("{s:?} is too long a duration"))
+}
+
+/// A relay URL, checked: `net://HOST[:CONTROL_PORT[:DATA_PORT]]` or `tls://…`.
+pub fn relay_url(s: &str) -> Result<String, String> {
+    crate::relayd::url::RelayUrl::parse(s).map(|_| s.to_string())
+}
+
+/// A path made absolute from the current directory (the daemon has its own).
+pub fn absolute(path: PathBuf) -> Result<PathBuf, Failure> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Failure(format!("cannot read the current directory: {e}")))?;
+    let abs = normalize(&cwd.join(path));
+    if abs.as_os_str().len() > MAX_STRING {
+        return Err(Failure(format!(
+            "{} is longer than {MAX_STRING} bytes",
+            abs.display()
+        )));
+    }
+    Ok(abs)
+}
+
 /// The trace directory, absolute: `dir` if given, else `./NAME-YYYYMMDD-HHMMSS`.
 pub fn output_dir(dir: Option<PathBuf>, name: &str) -> Result<PathBuf, Failure> {
     let cwd = std::env::current_dir()
@@ -186,6 +234,20 @@ mod tests {
         assert!(parse_blocking_timeout("-5").is_err() && parse_blocking_timeout("soon").is_err());
         assert!(channel_name("debug").is_ok());
         assert!(channel_name("../x").is_err() && channel_name("").is_err());
+    }
+
+    #[test]
+    fn durations_sizes_and_relays() {
+        use std::time::Duration;
+        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(duration("7us"), Ok(Duration::from_micros(7)));
+        assert!(duration("1.5s").is_err() && duration("10 days").is_err() && duration("").is_err());
+        assert_eq!(size("100M"), Ok(100 << 20));
+        assert!(size("0").is_err() && size("big").is_err());
+        assert!(relay_url("net://h:1:2").is_ok());
+        assert!(relay_url("http://h").unwrap_err().contains("net://HOST"));
     }
 
     #[test]

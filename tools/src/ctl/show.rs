@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 use ust::config::LOGLEVEL_NAMES;
-use ust::ipc::proto::{AppInfo, SessionInfo};
+use ust::ipc::proto::{AppInfo, OutputInfo, SessionInfo, Written};
 
 /// `hello:* and foo:bar (log level INFO or more severe)`.
 pub fn patterns(globs: &[String], loglevel: Option<i32>) -> String {
@@ -65,10 +65,121 @@ pub fn status(s: &SessionInfo) -> String {
             );
         }
     }
+    out.push_str(&outputs(&s.outputs));
     for e in &s.errors {
         let _ = writeln!(out, "  problem:    {e}");
     }
     out
+}
+
+/// The lines of `ust status` about chunks, snapshots or the relay.
+fn outputs(o: &OutputInfo) -> String {
+    let mut out = String::new();
+    match (o.mode, &o.relay) {
+        (1, _) => {
+            out.push_str("  recorder:   flight recorder (written by snapshots only)\n");
+            let _ = write!(out, "  snapshots:  {}", o.snapshots);
+            if !o.last_snapshot.is_empty() {
+                let _ = write!(out, ", the last in {}", o.last_snapshot);
+            }
+            out.push('\n');
+            if !o.trigger.is_empty() {
+                let _ = writeln!(out, "  trigger:    {}", o.trigger);
+            }
+        }
+        (2, Some(r)) => {
+            let state = if r.connected {
+                "connected"
+            } else {
+                "NOT CONNECTED"
+            };
+            let _ = writeln!(out, "  relay:      {} ({state}), writing {}", r.url, r.path);
+            let _ = writeln!(
+                out,
+                "  sent:       {} packets, {}",
+                r.packets_sent,
+                bytes(r.bytes_sent)
+            );
+            if r.packets_lost > 0 || r.events_lost > 0 {
+                let _ = writeln!(
+                    out,
+                    "  lost:       {} packets ({} events, counted as discarded) while the relay was unreachable",
+                    r.packets_lost, r.events_lost
+                );
+            }
+            if r.reconnects > 0 {
+                let _ = writeln!(out, "  reconnects: {}", r.reconnects);
+            }
+            if !r.error.is_empty() {
+                let _ = writeln!(out, "  relay said: {}", r.error);
+            }
+        }
+        _ => {
+            if o.rotate_size > 0 || o.rotate_timer_ms > 0 {
+                let _ = writeln!(
+                    out,
+                    "  rotation:   {}",
+                    rotation(o.rotate_size, o.rotate_timer_ms)
+                );
+            }
+            if !o.chunk.is_empty() {
+                let _ = writeln!(out, "  chunk:      {} (being written)", o.chunk);
+            }
+            if o.archived > 0 {
+                let _ = writeln!(out, "  archived:   {} chunks", o.archived);
+                for a in &o.archives {
+                    let _ = writeln!(out, "    {a}");
+                }
+            }
+        }
+    }
+    out
+}
+
+/// When a session rotates by itself: `every 100 MiB`, `every 10 min`, both.
+pub fn rotation(size: u64, timer_ms: u64) -> String {
+    let mut when = Vec::new();
+    if size > 0 {
+        when.push(format!("once a chunk holds {}", bytes(size)));
+    }
+    if timer_ms > 0 {
+        when.push(format!("once a chunk is {} old", duration(timer_ms)));
+    }
+    when.join(" or ")
+}
+
+/// Milliseconds in the largest whole unit.
+fn duration(ms: u64) -> String {
+    match ms {
+        ms if ms % 3_600_000 == 0 => format!("{} h", ms / 3_600_000),
+        ms if ms % 60_000 == 0 => format!("{} min", ms / 60_000),
+        ms if ms % 1_000 == 0 => format!("{} s", ms / 1_000),
+        ms => format!("{ms} ms"),
+    }
+}
+
+/// The line `ust snapshot` prints.
+pub fn snapshot(w: &Written) -> String {
+    let mut line = format!(
+        "snapshot written to {}: {} events, {}",
+        w.path,
+        w.events,
+        bytes(w.bytes)
+    );
+    if !w.problem.is_empty() {
+        let _ = write!(line, "\n  problem: {}", w.problem);
+    }
+    line
+}
+
+/// The line `ust rotate` prints.
+pub fn rotated(session: &str, w: &Written) -> String {
+    format!(
+        "session \"{session}\": chunk archived in {}: {} events, {}",
+        w.path,
+        w.events,
+        bytes(w.bytes)
+    )
 }
 
 /// A power-of-two buffer size: `4k`, `1M`.
@@ -166,6 +277,7 @@ mod tests {
             bytes: 2048,
             channels: Vec::new(),
             errors: Vec::new(),
+            outputs: Default::default(),
         }
     }
 
@@ -211,5 +323,41 @@ mod tests {
             patterns(&["a:*".into(), "b".into()], Some(6)),
             "a:*, b (log level INFO or more severe)"
         );
+        let rotated = SessionInfo {
+            outputs: Box::new(OutputInfo {
+                chunk: "20260101T000000+0000-2".into(),
+                archives: vec!["archives/A-B-0".into(), "archives/B-C-1".into()],
+                archived: 2,
+                rotate_size: 1 << 20,
+                rotate_timer_ms: 600_000,
+                ..OutputInfo::default()
+            }),
+            ..info()
+        };
+        assert!(status(&rotated).ends_with(
+            "  rotation:   once a chunk holds 1048576 B (1.0 MiB) or once a chunk is 10 min old\n  \
+             chunk:      20260101T000000+0000-2 (being written)\n  archived:   2 chunks\n    \
+             archives/A-B-0\n    archives/B-C-1\n"
+        ));
+        let relay = SessionInfo {
+            outputs: Box::new(OutputInfo {
+                mode: 2,
+                relay: Some(ust::ipc::proto::RelayInfo {
+                    url: "net://h".into(),
+                    path: "vm/s-1".into(),
+                    packets_sent: 3,
+                    bytes_sent: 10,
+                    packets_lost: 1,
+                    events_lost: 5,
+                    ..Default::default()
+                }),
+                ..OutputInfo::default()
+            }),
+            ..info()
+        };
+        assert!(status(&relay).ends_with(
+            "  relay:      net://h (NOT CONNECTED), writing vm/s-1\n  sent:       3 packets, 10 B\n  \
+             lost:       1 packets (5 events, counted as discarded) while the relay was unreachable\n"
+        ));
     }
 }

@@ -9,12 +9,16 @@
 //! The event counts of `Status` and `List` are read from the trace on disk
 //! (again only when more was written since).
 
-use super::access::Identity;
+use super::access::{self, Identity};
 use super::registry::{Refusal, Registry, SYNC_WAIT};
+use super::relay::Link;
 use super::session::Session;
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
-use ust::ipc::proto::{AppInfo, Ctl, Error, Message, SessionInfo, MAX_MESSAGE, MAX_STRING};
+use std::time::{Duration, Instant};
+use ust::ipc::proto::{
+    AppInfo, CreateSession, Ctl, Error, Message, SessionInfo, MAX_MESSAGE, MAX_STRING,
+};
 use ust::ipc::wire::Conn;
 
 /// Answers requests until the client hangs up or breaks the protocol.
@@ -71,9 +75,33 @@ pub fn refuse(conn: &Conn) {
 fn handle(reg: &Registry, who: Identity, ctl: Ctl) -> Result<Message, Refusal> {
     let ack = |_| Message::Ack;
     match ctl {
-        Ctl::Create(req) => reg
-            .add_session(&req, who)
-            .map(|s| Message::SessionInfo(s.info())),
+        Ctl::Create(req) => {
+            let relay = relay_link(reg, &req, who)?;
+            reg.add_session(&req, who, relay)
+                .map(|s| Message::SessionInfo(s.info()))
+        }
+        Ctl::Snapshot(req) => Ok(Message::Written(
+            owned(reg, who, &req.session)?.snapshot(&req)?,
+        )),
+        Ctl::Rotate { session } => Ok(Message::Written(owned(reg, who, &session)?.rotate()?)),
+        Ctl::EnableRotation {
+            session,
+            size,
+            timer_ms,
+        } => {
+            let timer = (timer_ms > 0).then(|| Duration::from_millis(timer_ms));
+            owned(reg, who, &session)?.set_rotation(size, timer)?;
+            Ok(Message::Ack)
+        }
+        Ctl::Trigger(trigger) => {
+            let s = owned(reg, who, &trigger.snapshot.session)?;
+            if !trigger.filter.is_empty() {
+                check_filter(&trigger.filter)?;
+            }
+            s.set_trigger(trigger)?;
+            follow(reg, &s);
+            Ok(Message::Ack)
+        }
         Ctl::EnableChannel(cfg) => {
             owned(reg, who, &cfg.session)?.enable_channel(&cfg)?;
             Ok(Message::Ack)
@@ -125,6 +153,42 @@ fn handle(reg: &Registry, who: Identity, ctl: Ctl) -> Result<Message, Refusal> {
         Ctl::Status { session } => Ok(Message::SessionInfo(owned(reg, who, &session)?.info())),
         Ctl::List => Ok(list(reg, who)),
     }
+}
+
+/// The relay link of a `create --relay`, connected (as the session's
+/// owner, who must be able to read the keys) before the session exists: an
+/// unreachable relay refuses the session, with its host and port named.
+fn relay_link(reg: &Registry, req: &CreateSession, who: Identity) -> Result<Option<Link>, Refusal> {
+    if req.relay.is_empty() {
+        return Ok(None);
+    }
+    if req.snapshot {
+        return Err(Refusal::new(
+            Error::BadArgument,
+            "a flight recorder writes its snapshots on this machine: --snapshot and --relay \
+             do not go together"
+                .into(),
+        ));
+    }
+    if reg
+        .find_session(&req.name, who)
+        .is_some_and(|s| s.owner.uid == who.uid)
+    {
+        return Err(Error::SessionExists.into());
+    }
+    let keys = (!req.keys.is_empty()).then(|| PathBuf::from(&req.keys));
+    let hostname = ust::sysinfo::hostname();
+    access::as_owner(who, || {
+        Link::connect(
+            &req.relay,
+            &req.name,
+            &hostname,
+            keys.as_deref(),
+            req.live_timer_us,
+        )
+    })
+    .map(Some)
+    .map_err(|e| Refusal::new(Error::Io, e.to_string()))
 }
 
 /// Refuses a filter expression the programs could not parse, saying where.
@@ -200,9 +264,7 @@ fn str_size(s: &str) -> usize {
 }
 
 fn session_size(s: &SessionInfo) -> usize {
-    let channels: usize = s.channels.iter().map(|c| str_size(&c.name) + 45).sum();
-    let errors: usize = s.errors.iter().map(|e| str_size(e)).sum();
-    str_size(&s.name) + str_size(&s.output) + 33 + channels + errors
+    ust::ipc::proto::session_info_len(s)
 }
 
 #[cfg(test)]
@@ -231,6 +293,7 @@ mod tests {
                 bytes: 3,
             }],
             errors: vec!["disk full".into()],
+            outputs: Default::default(),
         };
         let app = AppInfo {
             pid: 1,

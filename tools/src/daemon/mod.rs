@@ -11,8 +11,11 @@
 
 mod access;
 mod app;
+mod chunks;
 mod control;
+mod recorder;
 mod registry;
+mod relay;
 mod session;
 
 use access::{Identity, Policy};

@@ -5,6 +5,7 @@
 
 use super::access::{self, Identity, Policy};
 use super::app::App;
+use super::relay::Link;
 use super::session::{lock, ClockBase, Session, State};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -100,6 +101,7 @@ impl Registry {
         &self,
         req: &CreateSession,
         owner: Identity,
+        relay: Option<Link>,
     ) -> Result<Arc<Session>, Refusal> {
         let mut sessions = lock(&self.sessions);
         if self.closed.load(Ordering::Acquire) {
@@ -129,7 +131,7 @@ impl Registry {
         }
         if let Some(other) = sessions
             .iter()
-            .find(|s| s.dir.as_os_str() == req.output.as_str())
+            .find(|s| !req.output.is_empty() && s.dir.as_os_str() == req.output.as_str())
         {
             let whose = if other.owner.uid == owner.uid {
                 format!("your session \"{}\"", other.name)
@@ -142,7 +144,7 @@ impl Registry {
             ));
         }
         let id = self.next_session.fetch_add(1, Ordering::Relaxed);
-        let session = Arc::new(Session::create(id, req, owner, self.clock)?);
+        let session = Arc::new(Session::create(id, req, owner, self.clock, relay)?);
         sessions.push(session.clone());
         Ok(session)
     }

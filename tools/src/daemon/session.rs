@@ -6,6 +6,12 @@
 //! of the programs recording into it, and the consumer thread that drains
 //! them.
 //!
+//! Where the trace goes is the session's `Sink`: a trace on disk, cut into
+//! chunks when rotated (`chunks`); a flight recorder, written only by
+//! snapshots (`recorder`); or a relay (`relay`). Each consumer's output is
+//! made for it (stream files in the current chunk, the recorder's nothing,
+//! relay streams).
+//!
 //! Programs attach and detach themselves (see `app`); the session only
 //! holds their consumers. A consumer is finished (every committed event
 //! written) when its program detaches, dies, or the session stops; the
@@ -13,7 +19,10 @@
 //! program.
 
 use super::access::{self, Identity};
+use super::chunks::{self, Chunks};
+use super::recorder::{self, Recorder, Trigger, Unread, Watch};
 use super::registry::Refusal;
+use super::relay::Link;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -28,7 +37,11 @@ use ust::ctf::header::AppContext;
 use ust::ctf::metadata::{self, TraceInfo};
 use ust::ctf::walk::PayloadLayout;
 use ust::doorbell::Doorbell;
-use ust::ipc::proto::{ChannelConfig, ChannelInfo, CreateSession, Error, SessionInfo};
+use ust::ipc::proto::{
+    self, ChannelConfig, ChannelInfo, CreateSession, Error, OutputInfo, SessionInfo,
+    SnapshotRequest, Written,
+};
+use ust::output::{Files, Output};
 use ust::pacer::Pacer;
 use ust::ringbuf::Geometry;
 use ust::schema::EventSchema;
@@ -37,6 +50,8 @@ use ust::tracedir::TraceDir;
 /// Consumer polling: fastest when data flows, slowest when idle.
 const POLL_MIN: Duration = Duration::from_millis(1);
 const POLL_MAX: Duration = Duration::from_millis(2);
+/// How long stopping a relay session waits for its packets to be sent.
+const RELAY_SETTLE: Duration = Duration::from_secs(30);
 /// Polling with nothing to drain (no program, or overwrite mode, written
 /// at stop): only the metadata refresh; `attach` wakes the thread.
 const POLL_NOTHING: Duration = Duration::from_millis(100);
@@ -106,6 +121,16 @@ impl ClockBase {
             Source::Monotonic => 1,
         }
     }
+}
+
+/// Where a session's trace goes.
+enum Sink {
+    /// A trace on disk, in chunks once rotated.
+    Trace(Chunks),
+    /// A flight recorder: only snapshots are written.
+    Recorder(Recorder),
+    /// Streamed to a relay.
+    Relay(Link),
 }
 
 /// One channel of a session: a CTF stream class, and in each program its
@@ -273,6 +298,7 @@ struct Data {
     /// Programs that went away before they were set up, and the first ones.
     lost_programs: u32,
     lost_pids: Vec<String>,
+    sink: Sink,
 }
 
 impl Data {
@@ -329,8 +355,10 @@ pub struct Session {
     pub id: u32,
     pub name: String,
     pub owner: Identity,
+    /// The trace directory (empty for a relay session).
     pub dir: PathBuf,
-    files: TraceDir,
+    /// The trace directory, open (none for a relay session).
+    files: Option<TraceDir>,
     /// The consumer thread's doorbell, handed to programs with each
     /// channel: their blocked writers ring it.
     pub doorbell: Doorbell,
@@ -342,6 +370,8 @@ pub struct Session {
     thread: Mutex<Option<JoinHandle<()>>>,
     /// Serialises start, stop and destroy.
     pub op: Mutex<()>,
+    /// Serialises snapshots.
+    snapshots: Mutex<()>,
 }
 
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -444,30 +474,45 @@ fn file_part(procname: &str) -> String {
 }
 
 impl Session {
-    /// Creates a session and its directory, with metadata and no events.
+    /// Creates a session: its directory, with metadata and no events, or
+    /// (`relay`, connected by the caller) its session on a relay.
     pub fn create(
         id: u32,
         req: &CreateSession,
         owner: Identity,
         clock: ClockBase,
+        relay: Option<Link>,
     ) -> Result<Session, Refusal> {
         let geometry = geometry(
             req.subbuf_size,
             req.num_subbuf,
-            req.overwrite,
+            req.overwrite || req.snapshot,
             DEFAULT_GEOMETRY,
         )?;
-        let dir = PathBuf::from(&req.output);
-        if !valid_name(&req.name)
-            || !dir.is_absolute()
-            || dir.parent().is_none()
-            || req.blocking_timeout_us < -1
-        {
+        if !valid_name(&req.name) || req.blocking_timeout_us < -1 {
             return Err(Error::BadArgument.into());
         }
-        let files = prepare_dir(&dir, owner)?;
+        let (dir, files, sink) = match relay {
+            Some(link) => (PathBuf::new(), None, Sink::Relay(link)),
+            None => {
+                let dir = PathBuf::from(&req.output);
+                if !dir.is_absolute() || dir.parent().is_none() {
+                    return Err(Error::BadArgument.into());
+                }
+                let files = prepare_dir(&dir, owner)?;
+                let sink = if req.snapshot {
+                    Sink::Recorder(Recorder::default())
+                } else {
+                    Sink::Trace(Chunks::new())
+                };
+                (dir, Some(files), sink)
+            }
+        };
         let mut info = ust::sysinfo::trace_info(&dir);
         info.process = None;
+        if let Sink::Relay(_) = sink {
+            info.trace_name = req.name.clone();
+        }
         let session = Session {
             id,
             name: req.name.clone(),
@@ -501,13 +546,15 @@ impl Session {
                 unwritten: 0,
                 lost_programs: 0,
                 lost_pids: Vec::new(),
+                sink,
             }),
             detached: Condvar::new(),
             thread: Mutex::new(None),
             op: Mutex::new(()),
+            snapshots: Mutex::new(()),
         };
         session
-            .write_metadata(&lock(&session.data))
+            .write_metadata(&mut lock(&session.data))
             .map_err(|e| io_error(&e))?;
         Ok(session)
     }
@@ -561,23 +608,15 @@ impl Session {
         if d.state != State::Created || d.channels.len() >= MAX_CHANNELS {
             return Err(Error::WrongState);
         }
+        let recorder = matches!(d.sink, Sink::Recorder(_));
         let geometry = geometry(
             cfg.subbuf_size,
             cfg.num_subbuf,
-            cfg.overwrite,
+            cfg.overwrite || recorder,
             d.channels[0].geometry,
         )?;
-        let id = d.channels.len() as u32;
-        d.channels.push(ChannelDef {
-            id,
-            name: cfg.name.clone(),
-            geometry,
-            blocking_timeout_us: cfg.blocking_timeout_us,
-        });
-        d.ids_per_channel.push(0);
-        d.layouts.push(Arc::default());
-        d.done.push(Totals::default());
-        self.write_metadata(&d).map_err(|e| io_error(&e))
+        add_channel(&mut d, &cfg.name, geometry, cfg.blocking_timeout_us);
+        self.write_metadata(&mut d).map_err(|e| io_error(&e))
     }
 
     /// Enables events by glob into a channel (empty name: the default
@@ -628,19 +667,34 @@ impl Session {
 
     /// Notes a problem for `ust status` (once).
     pub fn report(&self, problem: String) {
-        let mut d = lock(&self.data);
-        if !d.errors.contains(&problem) && d.errors.len() < 32 {
-            eprintln!("ust daemon: session {}: {problem}", self.name);
-            d.errors.push(problem);
-        }
+        self.report_locked(&mut lock(&self.data), problem);
     }
 
     /// Starts recording (from created or stopped) and the consumer thread.
-    pub fn start(self: &Arc<Self>) -> Result<(), Error> {
-        let mut d = lock(&self.data);
-        if !matches!(d.state, State::Created | State::Stopped) {
-            return Err(Error::WrongState);
+    /// A trace rotated while stopped gets its next chunk; a relay session
+    /// sends its metadata and must find the relay reachable.
+    pub fn start(self: &Arc<Self>) -> Result<(), Refusal> {
+        let probe = {
+            let mut guard = lock(&self.data);
+            let d = &mut *guard;
+            if !matches!(d.state, State::Created | State::Stopped) {
+                return Err(Error::WrongState.into());
+            }
+            self.open_chunk(d).map_err(|e| io_error(&e))?;
+            if let Sink::Relay(link) = &mut d.sink {
+                let preamble = self.preamble(&self.info, d.channels.len() as u32);
+                link.begin(|| preamble, &d.tsdl);
+                Some(link.probe())
+            } else {
+                None
+            }
+        };
+        if let Some(probe) = probe {
+            probe
+                .wait()
+                .map_err(|why| Refusal::new(Error::Io, format!("cannot start: {why}")))?;
         }
+        let mut d = lock(&self.data);
         let me = self.clone();
         let thread = std::thread::Builder::new()
             .name(format!("ust-consume-{}", self.id))
@@ -649,6 +703,335 @@ impl Session {
         d.state = State::Started;
         *lock(&self.thread) = Some(thread);
         Ok(())
+    }
+
+    /// Opens the next chunk of a trace whose last one was closed (rotated
+    /// while stopped), with its metadata.
+    fn open_chunk(&self, d: &mut Data) -> io::Result<()> {
+        let mark = mark(d);
+        if let (Sink::Trace(chunks), Some(top)) = (&mut d.sink, &self.files) {
+            if !chunks.open() {
+                let uid = access::file_owner(self.owner);
+                access::as_owner(self.owner, || chunks.begin_next(top, uid, mark))?;
+                self.write_metadata(d)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `ust rotate`: closes the current chunk of the trace, every event
+    /// recorded until now in it, and archives it; a started session goes on
+    /// in the next chunk.
+    pub fn rotate(&self) -> Result<Written, Refusal> {
+        let mut d = lock(&self.data);
+        self.rotate_locked(&mut d)
+    }
+
+    fn rotate_locked(&self, d: &mut Data) -> Result<Written, Refusal> {
+        let refuse = |why: &str| Err(Refusal::new(Error::WrongState, why.to_string()));
+        let (Sink::Trace(chunks), Some(top)) = (&d.sink, &self.files) else {
+            return refuse(match d.sink {
+                Sink::Recorder(_) => {
+                    "a flight recorder writes snapshots, not chunks: use `ust snapshot`"
+                }
+                _ => "a session streamed to a relay is not rotated here",
+            });
+        };
+        if !matches!(d.state, State::Started | State::Stopped) || !chunks.open() {
+            return refuse(match d.state {
+                State::Created => "the session never started: nothing to rotate",
+                State::Stopped => "nothing was recorded since the last rotation",
+                _ => "the session is stopping or gone",
+            });
+        }
+        let started = d.state == State::Started;
+        let cut = self.each_consumer(d, Consumer::cut);
+        self.forget_failed(d, cut);
+        self.write_metadata(d).map_err(|e| io_error(&e))?;
+        let (uid, mark) = (access::file_owner(self.owner), mark(d));
+        let Sink::Trace(chunks) = &mut d.sink else {
+            return refuse("no trace");
+        };
+        let closed = if started {
+            access::as_owner(self.owner, || chunks.begin_next(top, uid, mark)).map_err(|e| {
+                Refusal::new(io_error(&e), format!("cannot start the next chunk: {e}"))
+            })?
+        } else {
+            chunks.close(mark)
+        };
+        let Some(closed) = closed else {
+            return refuse("no chunk to close");
+        };
+        if started {
+            self.switch_chunk(d);
+            self.write_metadata(d).map_err(|e| io_error(&e))?;
+        }
+        let holds = closed.holds();
+        let Sink::Trace(chunks) = &mut d.sink else {
+            return refuse("no trace");
+        };
+        let path = access::as_owner(self.owner, || chunks.archive(closed, top, uid))
+            .map_err(|e| Refusal::new(io_error(&e), format!("cannot archive the chunk: {e}")))?;
+        Ok(Written {
+            path: self.dir.join(path).display().to_string(),
+            events: holds.events,
+            bytes: holds.bytes,
+            ..Written::default()
+        })
+    }
+
+    /// Points every consumer at stream files in the chunk just begun; a
+    /// consumer whose files cannot be made is finished (into the chunk
+    /// closing), its program no longer recorded, and the problem reported.
+    fn switch_chunk(&self, d: &mut Data) {
+        let keys: Vec<(u64, u32)> = d.consumers.keys().copied().collect();
+        for key in keys {
+            let Some(mut consumer) = d.consumers.remove(&key) else {
+                continue;
+            };
+            let prefix = consumer.naming().prefix.clone();
+            let check = consumer.source().check;
+            let made = check
+                .ok_or_else(|| io::Error::other("no check"))
+                .and_then(|check| {
+                    self.output(d, key.1, &prefix, &consumer.channel().clone(), &check)
+                });
+            match made.and_then(|output| consumer.switch_output(output)) {
+                Ok(_) => {
+                    d.consumers.insert(key, consumer);
+                }
+                Err(e) => {
+                    let program = consumer.program();
+                    finish(d, key.1, consumer);
+                    self.report_locked(
+                        d,
+                        format!("cannot write program {program} into the next chunk: {e}"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// `ust enable-rotation` / `disable-rotation`: rotate once the chunk
+    /// holds `size` bytes, or is `timer` old (neither: never by itself).
+    pub fn set_rotation(&self, size: u64, timer: Option<Duration>) -> Result<(), Refusal> {
+        let mut d = lock(&self.data);
+        match &mut d.sink {
+            Sink::Trace(chunks) => {
+                chunks.policy = chunks::Policy { size, timer };
+                Ok(())
+            }
+            Sink::Recorder(_) => Err(Refusal::new(
+                Error::WrongState,
+                "a flight recorder writes snapshots, not chunks: use `ust snapshot`".into(),
+            )),
+            Sink::Relay(_) => Err(Refusal::new(
+                Error::WrongState,
+                "a session streamed to a relay is not rotated here".into(),
+            )),
+        }
+    }
+
+    /// Runs `f` on every consumer; returns those that failed (could not
+    /// write, or caught lying), with why.
+    fn each_consumer(
+        &self,
+        d: &mut Data,
+        f: impl Fn(&mut Consumer) -> Result<u64, ConsumeError>,
+    ) -> Vec<((u64, u32), ConsumeError)> {
+        let mut failed = Vec::new();
+        for (key, consumer) in d.consumers.iter_mut() {
+            if consumer.channel().buffers()[0].geometry().overwrite {
+                continue;
+            }
+            match guarded(|| f(consumer)) {
+                Some(Ok(_)) => {}
+                Some(Err(e)) => failed.push((*key, e)),
+                None => failed.push((
+                    *key,
+                    ConsumeError::Io(io::Error::other("its buffers could not be read")),
+                )),
+            }
+        }
+        failed
+    }
+
+    /// Finishes the consumers that could not write and expels the programs
+    /// caught lying (see `drain_all`).
+    fn forget_failed(&self, d: &mut Data, failed: Vec<((u64, u32), ConsumeError)>) {
+        for (key, e) in failed {
+            let Some(c) = d.consumers.remove(&key) else {
+                continue;
+            };
+            match e {
+                ConsumeError::Io(e) => {
+                    eprintln!("ust daemon: writing to {} failed: {e}", self.dir.display());
+                    finish(d, key.1, c);
+                }
+                lie @ ConsumeError::Lie { .. } => d.expel(key.0, key.1, &c, &lie.to_string()),
+            }
+        }
+        self.detached.notify_all();
+    }
+
+    /// `ust snapshot`: writes what the flight recorder's buffers hold now,
+    /// one snapshot at a time.
+    pub fn snapshot(&self, req: &SnapshotRequest) -> Result<Written, Refusal> {
+        let _one = lock(&self.snapshots);
+        self.take_snapshot(req)
+    }
+
+    /// A snapshot the trigger asked for; skipped (and counted) while
+    /// another is written.
+    fn triggered_snapshot(&self) {
+        let Ok(_one) = self.snapshots.try_lock() else {
+            if let Some(t) = self.trigger_mut(&mut lock(&self.data)) {
+                t.skipped += 1;
+            }
+            return;
+        };
+        let req = {
+            let mut d = lock(&self.data);
+            match self.trigger_mut(&mut d) {
+                Some(t) => t.spec.snapshot.clone(),
+                None => return,
+            }
+        };
+        let outcome = self.take_snapshot(&req);
+        let mut d = lock(&self.data);
+        match outcome {
+            Ok(_) => {
+                if let Some(t) = self.trigger_mut(&mut d) {
+                    t.taken += 1;
+                }
+            }
+            Err(e) => {
+                let why = e.text.unwrap_or_else(|| e.code.describe().into());
+                self.report_locked(&mut d, format!("triggered snapshot failed: {why}"));
+            }
+        }
+    }
+
+    fn trigger_mut<'a>(&self, d: &'a mut Data) -> Option<&'a mut Trigger> {
+        match &mut d.sink {
+            Sink::Recorder(r) => r.trigger.as_mut(),
+            _ => None,
+        }
+    }
+
+    fn take_snapshot(&self, req: &SnapshotRequest) -> Result<Written, Refusal> {
+        let job = self.snapshot_job(&mut lock(&self.data))?;
+        let base = match req.output.as_str() {
+            "" => None,
+            dir => Some(
+                access::as_owner(self.owner, || {
+                    TraceDir::open(Path::new(dir), access::file_owner(self.owner))
+                })
+                .map_err(|e| Refusal::new(io_error(&e), format!("{dir}: {e}")))?,
+            ),
+        };
+        let Some(base) = base.as_ref().or(self.files.as_ref()) else {
+            return Err(Error::Internal.into());
+        };
+        let max = (req.max_size > 0).then_some(req.max_size);
+        let outcome = recorder::write(&job, base, self.owner, max)
+            .map_err(|why| Refusal::new(Error::Io, why))?;
+        let mut d = lock(&self.data);
+        for p in outcome.problems {
+            self.report_locked(&mut d, p);
+        }
+        if let Sink::Recorder(r) = &mut d.sink {
+            r.taken += 1;
+            r.last = outcome.written.path.clone();
+        }
+        Ok(outcome.written)
+    }
+
+    /// What a snapshot reads and writes, gathered under the lock: every
+    /// program's channels (those of programs gone included), and the
+    /// metadata, under a trace UUID of its own.
+    fn snapshot_job(&self, d: &mut Data) -> Result<recorder::Job, Refusal> {
+        let Sink::Recorder(r) = &mut d.sink else {
+            return Err(Refusal::new(
+                Error::WrongState,
+                "not a flight recorder (create the session with --snapshot)".into(),
+            ));
+        };
+        if d.state == State::Created {
+            return Err(Refusal::new(
+                Error::WrongState,
+                "the session never started: its buffers are empty".into(),
+            ));
+        }
+        let number = r.begin();
+        let name = format!(
+            "snapshot-{number}-{}",
+            crate::localtime::compact(crate::localtime::now_secs())
+        );
+        let mut sources: Vec<_> = r.retired().cloned().collect();
+        sources.extend(
+            d.consumers
+                .iter()
+                .filter(|((_, ch), _)| !trigger_channel(&d.channels, *ch))
+                .map(|(_, c)| c.source()),
+        );
+        let mut info = ust::sysinfo::trace_info(&self.dir.join(&name));
+        info.process = None;
+        let metadata = self.preamble(&info, d.channels.len() as u32) + &d.tsdl;
+        Ok(recorder::Job {
+            name,
+            sources,
+            metadata,
+            uuid: info.uuid,
+        })
+    }
+
+    /// `ust snapshot --on-event`: a snapshot whenever an event matching
+    /// the trigger is recorded (an empty glob removes the trigger). Its
+    /// events go to an internal channel too, added here.
+    pub fn set_trigger(&self, spec: proto::Trigger) -> Result<(), Refusal> {
+        let mut d = lock(&self.data);
+        if d.state == State::Destroyed {
+            return Err(Error::NoSuchSession.into());
+        }
+        if !matches!(d.sink, Sink::Recorder(_)) {
+            return Err(Refusal::new(
+                Error::WrongState,
+                "not a flight recorder (create the session with --snapshot)".into(),
+            ));
+        }
+        let channel = match d
+            .channels
+            .iter()
+            .position(|c| c.name == recorder::TRIGGER_CHANNEL)
+        {
+            Some(ch) => ch as u32,
+            None if d.channels.len() >= MAX_CHANNELS => return Err(Error::WrongState.into()),
+            None => add_channel(
+                &mut d,
+                recorder::TRIGGER_CHANNEL,
+                recorder::TRIGGER_GEOMETRY,
+                0,
+            ),
+        };
+        let glob = spec.glob.clone();
+        if let Sink::Recorder(r) = &mut d.sink {
+            r.set_trigger(spec)
+                .map_err(|why| Refusal::new(Error::BadFilter, why))?;
+        }
+        d.rules.enabled.retain(|r| r.channel != channel);
+        if !glob.is_empty() {
+            d.rules.enable(&[glob], None, channel, None);
+        }
+        Ok(())
+    }
+
+    /// Notes a problem for `ust status` (once), the session locked.
+    fn report_locked(&self, d: &mut Data, problem: String) {
+        if !d.errors.contains(&problem) && d.errors.len() < 32 {
+            eprintln!("ust daemon: session {}: {problem}", self.name);
+            d.errors.push(problem);
+        }
     }
 
     /// First half of stopping: no program attaches any more; attached
@@ -694,23 +1077,53 @@ impl Session {
             self.doorbell.ring();
             let _ = t.join();
         }
-        if let Err(e) = self.write_metadata(&lock(&self.data)) {
+        let mut d = lock(&self.data);
+        if let Err(e) = self.write_metadata(&mut d) {
             eprintln!(
                 "ust daemon: {}: cannot write metadata: {e}",
                 self.dir.display()
             );
         }
+        let waiter = match &d.sink {
+            Sink::Relay(link) => Some(link.waiter()),
+            _ => None,
+        };
+        drop(d);
+        if let Some(w) = waiter {
+            w.settle(Instant::now() + RELAY_SETTLE);
+        }
     }
 
-    /// Marks the session gone (programs still attached detach).
+    /// Marks the session gone (programs still attached detach): a trace
+    /// ever rotated has its last chunk archived, a relay session is closed
+    /// on the relay.
     pub fn destroy(&self) {
-        lock(&self.data).state = State::Destroyed;
+        let mut d = lock(&self.data);
+        d.state = State::Destroyed;
+        let mark = mark(&d);
+        match (&mut d.sink, &self.files) {
+            (Sink::Trace(chunks), Some(top)) if chunks.rotated() && chunks.open() => {
+                let uid = access::file_owner(self.owner);
+                let archived = chunks.close(mark).map(|closed| {
+                    access::as_owner(self.owner, || chunks.archive(closed, top, uid))
+                });
+                if let Some(Err(e)) = archived {
+                    eprintln!(
+                        "ust daemon: {}: cannot archive the last chunk: {e}",
+                        self.dir.display()
+                    );
+                }
+            }
+            (Sink::Relay(link), _) => link.close(),
+            _ => {}
+        }
     }
 
     /// The id of an event in a channel of this trace, declared in the
     /// metadata first.
     pub fn event_id(&self, channel: u32, schema: &EventSchema) -> Result<u32, Error> {
-        let mut d = lock(&self.data);
+        let mut guard = lock(&self.data);
+        let d = &mut *guard;
         let key = (channel, schema.name.clone(), schema.signature.clone());
         if let Some(&id) = d.ids.get(&key) {
             return Ok(id);
@@ -725,7 +1138,10 @@ impl Session {
         d.ids_per_channel[channel as usize] = next + 1;
         d.layouts[channel as usize].declare(next, PayloadLayout::of(schema));
         d.tsdl.push_str(&metadata::event(channel, next, schema));
-        self.write_metadata(&d).map_err(|e| io_error(&e))?;
+        if let (Sink::Recorder(r), true) = (&mut d.sink, trigger_channel(&d.channels, channel)) {
+            r.watch(next, schema);
+        }
+        self.write_metadata(d).map_err(|e| io_error(&e))?;
         Ok(next)
     }
 
@@ -746,6 +1162,12 @@ impl Session {
         } else {
             format!("{}_{}-{}", def.name, file_part(&app.procname), app.pid)
         };
+        let taken = |p: &str| match (&self.files, &d.sink) {
+            (Some(top), Sink::Trace(chunks)) => chunks
+                .dir(top)
+                .is_some_and(|dir| dir.contains(&format!("{p}_0"))),
+            _ => false,
+        };
         let prefix = (0..)
             .map(|n| {
                 if n == 0 {
@@ -754,7 +1176,7 @@ impl Session {
                     format!("{base}.{n}")
                 }
             })
-            .find(|p| !d.prefixes.contains(p) && !self.files.contains(&format!("{p}_0")))
+            .find(|p| !d.prefixes.contains(p) && !taken(p))
             .unwrap_or(base);
         let ncpu = app.channel.buffers().len() as u64;
         let naming = StreamNaming {
@@ -771,10 +1193,10 @@ impl Session {
             layouts: d.layouts[app.channel_id as usize].clone(),
             slack: self.clock.ticks_per_second(),
         };
-        let mut consumer = access::as_owner(self.owner, || {
-            Consumer::create(app.channel, &self.files, uuid, naming, Some(check), None)
-        })
-        .map_err(|e| io_error(&e))?;
+        let output = self
+            .output(&mut d, app.channel_id, &prefix, &app.channel, &check)
+            .map_err(|e| io_error(&e))?;
+        let mut consumer = Consumer::create(app.channel, output, uuid, naming, Some(check), None);
         consumer.key = app.key;
         d.prefixes.insert(prefix);
         d.next_instance += ncpu;
@@ -782,6 +1204,36 @@ impl Session {
         d.consumers.insert(key, consumer);
         self.doorbell.ring();
         Ok(())
+    }
+
+    /// The output of a new consumer of channel `ch` (streams `prefix_CPU`):
+    /// stream files in the current chunk, relay streams, or the recorder's.
+    fn output(
+        &self,
+        d: &mut Data,
+        ch: u32,
+        prefix: &str,
+        channel: &Channel,
+        check: &Check,
+    ) -> io::Result<Box<dyn Output>> {
+        let cpus = Consumer::cpus(channel);
+        Ok(match (&mut d.sink, &self.files) {
+            (Sink::Trace(chunks), Some(top)) => {
+                let dir = chunks
+                    .dir(top)
+                    .ok_or_else(|| io::Error::other("no chunk open"))?;
+                let files = access::as_owner(self.owner, || Files::create(dir, prefix, &cpus))?;
+                chunks.note(Files::names(prefix, &cpus));
+                Box::new(files)
+            }
+            (Sink::Recorder(r), _) if trigger_channel(&d.channels, ch) => Box::new(Watch {
+                state: r.watch.clone(),
+                layouts: check.layouts.clone(),
+            }),
+            (Sink::Recorder(_), _) => Box::new(Unread),
+            (Sink::Relay(link), _) => Box::new(link.streams(prefix, &cpus)),
+            (Sink::Trace(_), None) => return Err(io::Error::other("no trace directory")),
+        })
     }
 
     /// Detaches a program: writes everything it committed (flushing its
@@ -807,7 +1259,7 @@ impl Session {
     /// what it wrote (it never reads the trace back: the files are the
     /// owner's to change).
     pub fn info(&self) -> SessionInfo {
-        let (state, programs, channels, errors) = {
+        let (state, programs, channels, errors, outputs) = {
             let d = lock(&self.data);
             let mut totals = d.done.clone();
             for ((_, ch), c) in &d.consumers {
@@ -838,6 +1290,7 @@ impl Session {
                 .channels
                 .iter()
                 .zip(totals)
+                .filter(|(def, _)| def.name != recorder::TRIGGER_CHANNEL)
                 .map(|(def, t)| ChannelInfo {
                     name: def.name.clone(),
                     subbuf_size: def.geometry.subbuf_size,
@@ -849,36 +1302,62 @@ impl Session {
                     bytes: t.bytes,
                 })
                 .collect();
-            (d.state, d.programs.len() as u32, channels, errors)
+            let outputs = outputs(&d);
+            (d.state, d.programs.len() as u32, channels, errors, outputs)
         };
         let sum =
             |f: fn(&ChannelInfo) -> u64| channels.iter().fold(0u64, |n, c| n.saturating_add(f(c)));
         let (events, bytes) = (sum(|c| c.events), sum(|c| c.bytes));
+        let relay_lost = outputs.relay.as_ref().map_or(0, |r| r.events_lost);
         SessionInfo {
             name: self.name.clone(),
-            output: self.dir.display().to_string(),
+            output: match &outputs.relay {
+                Some(r) => r.url.clone(),
+                None => self.dir.display().to_string(),
+            },
             state: state.code(),
             apps: programs,
-            events,
-            discarded: sum(|c| c.discarded),
+            events: events.saturating_sub(relay_lost),
+            discarded: sum(|c| c.discarded).saturating_add(relay_lost),
             bytes,
             channels,
             errors,
+            outputs: Box::new(outputs),
         }
     }
 
-    /// Rewrites `metadata` atomically (temporary file + rename), as the owner.
-    fn write_metadata(&self, d: &Data) -> io::Result<()> {
+    /// The metadata's preamble for `info` with `streams` channels, its clock
+    /// calibrated from the daemon's start to now.
+    fn preamble(&self, info: &TraceInfo, streams: u32) -> String {
         let clock = clock::ctf_clock(
             self.clock.source,
             self.clock.start,
             clock::sample_pair(),
             self.clock.realtime_offset,
         );
-        let text = metadata::preamble(&self.info, &clock, true, d.channels.len() as u32) + &d.tsdl;
-        access::as_owner(self.owner, || {
-            self.files.replace("metadata", text.as_bytes())
-        })
+        metadata::preamble(info, &clock, true, streams)
+    }
+
+    /// Writes what the metadata became: a trace rewrites its chunk's
+    /// `metadata` atomically (temporary file + rename, as the owner); a
+    /// relay session sends the event blocks added since its start (the
+    /// relay's metadata is append-only); a flight recorder's is written
+    /// with each snapshot.
+    fn write_metadata(&self, d: &mut Data) -> io::Result<()> {
+        match (&mut d.sink, &self.files) {
+            (Sink::Trace(chunks), Some(top)) => {
+                let Some(dir) = chunks.dir(top) else {
+                    return Ok(());
+                };
+                let text = self.preamble(&self.info, d.channels.len() as u32) + &d.tsdl;
+                access::as_owner(self.owner, || dir.replace("metadata", text.as_bytes()))
+            }
+            (Sink::Relay(link), _) => {
+                link.append(&d.tsdl);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The consumer thread: drains every attached program while started.
@@ -897,8 +1376,37 @@ impl Session {
                 pacer.drained(self.drain_all(&mut d, quiet));
             }
             if pacer.refresh_due() {
-                let _ = self.write_metadata(&d);
+                let _ = self.write_metadata(&mut d);
             }
+            self.rotate_if_due(&mut d);
+            if self.trigger_due(&mut d) {
+                let me = self.clone();
+                let spawned = std::thread::Builder::new()
+                    .name(format!("ust-snapshot-{}", self.id))
+                    .spawn(move || me.triggered_snapshot());
+                if spawned.is_err() {
+                    self.report_locked(&mut d, "cannot start a triggered snapshot".into());
+                }
+            }
+        }
+    }
+
+    /// Rotates when the automatic rotation asks for it.
+    fn rotate_if_due(&self, d: &mut Data) {
+        let bytes = bytes_written(d);
+        if matches!(&d.sink, Sink::Trace(c) if c.due(bytes)) {
+            if let Err(e) = self.rotate_locked(d) {
+                let why = e.text.unwrap_or_else(|| e.code.describe().into());
+                self.report_locked(d, format!("automatic rotation failed: {why}"));
+            }
+        }
+    }
+
+    /// Whether the trigger saw its event and a snapshot may be taken.
+    fn trigger_due(&self, d: &mut Data) -> bool {
+        match &mut d.sink {
+            Sink::Recorder(r) => r.trigger_due(),
+            _ => false,
         }
     }
 
@@ -913,11 +1421,24 @@ impl Session {
             if consumer.channel().buffers()[0].geometry().overwrite {
                 continue;
             }
+            let watched = trigger_channel(&d.channels, key.1);
             let drained = guarded(|| {
-                if quiet {
+                let at = clock::now();
+                if watched {
+                    // Each event reaches the trigger's watch at the next pass.
+                    consumer
+                        .channel()
+                        .buffers()
+                        .iter()
+                        .for_each(|rb| rb.flush());
+                } else if quiet {
                     consumer.flush_quiet();
                 }
-                consumer.drain()
+                let drained = consumer.drain();
+                if quiet && drained.is_ok() {
+                    consumer.report_idle(at);
+                }
+                drained
             });
             match drained {
                 Some(Ok(n)) => wrote += n,
@@ -957,8 +1478,18 @@ pub fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
 }
 
 /// Writes everything a consumer of channel `ch` committed and keeps its
-/// counts; a consumer whose buffers lie has its program expelled.
+/// counts; a consumer whose buffers lie has its program expelled. A flight
+/// recorder keeps the buffers instead, for its snapshots.
 fn finish(d: &mut Data, ch: u32, mut consumer: Consumer) {
+    if let (Sink::Recorder(r), false) = (&mut d.sink, trigger_channel(&d.channels, ch)) {
+        consumer
+            .channel()
+            .buffers()
+            .iter()
+            .for_each(|rb| rb.flush());
+        r.retire(consumer.source());
+        return;
+    }
     let key = consumer.key;
     match guarded(|| consumer.finish()) {
         Some(Ok(())) => {}
@@ -971,6 +1502,78 @@ fn finish(d: &mut Data, ch: u32, mut consumer: Consumer) {
         None => return d.expel(key, ch, &consumer, "its buffers could not be read"),
     }
     d.keep_counts(ch, &consumer);
+}
+
+/// Whether channel `ch` is a flight recorder's internal trigger channel.
+fn trigger_channel(channels: &[ChannelDef], ch: u32) -> bool {
+    channels
+        .get(ch as usize)
+        .is_some_and(|c| c.name == recorder::TRIGGER_CHANNEL)
+}
+
+/// Adds channel `name` to the session's definitions.
+fn add_channel(d: &mut Data, name: &str, geometry: Geometry, blocking_timeout_us: i64) -> u32 {
+    let id = d.channels.len() as u32;
+    d.channels.push(ChannelDef {
+        id,
+        name: name.to_string(),
+        geometry,
+        blocking_timeout_us,
+    });
+    d.ids_per_channel.push(0);
+    d.layouts.push(Arc::default());
+    d.done.push(Totals::default());
+    id
+}
+
+/// Bytes written so far, by finished and live consumers.
+fn bytes_written(d: &Data) -> u64 {
+    mark(d).bytes
+}
+
+/// Events and bytes written so far, by finished and live consumers.
+fn mark(d: &Data) -> chunks::Mark {
+    let done = d
+        .done
+        .iter()
+        .fold(chunks::Mark::default(), |m, t| chunks::Mark {
+            events: m.events.saturating_add(t.events),
+            bytes: m.bytes.saturating_add(t.bytes),
+        });
+    d.consumers.values().fold(done, |m, c| chunks::Mark {
+        events: m.events.saturating_add(c.events),
+        bytes: m.bytes.saturating_add(c.bytes),
+    })
+}
+
+/// Where the trace goes, for `ust status`.
+fn outputs(d: &Data) -> OutputInfo {
+    match &d.sink {
+        Sink::Trace(chunks) => {
+            let (chunk, archives, archived) = chunks.info();
+            OutputInfo {
+                mode: 0,
+                chunk,
+                archives,
+                archived,
+                rotate_size: chunks.policy.size,
+                rotate_timer_ms: chunks.policy.timer.map_or(0, |t| t.as_millis() as u64),
+                ..OutputInfo::default()
+            }
+        }
+        Sink::Recorder(r) => OutputInfo {
+            mode: 1,
+            snapshots: r.taken,
+            last_snapshot: r.last.clone(),
+            trigger: r.trigger.as_ref().map_or(String::new(), Trigger::describe),
+            ..OutputInfo::default()
+        },
+        Sink::Relay(link) => OutputInfo {
+            mode: 2,
+            relay: Some(link.info()),
+            ..OutputInfo::default()
+        },
+    }
 }
 
 /// The number of the channel named `name` (empty: the default one).

@@ -141,6 +141,9 @@ pub struct Session {
     status: Status,
     backoff: Duration,
     next_attempt: Instant,
+    /// Creation time (s) of the last session made on the relay: a reconnection's is later,
+    /// so the relay files it in another directory (it names them by the second).
+    created: u64,
 }
 
 /// The directory UST's traces take inside the relay's session directory.
@@ -178,6 +181,7 @@ impl Session {
             status: Status::default(),
             backoff: FIRST_BACKOFF,
             next_attempt: Instant::now(),
+            created: 0,
         };
         s.conn = Some(s.establish()?);
         s.status.connected = true;
@@ -297,6 +301,37 @@ impl Session {
         counts.packets_discarded += 1;
         counts.bytes_discarded += len;
         Ok(Delivery::Discarded)
+    }
+
+    /// Tells live viewers that data stream `h` (of stream class `stream_id`) holds nothing
+    /// new up to `timestamp` (an inactivity beacon, as LTTng's live timer sends), so they
+    /// move past it. Only worth sending once the stream carried a packet: lttng-relayd
+    /// ignores beacons before. Nothing is sent while the relay is unreachable.
+    pub fn send_beacon(
+        &mut self,
+        h: StreamHandle,
+        stream_id: u64,
+        timestamp: u64,
+    ) -> io::Result<()> {
+        let s = self.stream_mut(h)?;
+        if s.metadata || s.closed {
+            return Err(invalid("send_beacon on a metadata or closed stream"));
+        }
+        let Some(mut c) = self.conn.take() else {
+            return Ok(());
+        };
+        let r = remote(&c, h.0);
+        let beacon = PacketIndex {
+            timestamp_end: timestamp,
+            stream_id,
+            ..PacketIndex::default()
+        };
+        let msg = proto::index(r.handle, r.next_seq.wrapping_sub(1), &beacon);
+        match call_code(&mut c.control, Command::SendIndex, &msg) {
+            Ok(_) => self.conn = Some(c),
+            Err(e) => self.lost(c, e),
+        }
+        Ok(())
     }
 
     /// Closes stream `h` on the relay (see `close_remote`; waits up to the I/O timeout).
@@ -430,7 +465,8 @@ impl Session {
                 format!("speaks protocol {major}.{minor}; 2.11 or later is needed"),
             ));
         }
-        let created = now_secs();
+        let created = now_secs().max(self.created + 1);
+        self.created = created;
         let msg = proto::CreateSession {
             session_name: o.session_name.clone(),
             hostname: o.hostname.clone(),

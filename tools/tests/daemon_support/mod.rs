@@ -199,7 +199,7 @@ impl CtlClient {
             subbuf_size,
             num_subbuf,
             overwrite,
-            blocking_timeout_us: 0,
+            ..CreateSession::default()
         }))
     }
 
