@@ -457,6 +457,14 @@ impl Mapper {
         Ok((mapper, b.tracepoints))
     }
 
+    /// Notes the recorder's threads alive now. Called again once the tracepoints are enabled:
+    /// a thread created between the first reading (when the mapper was made) and the enabling
+    /// has no fork record to learn it from, and its wake-ups would otherwise be recorded until
+    /// it fires an event of its own.
+    pub fn learn_own_threads(&mut self) {
+        self.state.own_tids.extend(own_threads());
+    }
+
     /// Every class, its id being its index.
     pub fn classes(&self) -> &[EventClass] {
         &self.classes

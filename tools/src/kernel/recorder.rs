@@ -120,7 +120,7 @@ impl KernelRecorder {
         if let Some(why) = missing_privileges(Some(tracefs.root())) {
             return Err(Error::Permission(why));
         }
-        let (mapper, tracepoints) = Mapper::new(&tracefs, categories)?;
+        let (mut mapper, tracepoints) = Mapper::new(&tracefs, categories)?;
         let mut opened = Vec::new();
         for cpu in online_cpus() {
             let mut events = Vec::new();
@@ -174,6 +174,7 @@ impl KernelRecorder {
                 perf::enable(fd).map_err(|e| Error::io("cannot enable a tracepoint", e))?;
             }
         }
+        mapper.learn_own_threads();
         let mut recorder = Recorder {
             cpus,
             mapper,
