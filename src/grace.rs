@@ -154,11 +154,14 @@ impl ThreadRecord {
 }
 
 /// Enters a tracepoint call: returns this thread's record with its nesting
-/// counter raised, or `None` if the record could not be set up. Loads of
-/// shared tracing state must come after this and before `leave`.
+/// counter raised, or `None` if the thread has no record yet (`current`
+/// sets it up). Loads of shared tracing state must come after this and
+/// before `leave`.
 #[inline(always)]
 pub fn enter() -> Option<&'static ThreadRecord> {
-    let rec = current()?;
+    // SAFETY: the slot is this thread's own; it holds NULL or a record
+    // that is never unmapped.
+    let rec = unsafe { (*slot()).as_ref() }?;
     let n = rec.reader.nesting.load(Ordering::Relaxed);
     rec.reader.nesting.store(n + 1, Ordering::Relaxed);
     // Keeps the compiler from moving the caller's loads above the store;
@@ -432,6 +435,12 @@ mod tests {
     use std::sync::atomic::AtomicBool;
     use std::sync::Arc;
 
+    /// Enters a section, setting up this thread's record first if needed.
+    fn enter_here() -> &'static ThreadRecord {
+        current().expect("a thread record");
+        enter().expect("a thread record")
+    }
+
     #[test]
     fn a_thread_inside_a_section_holds_the_grace_period() {
         let inside = Arc::new(AtomicBool::new(false));
@@ -439,7 +448,7 @@ mod tests {
         let t = {
             let (inside, release) = (inside.clone(), release.clone());
             std::thread::spawn(move || {
-                let rec = enter().unwrap();
+                let rec = enter_here();
                 inside.store(true, Ordering::Release);
                 while !release.load(Ordering::Acquire) {
                     std::thread::yield_now();
@@ -459,7 +468,7 @@ mod tests {
     #[test]
     fn records_of_exited_threads_are_reused() {
         let first = std::thread::spawn(|| {
-            let rec = enter().unwrap();
+            let rec = enter_here();
             leave(rec);
             std::ptr::from_ref(rec) as usize
         })
@@ -470,7 +479,7 @@ mod tests {
         // Another test's thread may adopt it first: reused either way.
         let again = (0..8).any(|_| {
             std::thread::spawn(move || {
-                let rec = enter().unwrap();
+                let rec = enter_here();
                 leave(rec);
                 std::ptr::from_ref(rec) as usize == first
             })
@@ -486,7 +495,7 @@ mod tests {
 
     #[test]
     fn staging_is_a_stack_bounded_by_the_mapping() {
-        let rec = enter().unwrap();
+        let rec = enter_here();
         let a = rec.stage_push(100).unwrap();
         let b = rec.stage_push(5).unwrap();
         assert_eq!(b as usize - a as usize, 104);

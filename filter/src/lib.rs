@@ -51,6 +51,7 @@
 
 mod ast;
 mod error;
+mod fastpath;
 mod layout;
 mod lexer;
 mod parser;
