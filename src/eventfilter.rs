@@ -14,7 +14,7 @@ use crate::schema::{EventSchema, FieldType, Int};
 use once_cell::sync::OnceCell;
 use ust_filter::{
     Bound, ContextField, ContextValues, EventLayout, FieldKind, FieldLayout, FieldValue, Filter,
-    IntLayout, ParseError, ValueKind,
+    IntLayout, IntTest, ParseError, ValueKind,
 };
 
 /// The context fields, in the order `Context` gives their values.
@@ -67,19 +67,18 @@ pub enum RecordFilter {
 }
 
 impl RecordFilter {
-    /// Whether the event whose payload is `payload` is kept, when that is
-    /// known without a call (one filter testing one integer field, the
-    /// commonest shape); `None`: ask `accepts`.
-    #[inline(always)]
-    pub fn quick(&self, payload: &[u8]) -> Option<bool> {
+    /// The filter as one integer test, when it is one comparison of an
+    /// integer field with a constant (the commonest filter): `handle` then
+    /// runs it inline.
+    pub fn int_test(&self) -> Option<IntTest> {
         match self {
-            RecordFilter::One(b) => b.quick_match(payload),
+            RecordFilter::One(b) => b.int_test(),
             RecordFilter::AnyOf(_) => None,
         }
     }
 
     /// Whether the event whose payload is `payload` is kept.
-    #[inline(always)]
+    #[inline]
     pub fn accepts(&self, payload: &[u8]) -> bool {
         match self {
             RecordFilter::One(b) => b.matches(payload, &Context),

@@ -117,12 +117,17 @@ static RECORDS: AtomicPtr<ThreadRecord> = AtomicPtr::new(std::ptr::null_mut());
 static EXIT_KEY: AtomicI32 = AtomicI32::new(-1);
 
 impl ThreadRecord {
-    /// Room for `len` bytes in the staging area, or `None` when full.
-    #[inline]
+    /// Room for `len` bytes in the staging area (8-byte aligned), or `None`
+    /// when full.
+    #[inline(always)]
     pub fn stage_push(&self, len: usize) -> Option<*mut u8> {
+        const ROOM: usize = RECORD_MAP - STAGE_OFFSET;
         let top = self.stage_top.get();
-        let end = top.checked_add(len.checked_next_multiple_of(8)?)?;
-        if end > RECORD_MAP - STAGE_OFFSET {
+        if len > ROOM {
+            return None;
+        }
+        let end = top + ((len + 7) & !7);
+        if end > ROOM {
             return None;
         }
         self.stage_top.set(end);
@@ -132,12 +137,12 @@ impl ThreadRecord {
         Some(unsafe { base.add(STAGE_OFFSET + top) })
     }
 
-    /// Releases the most recent `stage_push` of `len` bytes.
-    #[inline]
-    pub fn stage_pop(&self, len: usize) {
-        let top = self.stage_top.get();
-        self.stage_top
-            .set(top.saturating_sub(len.next_multiple_of(8)));
+    /// Releases the room from `stage` (a `stage_push` of this record) on:
+    /// that push and every later one.
+    #[inline(always)]
+    pub fn stage_pop(&self, stage: *const u8) {
+        let base = std::ptr::from_ref(self) as usize + STAGE_OFFSET;
+        self.stage_top.set((stage as usize).wrapping_sub(base));
     }
 
     /// The owner's kernel thread id.
@@ -499,11 +504,13 @@ mod tests {
         let a = rec.stage_push(100).unwrap();
         let b = rec.stage_push(5).unwrap();
         assert_eq!(b as usize - a as usize, 104);
-        rec.stage_pop(5);
-        rec.stage_pop(100);
+        rec.stage_pop(b);
+        assert_eq!(rec.stage_push(3).unwrap(), b, "popped room is reused");
+        rec.stage_pop(a);
         assert!(rec.stage_push(RECORD_MAP).is_none());
+        assert!(rec.stage_push(usize::MAX).is_none());
         assert_eq!(rec.stage_push(8).unwrap(), a);
-        rec.stage_pop(8);
+        rec.stage_pop(a);
         leave(rec);
     }
 }

@@ -25,6 +25,7 @@ use crate::eventfilter::RecordFilter;
 use crate::grace::{self, ThreadRecord};
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::Arc;
+use ust_filter::IntTest;
 
 /// One recording of an event: into `channel`, as `event_id`, if `filter`
 /// (when present) accepts it.
@@ -35,20 +36,20 @@ pub struct Target {
 }
 
 /// Which way an event's reservations go.
-#[derive(Clone, Copy, PartialEq, Eq)]
 enum Route {
     /// One target, no filter: straight into the ring buffer.
     Direct,
-    /// One filtered target: staged, then filtered and copied.
-    Filtered,
-    /// Several targets: staged, then copied into each that accepts it.
-    Several,
+    /// One target whose filter is one integer test (the commonest filter):
+    /// staged, then tested inline by `commit`.
+    Tested(IntTest),
+    /// Else: staged, then copied into each target that accepts it.
+    Staged,
 }
 
 /// Every recording of an event at one moment; immutable once published.
 pub struct Targets {
-    items: Box<[Target]>,
     route: Route,
+    items: Box<[Target]>,
 }
 
 impl Targets {
@@ -56,13 +57,16 @@ impl Targets {
     pub fn new(items: Vec<Target>) -> Option<Box<Targets>> {
         let route = match items.as_slice() {
             [] => return None,
-            [one] if one.filter.is_none() => Route::Direct,
-            [_] => Route::Filtered,
-            _ => Route::Several,
+            [one] => match one.filter.as_ref().map(RecordFilter::int_test) {
+                None => Route::Direct,
+                Some(Some(test)) => Route::Tested(test),
+                Some(None) => Route::Staged,
+            },
+            _ => Route::Staged,
         };
         Some(Box::new(Targets {
-            items: items.into_boxed_slice(),
             route,
+            items: items.into_boxed_slice(),
         }))
     }
 
@@ -150,10 +154,16 @@ unsafe extern "C" fn reserve(
         grace::leave(rec);
         return std::ptr::null_mut();
     };
-    if targets.route != Route::Direct {
+    if !matches!(targets.route, Route::Direct) {
         return stage(targets, rec, len, r);
     }
-    reserve_direct(&targets.items[0], rec, len, r)
+    match targets.items.first() {
+        Some(t) => reserve_direct(t, rec, len, r),
+        None => {
+            grace::leave(rec);
+            std::ptr::null_mut()
+        }
+    }
 }
 
 /// `reserve` in a thread that has no record yet (its first event): sets
@@ -219,7 +229,7 @@ fn stage(targets: &Targets, rec: &ThreadRecord, len: usize, r: *mut abi::Reserva
 /// event is dropped, and counted in every channel it was meant for.
 #[cold]
 #[inline(never)]
-fn stage_full(targets: &Targets, rec: &ThreadRecord) -> *mut u8 {
+extern "C" fn stage_full(targets: &Targets, rec: &ThreadRecord) -> *mut u8 {
     targets.items.iter().for_each(|t| t.channel.discard_one());
     grace::leave(rec);
     std::ptr::null_mut()
@@ -243,41 +253,61 @@ unsafe extern "C" fn commit(r: *mut abi::Reservation) {
     }
     // SAFETY: the targets and staged bytes `reserve` recorded; both stay
     // valid until this thread leaves its section and pops its stage.
-    let (targets, payload) = unsafe {
-        (
-            &*((word & !STAGED) as *const Targets),
-            std::slice::from_raw_parts(stage as *const u8, len as usize),
-        )
-    };
-    if let (Route::Filtered, [t]) = (targets.route, &*targets.items) {
-        match t.filter.as_ref().and_then(|f| f.quick(payload)) {
-            Some(false) => return unstage(payload, rec),
-            Some(true) => return record_staged(t, payload, rec),
-            None => {}
+    let (targets, payload) =
+        unsafe { (&*((word & !STAGED) as *const Targets), staged(stage, len)) };
+    if let Route::Tested(test) = &targets.route {
+        if test.passes(payload) {
+            // SAFETY: the words of this staged reservation.
+            return unsafe { record_staged(targets, stage, len, rec) };
         }
+        return unstage(payload, rec);
     }
-    commit_staged(targets, payload, rec)
+    // SAFETY: the words of this staged reservation.
+    unsafe { commit_staged(targets, stage, len, rec) }
 }
 
 /// Frees the room of the staged `payload` and leaves the thread's section:
 /// the end of every staged event.
 #[inline(always)]
 fn unstage(payload: &[u8], rec: &ThreadRecord) {
-    rec.stage_pop(payload.len());
+    rec.stage_pop(payload.as_ptr());
     grace::leave(rec);
 }
 
-/// The staged `commit` once `t`, the one target, accepted the event.
+/// The staged `payload` of `len` bytes, as `reserve` recorded it.
+///
+/// # Safety
+/// `stage` and `len` are the words of a staged reservation not committed yet.
+unsafe fn staged<'a>(stage: u64, len: u64) -> &'a [u8] {
+    // SAFETY: per the contract, `len` bytes this thread staged at `stage`,
+    // there until it pops its stage.
+    unsafe { std::slice::from_raw_parts(stage as *const u8, len as usize) }
+}
+
+/// The staged `commit` of an event the one target's test accepted (C
+/// calling convention, like `commit`, so that `commit` jumps here).
+///
+/// # Safety
+/// `stage` and `len` are the words of a staged reservation not committed yet.
 #[inline(never)]
-fn record_staged(t: &Target, payload: &[u8], rec: &ThreadRecord) {
-    record(t, payload, rec);
+unsafe extern "C" fn record_staged(targets: &Targets, stage: u64, len: u64, rec: &ThreadRecord) {
+    // SAFETY: per this function's contract.
+    let payload = unsafe { staged(stage, len) };
+    if let Some(t) = targets.items.first() {
+        record(t, payload, rec);
+    }
     unstage(payload, rec);
 }
 
 /// The staged `commit` in general: copies the payload into every target
-/// that accepts it.
+/// that accepts it (C calling convention, like `commit`, which jumps here).
+///
+/// # Safety
+/// `stage` and `len` are the words of a staged reservation not committed yet.
 #[inline(never)]
-fn commit_staged(targets: &Targets, payload: &[u8], rec: &ThreadRecord) {
+unsafe extern "C" fn commit_staged(targets: &Targets, stage: u64, len: u64, rec: &ThreadRecord) {
+    // SAFETY: per this function's contract.
+    let payload = unsafe { staged(stage, len) };
     for t in targets.items.iter() {
         if t.filter.as_ref().is_none_or(|f| f.accepts(payload)) {
             record(t, payload, rec);

@@ -19,7 +19,7 @@ use crate::program::{Program, Test};
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Plan {
     /// One integer test.
-    Int(IntCheck),
+    Int(IntTest),
     /// Tests joined by `&&` (`any` false) or `||` (`any` true).
     Chain { any: bool, checks: Box<[Check]> },
     /// The general program.
@@ -48,7 +48,7 @@ impl Plan {
         context: &C,
     ) -> Option<bool> {
         match self {
-            Plan::Int(check) => Some(check.passes(payload).unwrap_or(false)),
+            Plan::Int(test) => Some(test.passes(payload)),
             Plan::Chain { any, checks } => {
                 let mut event = Event {
                     sizes,
@@ -71,7 +71,7 @@ fn chain<'v, C: ContextValues + ?Sized>(
 ) -> bool {
     for check in checks {
         let passes = match check {
-            Check::Int(int) => int.passes(event.payload),
+            Check::Int(int) => int.test(event.payload),
             Check::Test(test) => test.passes(event).ok(),
         };
         match passes {
@@ -86,7 +86,7 @@ fn chain<'v, C: ContextValues + ?Sized>(
 /// One test of a chain.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Check {
-    Int(IntCheck),
+    Int(IntTest),
     /// Any other test, run as the program runs it.
     Test(Test<Handle>),
 }
@@ -95,7 +95,7 @@ impl Check {
     fn of(test: &Test<Handle>) -> Check {
         match test {
             Test::Int(Handle::Payload(Place::Fixed(at), read), op, k) => {
-                IntCheck::new(*at, read, *op, *k)
+                IntTest::new(*at, read, *op, *k)
                     .map_or_else(|| Check::Test(test.clone()), Check::Int)
             }
             other => Check::Test(other.clone()),
@@ -103,10 +103,12 @@ impl Check {
     }
 }
 
-/// An integer field at a fixed offset compared with an integer constant: passes when its
-/// value, as a 64-bit signed integer, is in `lo..=lo + span` (or, with `outside`, is not).
+/// One comparison of an integer field at a fixed place of the payload with a constant
+/// (`b < 0`, `flags == 3`), the commonest filter, ready to run inline: see
+/// [`Bound::int_test`](crate::Bound::int_test). It passes when the field's value, as a
+/// 64-bit signed integer, is in `lo..=lo + span` (or, with `outside`, is not).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct IntCheck {
+pub struct IntTest {
     at: usize,
     /// 1, 2, 4 or 8.
     bytes: usize,
@@ -118,9 +120,9 @@ pub(crate) struct IntCheck {
     outside: bool,
 }
 
-impl IntCheck {
+impl IntTest {
     /// The check of `read` at `at` against `op k`, if it is a plain integer of 1, 2, 4 or 8 bytes.
-    fn new(at: usize, read: &Read, op: BinaryOp, k: i64) -> Option<IntCheck> {
+    fn new(at: usize, read: &Read, op: BinaryOp, k: i64) -> Option<IntTest> {
         let (layout, bytes, at) = match *read {
             Read::Int(layout, bytes) => (layout, bytes, at),
             Read::Element(layout, bytes, offset) => (layout, bytes, at.checked_add(offset)?),
@@ -130,7 +132,7 @@ impl IntCheck {
             return None;
         }
         let (lo, span, outside) = range(op, k)?;
-        Some(IntCheck {
+        Some(IntTest {
             at,
             bytes,
             big_endian: layout.big_endian,
@@ -145,9 +147,16 @@ impl IntCheck {
         })
     }
 
+    /// Whether the event whose serialized payload is `payload` passes (false when the
+    /// payload is too short to hold the field, as for any filter).
+    #[inline(always)]
+    pub fn passes(&self, payload: &[u8]) -> bool {
+        self.test(payload).unwrap_or(false)
+    }
+
     /// Whether the field passes; `None` when the payload is too short to hold it.
     #[inline(always)]
-    pub(crate) fn passes(&self, payload: &[u8]) -> Option<bool> {
+    fn test(&self, payload: &[u8]) -> Option<bool> {
         let v = self.value(payload)?;
         Some((v.wrapping_sub(self.lo) as u64 <= self.span) != self.outside)
     }
