@@ -39,8 +39,8 @@ pub struct Target {
 enum Route {
     /// One target, no filter: straight into the ring buffer.
     Direct,
-    /// One target whose filter is one integer test (the commonest filter):
-    /// staged, then tested inline by `commit`.
+    /// One target whose filter is one integer comparison (the commonest
+    /// filter): staged, then tested inline by `commit`.
     Tested(IntTest),
     /// Else: staged, then copied into each target that accepts it.
     Staged,
@@ -256,11 +256,12 @@ unsafe extern "C" fn commit(r: *mut abi::Reservation) {
     let (targets, payload) =
         unsafe { (&*((word & !STAGED) as *const Targets), staged(stage, len)) };
     if let Route::Tested(test) = &targets.route {
-        if test.passes(payload) {
+        match test.passes(payload) {
             // SAFETY: the words of this staged reservation.
-            return unsafe { record_staged(targets, stage, len, rec) };
+            Some(true) => return unsafe { record_staged(targets, stage, len, rec) },
+            Some(false) => return unstage(payload, rec),
+            None => {}
         }
-        return unstage(payload, rec);
     }
     // SAFETY: the words of this staged reservation.
     unsafe { commit_staged(targets, stage, len, rec) }

@@ -32,17 +32,17 @@ impl Bound {
     #[inline]
     pub fn matches<C: ContextValues + ?Sized>(&self, payload: &[u8], context: &C) -> bool {
         match &self.plan {
-            Plan::Int(test) => test.passes(payload),
+            Plan::Ints(tests) => tests.passes(payload),
             _ => self.matches_other(payload, context),
         }
     }
 
     /// The filter as one integer test, when it is one comparison of an integer field at a
-    /// fixed place with a constant (the commonest shape): `test.passes(payload)` then
-    /// answers as `matches` does, in a few instructions inline.
+    /// fixed place with a constant (the commonest filter, `b < 0`): `test.passes(payload)`
+    /// then answers as `matches` does, in a few instructions inline.
     pub fn int_test(&self) -> Option<IntTest> {
-        match self.plan {
-            Plan::Int(test) => Some(test),
+        match &self.plan {
+            Plan::Ints(tests) => tests.single(),
             _ => None,
         }
     }
@@ -424,7 +424,7 @@ fn read_value<'p>(read: &Read, payload: &'p [u8], at: usize) -> Option<FieldValu
 
 /// Index of the first NUL in `bytes`, eight bytes at a time.
 #[inline]
-fn nul_position(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn nul_position(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let mut chunks = bytes.chunks_exact(8);
@@ -464,7 +464,7 @@ fn read_unsigned(payload: &[u8], at: usize, layout: IntLayout, bytes: usize) -> 
 
 /// The integer at `at` as LTTng loads it: sign-extended when signed.
 #[inline]
-fn read_int(payload: &[u8], at: usize, layout: IntLayout, bytes: usize) -> Option<i64> {
+pub(crate) fn read_int(payload: &[u8], at: usize, layout: IntLayout, bytes: usize) -> Option<i64> {
     let raw = read_unsigned(payload, at, layout, bytes)?;
     let unused = 64 - 8 * bytes as u32;
     Some(if layout.signed && unused > 0 {

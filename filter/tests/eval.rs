@@ -728,8 +728,8 @@ fn shortcuts_answer_as_the_general_program_does() {
                 answer,
                 "{expr} on {payload:?}"
             );
-            if let Some(test) = bound.int_test() {
-                assert_eq!(test.passes(payload), answer, "{expr} on {payload:?}");
+            if let Some(quick) = bound.int_test().and_then(|t| t.passes(payload)) {
+                assert_eq!(quick, answer, "{expr} on {payload:?}");
             }
             kept += usize::from(answer);
             checked += 1;
