@@ -1,7 +1,7 @@
 //! Filters at record time: LTTng's filter expressions (the `ust-filter`
 //! crate) bound to one event's payload layout, with the context fields a
 //! program can offer (`$ctx.vpid`, `$ctx.vtid`, `$ctx.procname`,
-//! `$ctx.cpu_id`), as the `PayloadFilter` of a handle's target (see
+//! `$ctx.cpu_id`), as the `RecordFilter` of a handle's target (see
 //! `handle`). A recording with several filters (several `ust enable` rules
 //! of one channel) keeps an event if any of them accepts it.
 //!
@@ -10,13 +10,11 @@
 //! from the thread's record, the process name is read once).
 
 use crate::grace;
-use crate::handle::PayloadFilter;
 use crate::schema::{EventSchema, FieldType, Int};
 use once_cell::sync::OnceCell;
-use std::sync::Arc;
 use ust_filter::{
     Bound, ContextField, ContextValues, EventLayout, FieldKind, FieldLayout, FieldValue, Filter,
-    IntLayout, ParseError, ValueKind,
+    IntLayout, IntTest, ParseError, ValueKind,
 };
 
 /// The context fields, in the order `Context` gives their values.
@@ -39,7 +37,7 @@ pub fn parse(expr: &str) -> Result<Filter, ParseError> {
 /// (one naming a field the event lacks, say) still gets a filter, rejecting
 /// everything: its call sites stay enabled and evaluate their arguments, as
 /// LTTng-UST's do.
-pub fn bind(filters: &[Filter], schema: &EventSchema) -> Option<Arc<dyn PayloadFilter>> {
+pub fn bind(filters: &[Filter], schema: &EventSchema) -> Option<RecordFilter> {
     if filters.is_empty() {
         return None;
     }
@@ -54,16 +52,38 @@ pub fn bind(filters: &[Filter], schema: &EventSchema) -> Option<Arc<dyn PayloadF
             None => bound.push(b),
         }
     }
-    Some(Arc::new(AnyOf(bound)))
+    Some(match <[Bound; 1]>::try_from(bound) {
+        Ok([one]) => RecordFilter::One(one),
+        Err(several) => RecordFilter::AnyOf(several.into_boxed_slice()),
+    })
 }
 
-/// Keeps an event if any bound filter accepts it.
-struct AnyOf(Vec<Bound>);
+/// Decides, from an event's serialized payload, whether a recording keeps it.
+pub enum RecordFilter {
+    /// One filter (the common case, evaluated without a loop).
+    One(Bound),
+    /// Keeps an event if any of these accepts it; none: no event.
+    AnyOf(Box<[Bound]>),
+}
 
-impl PayloadFilter for AnyOf {
-    fn accepts(&self, payload: &[u8]) -> bool {
-        let ctx = Context;
-        self.0.iter().any(|b| b.matches(payload, &ctx))
+impl RecordFilter {
+    /// The filter as one integer test, when it is one comparison of an
+    /// integer field with a constant (the commonest filter): `handle` then
+    /// runs it inline.
+    pub fn int_test(&self) -> Option<IntTest> {
+        match self {
+            RecordFilter::One(b) => b.int_test(),
+            RecordFilter::AnyOf(_) => None,
+        }
+    }
+
+    /// Whether the event whose payload is `payload` is kept.
+    #[inline]
+    pub fn accepts(&self, payload: &[u8]) -> bool {
+        match self {
+            RecordFilter::One(b) => b.matches(payload, &Context),
+            RecordFilter::AnyOf(all) => all.iter().any(|b| b.matches(payload, &Context)),
+        }
     }
 }
 

@@ -117,12 +117,17 @@ static RECORDS: AtomicPtr<ThreadRecord> = AtomicPtr::new(std::ptr::null_mut());
 static EXIT_KEY: AtomicI32 = AtomicI32::new(-1);
 
 impl ThreadRecord {
-    /// Room for `len` bytes in the staging area, or `None` when full.
-    #[inline]
+    /// Room for `len` bytes in the staging area (8-byte aligned), or `None`
+    /// when full.
+    #[inline(always)]
     pub fn stage_push(&self, len: usize) -> Option<*mut u8> {
+        const ROOM: usize = RECORD_MAP - STAGE_OFFSET;
         let top = self.stage_top.get();
-        let end = top.checked_add(len.checked_next_multiple_of(8)?)?;
-        if end > RECORD_MAP - STAGE_OFFSET {
+        if len > ROOM {
+            return None;
+        }
+        let end = top + ((len + 7) & !7);
+        if end > ROOM {
             return None;
         }
         self.stage_top.set(end);
@@ -132,12 +137,12 @@ impl ThreadRecord {
         Some(unsafe { base.add(STAGE_OFFSET + top) })
     }
 
-    /// Releases the most recent `stage_push` of `len` bytes.
-    #[inline]
-    pub fn stage_pop(&self, len: usize) {
-        let top = self.stage_top.get();
-        self.stage_top
-            .set(top.saturating_sub(len.next_multiple_of(8)));
+    /// Releases the room from `stage` (a `stage_push` of this record) on:
+    /// that push and every later one.
+    #[inline(always)]
+    pub fn stage_pop(&self, stage: *const u8) {
+        let base = std::ptr::from_ref(self) as usize + STAGE_OFFSET;
+        self.stage_top.set((stage as usize).wrapping_sub(base));
     }
 
     /// The owner's kernel thread id.
@@ -154,11 +159,14 @@ impl ThreadRecord {
 }
 
 /// Enters a tracepoint call: returns this thread's record with its nesting
-/// counter raised, or `None` if the record could not be set up. Loads of
-/// shared tracing state must come after this and before `leave`.
+/// counter raised, or `None` if the thread has no record yet (`current`
+/// sets it up). Loads of shared tracing state must come after this and
+/// before `leave`.
 #[inline(always)]
 pub fn enter() -> Option<&'static ThreadRecord> {
-    let rec = current()?;
+    // SAFETY: the slot is this thread's own; it holds NULL or a record
+    // that is never unmapped.
+    let rec = unsafe { (*slot()).as_ref() }?;
     let n = rec.reader.nesting.load(Ordering::Relaxed);
     rec.reader.nesting.store(n + 1, Ordering::Relaxed);
     // Keeps the compiler from moving the caller's loads above the store;
@@ -432,6 +440,12 @@ mod tests {
     use std::sync::atomic::AtomicBool;
     use std::sync::Arc;
 
+    /// Enters a section, setting up this thread's record first if needed.
+    fn enter_here() -> &'static ThreadRecord {
+        current().expect("a thread record");
+        enter().expect("a thread record")
+    }
+
     #[test]
     fn a_thread_inside_a_section_holds_the_grace_period() {
         let inside = Arc::new(AtomicBool::new(false));
@@ -439,7 +453,7 @@ mod tests {
         let t = {
             let (inside, release) = (inside.clone(), release.clone());
             std::thread::spawn(move || {
-                let rec = enter().unwrap();
+                let rec = enter_here();
                 inside.store(true, Ordering::Release);
                 while !release.load(Ordering::Acquire) {
                     std::thread::yield_now();
@@ -459,7 +473,7 @@ mod tests {
     #[test]
     fn records_of_exited_threads_are_reused() {
         let first = std::thread::spawn(|| {
-            let rec = enter().unwrap();
+            let rec = enter_here();
             leave(rec);
             std::ptr::from_ref(rec) as usize
         })
@@ -470,7 +484,7 @@ mod tests {
         // Another test's thread may adopt it first: reused either way.
         let again = (0..8).any(|_| {
             std::thread::spawn(move || {
-                let rec = enter().unwrap();
+                let rec = enter_here();
                 leave(rec);
                 std::ptr::from_ref(rec) as usize == first
             })
@@ -486,15 +500,17 @@ mod tests {
 
     #[test]
     fn staging_is_a_stack_bounded_by_the_mapping() {
-        let rec = enter().unwrap();
+        let rec = enter_here();
         let a = rec.stage_push(100).unwrap();
         let b = rec.stage_push(5).unwrap();
         assert_eq!(b as usize - a as usize, 104);
-        rec.stage_pop(5);
-        rec.stage_pop(100);
+        rec.stage_pop(b);
+        assert_eq!(rec.stage_push(3).unwrap(), b, "popped room is reused");
+        rec.stage_pop(a);
         assert!(rec.stage_push(RECORD_MAP).is_none());
+        assert!(rec.stage_push(usize::MAX).is_none());
         assert_eq!(rec.stage_push(8).unwrap(), a);
-        rec.stage_pop(8);
+        rec.stage_pop(a);
         leave(rec);
     }
 }

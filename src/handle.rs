@@ -21,39 +21,52 @@
 
 use crate::abi;
 use crate::channel::Channel;
+use crate::eventfilter::RecordFilter;
 use crate::grace::{self, ThreadRecord};
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::Arc;
-
-/// Decides, from an event's serialized payload, whether a recording keeps it.
-pub trait PayloadFilter: Send + Sync {
-    fn accepts(&self, payload: &[u8]) -> bool;
-}
+use ust_filter::IntTest;
 
 /// One recording of an event: into `channel`, as `event_id`, if `filter`
 /// (when present) accepts it.
 pub struct Target {
     pub channel: Arc<Channel>,
     pub event_id: u32,
-    pub filter: Option<Arc<dyn PayloadFilter>>,
+    pub filter: Option<RecordFilter>,
+}
+
+/// Which way an event's reservations go.
+enum Route {
+    /// One target, no filter: straight into the ring buffer.
+    Direct,
+    /// One target whose filter is one integer comparison (the commonest
+    /// filter): staged, then tested inline by `commit`.
+    Tested(IntTest),
+    /// Else: staged, then copied into each target that accepts it.
+    Staged,
 }
 
 /// Every recording of an event at one moment; immutable once published.
 pub struct Targets {
+    route: Route,
     items: Box<[Target]>,
-    direct: bool,
 }
 
 impl Targets {
     /// The recordings `items`, or `None` when there are none.
     pub fn new(items: Vec<Target>) -> Option<Box<Targets>> {
-        if items.is_empty() {
-            return None;
-        }
-        let direct = items.len() == 1 && items[0].filter.is_none();
+        let route = match items.as_slice() {
+            [] => return None,
+            [one] => match one.filter.as_ref().map(RecordFilter::int_test) {
+                None => Route::Direct,
+                Some(Some(test)) => Route::Tested(test),
+                Some(None) => Route::Staged,
+            },
+            _ => Route::Staged,
+        };
         Some(Box::new(Targets {
+            route,
             items: items.into_boxed_slice(),
-            direct,
         }))
     }
 
@@ -131,7 +144,8 @@ unsafe extern "C" fn reserve(
     // of a `Handle` (repr(C)), and handles are never freed.
     let h = unsafe { &*h.cast::<Handle>() };
     let Some(rec) = grace::enter() else {
-        return std::ptr::null_mut();
+        // SAFETY: as for this call.
+        return unsafe { reserve_first(h, len, r) };
     };
     let targets = h.targets.load(Ordering::Acquire);
     // SAFETY: published targets stay alive until a grace period after they
@@ -140,42 +154,82 @@ unsafe extern "C" fn reserve(
         grace::leave(rec);
         return std::ptr::null_mut();
     };
-    if targets.direct {
-        let t = &targets.items[0];
-        if let Some(res) = t.channel.reserve(t.event_id, len, rec.outermost()) {
-            save(
-                r,
-                [
-                    res.commit as u64,
-                    res.len,
-                    0,
-                    std::ptr::from_ref(rec) as u64,
-                ],
-            );
-            return res.payload;
-        }
-        grace::leave(rec);
-        return std::ptr::null_mut();
+    if !matches!(targets.route, Route::Direct) {
+        return stage(targets, rec, len, r);
     }
-    stage(targets, rec, len, r)
+    match targets.items.first() {
+        Some(t) => reserve_direct(t, rec, len, r),
+        None => {
+            grace::leave(rec);
+            std::ptr::null_mut()
+        }
+    }
 }
 
-/// The staged `reserve`: room in the thread's staging area.
+/// `reserve` in a thread that has no record yet (its first event): sets
+/// the record up, then reserves.
+///
+/// # Safety
+/// As for `reserve`.
+#[cold]
 #[inline(never)]
-fn stage(targets: &Targets, rec: &ThreadRecord, len: usize, r: *mut abi::Reservation) -> *mut u8 {
-    if let Some(stage) = rec.stage_push(len) {
-        let word = std::ptr::from_ref(targets) as u64 | STAGED;
+unsafe extern "C" fn reserve_first(h: &Handle, len: usize, r: *mut abi::Reservation) -> *mut u8 {
+    if grace::current().is_none() {
+        return std::ptr::null_mut();
+    }
+    // SAFETY: as for this call; this thread now has its record, so
+    // `reserve` does not come back here.
+    unsafe { reserve(&h.public, len, r) }
+}
+
+/// The direct `reserve`: room in the ring buffer of the one target.
+#[inline(never)]
+extern "C" fn reserve_direct(
+    t: &Target,
+    rec: &ThreadRecord,
+    len: usize,
+    r: *mut abi::Reservation,
+) -> *mut u8 {
+    if let Some(res) = t.channel.reserve(t.event_id, len, rec.outermost()) {
         save(
             r,
             [
-                word,
-                len as u64,
-                stage as u64,
+                res.commit as u64,
+                res.len,
+                0,
                 std::ptr::from_ref(rec) as u64,
             ],
         );
-        return stage;
+        return res.payload;
     }
+    grace::leave(rec);
+    std::ptr::null_mut()
+}
+
+/// The staged `reserve`: room in the thread's staging area.
+#[inline(always)]
+fn stage(targets: &Targets, rec: &ThreadRecord, len: usize, r: *mut abi::Reservation) -> *mut u8 {
+    let Some(stage) = rec.stage_push(len) else {
+        return stage_full(targets, rec);
+    };
+    let word = std::ptr::from_ref(targets) as u64 | STAGED;
+    save(
+        r,
+        [
+            word,
+            len as u64,
+            stage as u64,
+            std::ptr::from_ref(rec) as u64,
+        ],
+    );
+    stage
+}
+
+/// No room in the staging area (events nested deeper than it holds): the
+/// event is dropped, and counted in every channel it was meant for.
+#[cold]
+#[inline(never)]
+extern "C" fn stage_full(targets: &Targets, rec: &ThreadRecord) -> *mut u8 {
     targets.items.iter().for_each(|t| t.channel.discard_one());
     grace::leave(rec);
     std::ptr::null_mut()
@@ -194,40 +248,120 @@ unsafe extern "C" fn commit(r: *mut abi::Reservation) {
         // SAFETY: a slot counter of a buffer whose channel cannot be freed
         // before this thread leaves its section.
         unsafe { (*(word as *const AtomicU64)).fetch_add(len, Ordering::Release) };
-    } else {
-        commit_staged(word & !STAGED, len, stage, rec);
+        grace::leave(rec);
+        return;
     }
+    // SAFETY: the targets and staged bytes `reserve` recorded; both stay
+    // valid until this thread leaves its section and pops its stage.
+    let (targets, payload) =
+        unsafe { (&*((word & !STAGED) as *const Targets), staged(stage, len)) };
+    if let Route::Tested(test) = &targets.route {
+        match test.passes(payload) {
+            // SAFETY: the words of this staged reservation.
+            Some(true) => return unsafe { record_staged(targets, stage, len, rec) },
+            Some(false) => return unstage(payload, rec),
+            None => {}
+        }
+    }
+    // SAFETY: the words of this staged reservation.
+    unsafe { commit_staged(targets, stage, len, rec) }
+}
+
+/// Frees the room of the staged `payload` and leaves the thread's section:
+/// the end of every staged event.
+#[inline(always)]
+fn unstage(payload: &[u8], rec: &ThreadRecord) {
+    rec.stage_pop(payload.as_ptr());
     grace::leave(rec);
 }
 
-/// The staged `commit`: delivers the staged payload, frees its room.
-#[inline(never)]
-fn commit_staged(targets: u64, len: u64, stage: u64, rec: &ThreadRecord) {
-    // SAFETY: the targets and staged bytes `reserve` recorded; both stay
-    // valid until this thread leaves its section and pops its stage.
-    let (targets, payload) = unsafe {
-        (
-            &*(targets as *const Targets),
-            std::slice::from_raw_parts(stage as *const u8, len as usize),
-        )
-    };
-    deliver(targets, payload, rec.outermost());
-    rec.stage_pop(len as usize);
+/// The staged `payload` of `len` bytes, as `reserve` recorded it.
+///
+/// # Safety
+/// `stage` and `len` are the words of a staged reservation not committed yet.
+unsafe fn staged<'a>(stage: u64, len: u64) -> &'a [u8] {
+    // SAFETY: per the contract, `len` bytes this thread staged at `stage`,
+    // there until it pops its stage.
+    unsafe { std::slice::from_raw_parts(stage as *const u8, len as usize) }
 }
 
-/// Copies a staged payload into every target that accepts it (waiting for
-/// room in blocking channels when `may_wait`).
-fn deliver(targets: &Targets, payload: &[u8], may_wait: bool) {
+/// The staged `commit` of an event the one target's test accepted (C
+/// calling convention, like `commit`, so that `commit` jumps here).
+///
+/// # Safety
+/// `stage` and `len` are the words of a staged reservation not committed yet.
+#[inline(never)]
+unsafe extern "C" fn record_staged(targets: &Targets, stage: u64, len: u64, rec: &ThreadRecord) {
+    // SAFETY: per this function's contract.
+    let payload = unsafe { staged(stage, len) };
+    if let Some(t) = targets.items.first() {
+        record(t, payload, rec);
+    }
+    unstage(payload, rec);
+}
+
+/// The staged `commit` in general: copies the payload into every target
+/// that accepts it (C calling convention, like `commit`, which jumps here).
+///
+/// # Safety
+/// `stage` and `len` are the words of a staged reservation not committed yet.
+#[inline(never)]
+unsafe extern "C" fn commit_staged(targets: &Targets, stage: u64, len: u64, rec: &ThreadRecord) {
+    // SAFETY: per this function's contract.
+    let payload = unsafe { staged(stage, len) };
     for t in targets.items.iter() {
-        if t.filter.as_ref().is_some_and(|f| !f.accepts(payload)) {
-            continue;
+        if t.filter.as_ref().is_none_or(|f| f.accepts(payload)) {
+            record(t, payload, rec);
         }
-        if let Some(res) = t.channel.reserve(t.event_id, payload.len(), may_wait) {
-            // SAFETY: `reserve` returned room for `payload.len()` bytes.
-            unsafe {
-                std::ptr::copy_nonoverlapping(payload.as_ptr(), res.payload, payload.len());
-                (*res.commit).fetch_add(res.len, Ordering::Release);
+    }
+    unstage(payload, rec);
+}
+
+/// Copies an accepted staged payload into `t`'s channel (waiting for room
+/// in a blocking channel when this is the thread's outermost event).
+#[inline(always)]
+fn record(t: &Target, payload: &[u8], rec: &ThreadRecord) {
+    if let Some(res) = t
+        .channel
+        .reserve(t.event_id, payload.len(), rec.outermost())
+    {
+        // SAFETY: `reserve` returned room for `payload.len()` bytes, which
+        // no one else touches until the commit below.
+        unsafe {
+            copy_payload(payload, res.payload);
+            (*res.commit).fetch_add(res.len, Ordering::Release);
+        }
+    }
+}
+
+/// Copies `payload` to `dst`: small payloads (most events) with a few
+/// unaligned loads and stores rather than a call to `memcpy`.
+///
+/// # Safety
+/// `dst` is valid for writing `payload.len()` bytes and does not overlap it.
+#[inline(always)]
+unsafe fn copy_payload(payload: &[u8], dst: *mut u8) {
+    let (src, len) = (payload.as_ptr(), payload.len());
+    // SAFETY: the reads stay within `payload` and the writes within
+    // `dst[..len]` (the caller's contract); two overlapping halves of 16 or
+    // 8 bytes cover lengths up to twice their size.
+    unsafe {
+        match len {
+            16..=32 => {
+                let (head, tail) = (src.cast::<[u8; 16]>(), src.add(len - 16).cast::<[u8; 16]>());
+                let (a, b) = (head.read_unaligned(), tail.read_unaligned());
+                dst.cast::<[u8; 16]>().write_unaligned(a);
+                dst.add(len - 16).cast::<[u8; 16]>().write_unaligned(b);
             }
+            8..=15 => {
+                let (a, b) = (
+                    src.cast::<u64>().read_unaligned(),
+                    src.add(len - 8).cast::<u64>().read_unaligned(),
+                );
+                dst.cast::<u64>().write_unaligned(a);
+                dst.add(len - 8).cast::<u64>().write_unaligned(b);
+            }
+            _ => std::ptr::copy_nonoverlapping(src, dst, len),
         }
     }
 }

@@ -51,6 +51,7 @@
 
 mod ast;
 mod error;
+mod fastpath;
 mod layout;
 mod lexer;
 mod parser;
@@ -61,6 +62,7 @@ mod value;
 
 pub use ast::{FieldPath, Scope, Segment};
 pub use error::ParseError;
+pub use fastpath::IntTest;
 pub use layout::{ContextField, ContextValues, EventLayout, FieldKind, FieldLayout, IntLayout};
 pub use parser::{MAX_DEPTH, MAX_SOURCE_LEN, MAX_STACK};
 pub use payload::Bound;

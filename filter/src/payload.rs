@@ -7,6 +7,7 @@
 //! overflow, so scribbled-on bytes make the filter false, never a read out of bounds.
 
 use crate::ast::{FieldPath, Scope, Segment};
+use crate::fastpath::{IntTest, Plan};
 use crate::layout::{ContextField, ContextValues, EventLayout, FieldKind, FieldLayout, IntLayout};
 use crate::program::{FieldValue, Fields, Program, ValueKind};
 use crate::Filter;
@@ -14,6 +15,7 @@ use crate::Filter;
 /// A filter bound to an event layout and a list of context fields; see [`Filter::bind_payload`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bound {
+    plan: Plan,
     program: Program<Handle>,
     sizes: Vec<Size>,
 }
@@ -29,6 +31,34 @@ impl Bound {
     /// allocates, never panics, whatever the bytes.
     #[inline]
     pub fn matches<C: ContextValues + ?Sized>(&self, payload: &[u8], context: &C) -> bool {
+        match &self.plan {
+            Plan::Ints(tests) => tests.passes(payload),
+            _ => self.matches_other(payload, context),
+        }
+    }
+
+    /// The filter as one integer test, when it is one comparison of an integer field at a
+    /// fixed place with a constant (the commonest filter, `b < 0`): `test.passes(payload)`
+    /// then answers as `matches` does, in a few instructions inline.
+    pub fn int_test(&self) -> Option<IntTest> {
+        match &self.plan {
+            Plan::Ints(tests) => tests.single(),
+            _ => None,
+        }
+    }
+
+    /// `matches` for every plan but the one integer test.
+    #[inline(never)]
+    fn matches_other<C: ContextValues + ?Sized>(&self, payload: &[u8], context: &C) -> bool {
+        match self.plan.matches(payload, &self.sizes, context) {
+            Some(answer) => answer,
+            None => self.interpret(payload, context),
+        }
+    }
+
+    /// As `matches`, always with the general program, never a shortcut for a common shape
+    /// (see `fastpath`): the reference the shortcuts are checked and measured against.
+    pub fn interpret<C: ContextValues + ?Sized>(&self, payload: &[u8], context: &C) -> bool {
         self.program.eval(&mut Event {
             sizes: &self.sizes,
             payload,
@@ -38,10 +68,10 @@ impl Bound {
 }
 
 /// The fields of one event: its payload bytes and its context values.
-struct Event<'v, C: ?Sized> {
-    sizes: &'v [Size],
-    payload: &'v [u8],
-    context: &'v C,
+pub(crate) struct Event<'v, C: ?Sized> {
+    pub sizes: &'v [Size],
+    pub payload: &'v [u8],
+    pub context: &'v C,
 }
 
 impl<'v, C: ContextValues + ?Sized> Fields<'v, Handle> for Event<'v, C> {
@@ -97,14 +127,14 @@ impl<C: ?Sized> Event<'_, C> {
 
 /// How to find a field.
 #[derive(Debug, Clone, PartialEq)]
-enum Handle {
+pub(crate) enum Handle {
     Payload(Place, Read),
     Context(usize),
 }
 
 /// Where an item starts.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Place {
+pub(crate) enum Place {
     Fixed(usize),
     /// Item `from` starts at `start`; add the sizes of items `from..to`.
     Walk {
@@ -116,7 +146,7 @@ enum Place {
 
 /// How to read a value where an item starts.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Read {
+pub(crate) enum Read {
     Int(IntLayout, usize),
     Float(usize),
     CString,
@@ -136,7 +166,7 @@ enum Read {
 
 /// How many bytes an item takes.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Size {
+pub(crate) enum Size {
     Fixed(usize),
     CString,
     Sequence {
@@ -227,6 +257,7 @@ impl Filter {
             Scope::Context | Scope::AppContext => context_handle(path, context),
         });
         Bound {
+            plan: Plan::of(&program),
             program,
             sizes: items.iter().map(|item| item.size).collect(),
         }
@@ -393,7 +424,7 @@ fn read_value<'p>(read: &Read, payload: &'p [u8], at: usize) -> Option<FieldValu
 
 /// Index of the first NUL in `bytes`, eight bytes at a time.
 #[inline]
-fn nul_position(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn nul_position(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let mut chunks = bytes.chunks_exact(8);
@@ -433,7 +464,7 @@ fn read_unsigned(payload: &[u8], at: usize, layout: IntLayout, bytes: usize) -> 
 
 /// The integer at `at` as LTTng loads it: sign-extended when signed.
 #[inline]
-fn read_int(payload: &[u8], at: usize, layout: IntLayout, bytes: usize) -> Option<i64> {
+pub(crate) fn read_int(payload: &[u8], at: usize, layout: IntLayout, bytes: usize) -> Option<i64> {
     let raw = read_unsigned(payload, at, layout, bytes)?;
     let unused = 64 - 8 * bytes as u32;
     Some(if layout.signed && unused > 0 {

@@ -77,7 +77,7 @@ impl<'v, L: 'v, F: FnMut(&'v L) -> Option<FieldValue<'v>>> Fields<'v, L> for ByC
 
 /// A constant of the expression, owned.
 #[derive(Debug, Clone, PartialEq)]
-enum Constant {
+pub(crate) enum Constant {
     Int(i64),
     Float(f64),
     Str(Box<[u8]>),
@@ -212,7 +212,7 @@ enum Op<L> {
 
 /// A field compared with a constant: `field OP constant`.
 #[derive(Debug, Clone, PartialEq)]
-enum Test<L> {
+pub(crate) enum Test<L> {
     /// An integer field and an integer constant.
     Int(L, BinaryOp, i64),
     /// A text field `==` (true) or `!=` (false) a string constant.
@@ -222,7 +222,7 @@ enum Test<L> {
 
 /// What a text field must be to equal a string constant.
 #[derive(Debug, Clone, PartialEq)]
-enum Pattern {
+pub(crate) enum Pattern {
     /// These bytes (the constant without its escapes).
     Exact(Box<[u8]>),
     /// Starting with these bytes (a constant whose only star ends it).
@@ -269,7 +269,7 @@ impl Pattern {
 impl<L> Test<L> {
     /// Whether the field passes: integer tests inline, the others out of line.
     #[inline(always)]
-    fn passes<'v>(&'v self, fields: &mut impl Fields<'v, L>) -> Result<bool> {
+    pub(crate) fn passes<'v>(&'v self, fields: &mut impl Fields<'v, L>) -> Result<bool> {
         match self {
             Test::Int(handle, op, k) => {
                 let v = fields.int(handle).ok_or(Fault)?;
@@ -310,6 +310,18 @@ impl<L> Program<L> {
     /// is missing, it only compares constants, or it always faults.
     pub fn constant(&self) -> Option<bool> {
         self.constant
+    }
+
+    /// `Some((any, tests))` when the filter is only field-versus-constant tests joined by
+    /// `||` (`any`) or `&&`, evaluated in order until one decides; a fault in a test reached
+    /// makes the whole filter false.
+    pub(crate) fn tests(&self) -> Option<(bool, Vec<&Test<L>>)> {
+        let any = self.tests_only?;
+        let tests = self.ops.iter().map(|op| match op {
+            Op::Guard(test, ..) | Op::Compare(test) => Some(test),
+            _ => None,
+        });
+        Some((any, tests.collect::<Option<Vec<_>>>()?))
     }
 
     /// Evaluates the filter; `load` gives a field's value for this event, or `None` when it

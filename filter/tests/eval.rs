@@ -551,3 +551,192 @@ fn filters_and_bound_filters_cross_threads() {
     shared::<Bound>();
     shared::<ParseError>();
 }
+
+/// xorshift64*: a small deterministic generator for the test below.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+/// An integer near the edges of every width (and around 0), as a filter constant.
+fn edge_constant(rng: &mut Rng) -> String {
+    let edges = [
+        0i128,
+        1,
+        -1,
+        42,
+        -42,
+        127,
+        128,
+        255,
+        256,
+        -128,
+        -129,
+        32767,
+        32768,
+        65535,
+        65536,
+        -32768,
+        2147483647,
+        2147483648,
+        4294967295,
+        4294967296,
+        -2147483648,
+        -2147483649,
+        9223372036854775807,
+        -9223372036854775807,
+    ];
+    let v = edges[(rng.next() % edges.len() as u64) as usize] + i128::from(rng.next() % 3) - 1;
+    match rng.next() % 8 {
+        0 => format!("{v}.5"),
+        1 if v >= 0 => format!("{v:#x}"),
+        _ => v.to_string(),
+    }
+}
+
+fn random_clause(rng: &mut Rng) -> String {
+    let ints = [
+        "n",
+        "i8",
+        "u8",
+        "i16",
+        "u16",
+        "i32",
+        "u32",
+        "i64",
+        "u64",
+        "net",
+        "snet",
+        "color",
+        "level",
+        "arr[0]",
+        "arr[2]",
+        "seq[1]",
+        "seq[7]",
+        "hdr.a",
+        "after",
+        "$ctx.vpid",
+        "$app.prov:ctx",
+    ];
+    let ops = ["==", "!=", "<", "<=", ">", ">="];
+    match rng.next() % 10 {
+        0 => format!(
+            "{} {} \"{}\"",
+            rng.pick(&["s", "tag", "st", "hdr.b", "$ctx.procname"]),
+            rng.pick(&["==", "!=", "==", "<"]),
+            rng.pick(&["abc", "ab*", "*b*", "a\\*", "x", "", "*"])
+        ),
+        1 => format!(
+            "{} {} {}",
+            rng.pick(&["f", "d", "$ctx.ratio"]),
+            rng.pick(&ops),
+            edge_constant(rng)
+        ),
+        2 => format!("{} {}", rng.pick(&["!", ""]), rng.pick(&ints)),
+        3 => format!(
+            "{} {} {}",
+            edge_constant(rng),
+            rng.pick(&ops),
+            rng.pick(&ints)
+        ),
+        _ => format!(
+            "{} {} {}",
+            rng.pick(&ints),
+            rng.pick(&ops),
+            edge_constant(rng)
+        ),
+    }
+}
+
+/// `&&`/`||` chains of comparisons (the shapes `matches` answers without the general
+/// program), sometimes mixed and nested (the general program).
+fn random_expression(rng: &mut Rng) -> String {
+    let clauses = 1 + rng.next() % 5;
+    let joiner = rng.pick(&[" && ", " || "]);
+    let mut expr = random_clause(rng);
+    for _ in 1..clauses {
+        let join = if rng.next() % 6 == 0 {
+            rng.pick(&[" && ", " || "])
+        } else {
+            joiner
+        };
+        expr = if rng.next() % 8 == 0 {
+            format!("({expr}){join}{}", random_clause(rng))
+        } else {
+            format!("{expr}{join}{}", random_clause(rng))
+        };
+    }
+    expr
+}
+
+fn random_event(rng: &mut Rng) -> Event {
+    let wide = |rng: &mut Rng| match rng.next() % 4 {
+        0 => rng.next() % 300,
+        1 => (rng.next() % 300).wrapping_neg(),
+        _ => rng.next(),
+    };
+    let texts: [&'static [u8]; 5] = [b"abc", b"ab", b"", b"a*", b"xyz"];
+    let pick = |rng: &mut Rng| texts[(rng.next() % texts.len() as u64) as usize];
+    Event {
+        n: wide(rng) as i32,
+        i64: wide(rng) as i64,
+        u64: wide(rng),
+        color: wide(rng) as i32,
+        level: wide(rng) as u8,
+        d: (wide(rng) as i64) as f64 / 2.0,
+        tag: [b'a', b'b', (rng.next() % 2) as u8 * b'c', 0],
+        arr: [wide(rng) as i32, 2, wide(rng) as i32],
+        s: pick(rng),
+        seq: (0..rng.next() % 4).map(|_| wide(rng) as u16).collect(),
+        st: pick(rng),
+        hdr: (wide(rng) as u8, pick(rng)),
+        after: wide(rng) as i32,
+    }
+}
+
+#[test]
+fn shortcuts_answer_as_the_general_program_does() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let ctx = ctx_values();
+    let (mut kept, mut checked) = (0, 0);
+    for _ in 0..3_000 {
+        let expr = random_expression(&mut rng);
+        let Ok(filter) = Filter::parse(&expr) else {
+            continue;
+        };
+        let bound = filter.bind_payload(&layout(), &context());
+        for _ in 0..20 {
+            let payload = random_event(&mut rng).payload();
+            let cut = match rng.next() % 4 {
+                0 => (rng.next() % (payload.len() as u64 + 1)) as usize,
+                _ => payload.len(),
+            };
+            let payload = &payload[..cut];
+            let answer = bound.interpret(payload, &ctx[..]);
+            assert_eq!(
+                bound.matches(payload, &ctx[..]),
+                answer,
+                "{expr} on {payload:?}"
+            );
+            if let Some(quick) = bound.int_test().and_then(|t| t.passes(payload)) {
+                assert_eq!(quick, answer, "{expr} on {payload:?}");
+            }
+            kept += usize::from(answer);
+            checked += 1;
+        }
+    }
+    assert!(
+        kept > checked / 20 && kept < checked * 19 / 20,
+        "{kept} of {checked}"
+    );
+}
