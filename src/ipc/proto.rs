@@ -267,6 +267,24 @@ pub struct OutputInfo {
     /// The snapshot trigger, in words; empty: none.
     pub trigger: String,
     pub relay: Option<RelayInfo>,
+    pub kernel: Option<KernelInfo>,
+}
+
+/// A session's kernel recording (`ust enable-kernel`), as `ust status` shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KernelInfo {
+    /// The categories, as given (`sched,syscalls`).
+    pub categories: String,
+    /// Ring buffer bytes per CPU.
+    pub buffer_size: u64,
+    /// The kernel trace being (or last) written, relative to the output.
+    pub dir: String,
+    pub recording: bool,
+    /// Over every start of the session: events written, events the kernel
+    /// lost (full rings), bytes of stream files.
+    pub events: u64,
+    pub lost: u64,
+    pub bytes: u64,
 }
 
 /// What `ust status` and `ust list` report of a session.
@@ -339,6 +357,14 @@ pub enum Ctl {
         timer_ms: u64,
     },
     Trigger(Trigger),
+    /// Record kernel events of these categories (`sched,irq,syscalls`)
+    /// beside the session's userspace trace, from each start to each stop.
+    EnableKernel {
+        session: String,
+        categories: String,
+        /// Ring buffer bytes per CPU; 0: the default.
+        buffer_size: u64,
+    },
 }
 
 /// Every message of the protocol.
@@ -405,6 +431,7 @@ mod kind {
     pub const CTL_ROTATE: u16 = 50;
     pub const CTL_ENABLE_ROTATION: u16 = 51;
     pub const CTL_TRIGGER: u16 = 52;
+    pub const CTL_ENABLE_KERNEL: u16 = 53;
     pub const ACK: u16 = 100;
     pub const REFUSED: u16 = 103;
     pub const SESSION_INFO: u16 = 101;
@@ -548,6 +575,19 @@ impl Writer {
                 self.u64(r.packets_lost);
                 self.u64(r.events_lost);
                 self.str(&r.error);
+            }
+        }
+        match &o.kernel {
+            None => self.u8(0),
+            Some(k) => {
+                self.u8(1);
+                self.str(&k.categories);
+                self.u64(k.buffer_size);
+                self.str(&k.dir);
+                self.u8(k.recording as u8);
+                self.u64(k.events);
+                self.u64(k.lost);
+                self.u64(k.bytes);
             }
         }
     }
@@ -733,6 +773,16 @@ fn ctl_body(w: &mut Writer, c: &Ctl) -> u16 {
             w.str(&t.filter);
             w.u64(t.min_interval_ms);
             kind::CTL_TRIGGER
+        }
+        Ctl::EnableKernel {
+            session,
+            categories,
+            buffer_size,
+        } => {
+            w.str(session);
+            w.str(categories);
+            w.u64(*buffer_size);
+            kind::CTL_ENABLE_KERNEL
         }
     }
 }
@@ -945,6 +995,18 @@ impl<'a> Reader<'a> {
                     error: self.str()?,
                 }),
             },
+            kernel: match self.bool()? {
+                false => None,
+                true => Some(KernelInfo {
+                    categories: self.str()?,
+                    buffer_size: self.u64()?,
+                    dir: self.str()?,
+                    recording: self.bool()?,
+                    events: self.u64()?,
+                    lost: self.u64()?,
+                    bytes: self.u64()?,
+                }),
+            },
         })
     }
     fn snapshot_request(&mut self) -> R<SnapshotRequest> {
@@ -1017,6 +1079,11 @@ fn decode_body(k: u16, r: &mut Reader) -> R<Message> {
             filter: r.str()?,
             min_interval_ms: r.u64()?,
         })),
+        kind::CTL_ENABLE_KERNEL => Message::Ctl(Ctl::EnableKernel {
+            session: r.str()?,
+            categories: r.str()?,
+            buffer_size: r.u64()?,
+        }),
         kind::CTL_ENABLE_CHANNEL => Message::Ctl(Ctl::EnableChannel(ChannelConfig {
             session: r.str()?,
             name: r.str()?,
@@ -1212,6 +1279,15 @@ mod tests {
                     events_lost: 30,
                     error: "connection reset".into(),
                 }),
+                kernel: Some(KernelInfo {
+                    categories: "sched,syscalls".into(),
+                    buffer_size: 1 << 22,
+                    dir: "kernel".into(),
+                    recording: true,
+                    events: 10,
+                    lost: 1,
+                    bytes: 8192,
+                }),
             }),
         };
         vec![
@@ -1317,6 +1393,11 @@ mod tests {
                 filter: "code > 3".into(),
                 min_interval_ms: 1000,
             })),
+            Message::Ctl(Ctl::EnableKernel {
+                session: "s".into(),
+                categories: "sched,irq".into(),
+                buffer_size: 1 << 20,
+            }),
             Message::Written(Written {
                 path: "/tmp/o/snapshot-1-20260101-000000".into(),
                 events: 10,

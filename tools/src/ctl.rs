@@ -1,7 +1,8 @@
 //! Session control against a running daemon: `ust create`, `enable-channel`, `enable`,
-//! `disable`, `start`, `stop`, `destroy`, `status`, `list`, and the outputs: `snapshot`,
-//! `rotate`, `enable-rotation`, `disable-rotation`. Each sends one request (`client`) and
-//! prints the answer (`show`); a failure is one line on stderr and exit code 1.
+//! `disable`, `start`, `stop`, `destroy`, `status`, `list`, the outputs: `snapshot`,
+//! `rotate`, `enable-rotation`, `disable-rotation`, and `enable-kernel`. Each sends one
+//! request (`client`) and prints the answer (`show`); a failure is one line on stderr and
+//! exit code 1.
 
 pub mod client;
 pub mod options;
@@ -53,6 +54,11 @@ pub enum Command {
     EnableRotation(EnableRotationArgs),
     /// Stop rotating a session's trace by itself.
     DisableRotation(SessionArgs),
+    /// Record kernel events of the whole machine beside a session's userspace trace (before
+    /// it first starts): OUTPUT/kernel, an LTTng kernel trace, and the userspace trace in
+    /// OUTPUT/ust. Needs a daemon on CLOCK_MONOTONIC (`ust daemon --clock monotonic`) with
+    /// the privileges to open tracepoints (root, or CAP_PERFMON with tracefs readable).
+    EnableKernel(EnableKernelArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -128,6 +134,22 @@ pub struct EnableRotationArgs {
     /// Rotate once the current chunk is DURATION old (us, ms, s, m or h).
     #[arg(long, value_name = "DURATION", value_parser = options::duration)]
     pub timer: Option<Duration>,
+    #[command(flatten)]
+    pub target: Target,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct EnableKernelArgs {
+    /// Session name (a session writing on this machine, not started yet).
+    #[arg(value_parser = options::session_name)]
+    pub session: String,
+    /// Event categories, comma-separated: sched, irq, syscalls.
+    #[arg(value_name = "CATS", value_parser = crate::kernel::Options::parse_categories)]
+    pub categories: String,
+    /// Ring buffer per CPU (k/M suffix, a power of two) [default: 4M for a root daemon,
+    /// 512k otherwise].
+    #[arg(long, value_name = "SIZE", value_parser = crate::kernel::Options::parse_buffer_size)]
+    pub buffer_size: Option<usize>,
     #[command(flatten)]
     pub target: Target,
 }
@@ -262,6 +284,20 @@ fn execute(command: Command) -> Result<(), Failure> {
                 timer_ms: 0,
             })?;
             println!("session \"{}\": no automatic rotation", a.session);
+            Ok(())
+        }
+        Command::EnableKernel(a) => {
+            let mut client = Client::connect(a.target.socket.as_deref())?;
+            client.request(Ctl::EnableKernel {
+                session: a.session.clone(),
+                categories: a.categories.clone(),
+                buffer_size: a.buffer_size.unwrap_or(0) as u64,
+            })?;
+            println!(
+                "session \"{}\": kernel events ({}) recorded in its kernel/ directory once \
+                 started, the userspace trace in ust/",
+                a.session, a.categories
+            );
             Ok(())
         }
     }

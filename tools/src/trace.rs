@@ -66,7 +66,7 @@ pub struct Args {
     /// Kernel ring buffer per CPU: a power of two from 4k, with an optional k/M suffix
     /// [default: 4M for root; 512k otherwise, what kernel.perf_event_mlock_kb allows a user
     /// with CAP_PERFMON by default].
-    #[arg(long, value_name = "SIZE", value_parser = with_kernel::buffer_size, requires = "kernel")]
+    #[arg(long, value_name = "SIZE", value_parser = kernel::Options::parse_buffer_size, requires = "kernel")]
     pub kernel_buffer_size: Option<usize>,
     /// Stream the trace to a relay instead of writing it here: net://HOST[:CTRL[:DATA]]
     /// (lttng-relayd) or tls://HOST[:CTRL[:DATA]] (ust relay).

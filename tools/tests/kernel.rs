@@ -950,3 +950,240 @@ fn unknown_categories_are_refused() {
     assert!(text(&out.stderr)
         .contains("unknown kernel event category \"net\": expected sched, irq, syscalls"));
 }
+
+/// `ust daemon --clock CLOCK` on a private socket, killed when dropped.
+struct Daemon {
+    child: std::process::Child,
+    socket: PathBuf,
+}
+
+impl Daemon {
+    fn start(name: &str, clock: &str) -> Daemon {
+        let run = fresh(&format!("{name}-run"));
+        std::fs::create_dir_all(&run).unwrap();
+        let socket = run.join("daemon.sock");
+        let child = ust()
+            .args(["daemon", "--clock", clock, "--socket"])
+            .arg(&socket)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !socket.exists() {
+            assert!(std::time::Instant::now() < end, "the daemon never listened");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        Daemon { child, socket }
+    }
+
+    /// `ust ARGS… --socket SOCKET`.
+    fn ust(&self, args: &[&str]) -> Output {
+        ust()
+            .args(args)
+            .arg("--socket")
+            .arg(&self.socket)
+            .output()
+            .unwrap()
+    }
+
+    /// `ust ARGS…`, which must succeed; its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.ust(args);
+        assert!(out.status.success(), "ust {args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    }
+
+    /// `ust ARGS…`, which must fail; its one line of error.
+    fn refused(&self, args: &[&str]) -> String {
+        let out = self.ust(args);
+        assert_eq!(out.status.code(), Some(1), "ust {args:?} succeeded");
+        text(&out.stderr)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_daemon_session_records_kernel_events_beside_its_userspace_trace() {
+    if !kernel_tracing() {
+        return;
+    }
+    let daemon = Daemon::start("session", "monotonic");
+    let dir = fresh("session");
+    let d = dir.to_str().unwrap();
+    daemon.ok(&["create", "k", "-o", d]);
+    daemon.ok(&["enable", "k", "ksubject:*"]);
+    let said = daemon.ok(&["enable-kernel", "k", "sched", "--buffer-size", "8M"]);
+    assert!(said.contains("kernel events (sched)"), "{said}");
+    daemon.ok(&["enable-kernel", "k", "irq"]);
+    daemon.ok(&["start", "k"]);
+    assert!(daemon
+        .refused(&["enable-kernel", "k", "syscalls"])
+        .contains("kernel events are enabled before the session first starts"));
+    assert!(daemon
+        .refused(&["rotate", "k"])
+        .contains("a session with kernel events is not rotated"));
+    let out = Command::new(subject())
+        .env("UST_DAEMON_SOCKET", &daemon.socket)
+        .env("UST_REGISTER_TIMEOUT", "5000")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let child: i64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("child "))
+        .and_then(|c| c.trim().parse().ok())
+        .unwrap();
+    let stopped = daemon.ok(&["stop", "k"]);
+    let status = daemon.ok(&["status", "k"]);
+    assert!(
+        status.contains("  userspace:  ust/\n"),
+        "{stopped}\n{status}"
+    );
+    assert!(
+        status.contains("  kernel:     sched,irq (not recording), kernel/: "),
+        "{status}"
+    );
+    assert!(!status.contains(" 0 events, "), "{status}");
+    daemon.ok(&["destroy", "k"]);
+
+    // LTTng's session layout, both traces on one clock, read as one by babeltrace2.
+    assert!(dir.join("ust/metadata").is_file() && !dir.join("metadata").exists());
+    let (kernel, userspace) = (metadata(&dir.join("kernel")), metadata(&dir.join("ust")));
+    assert_eq!(block(&kernel, "clock {"), block(&userspace, "clock {"));
+    assert_eq!(env(&kernel)["trace_name"], "k");
+    let (events, warnings) = read(&[&dir]);
+    assert!(warnings.is_empty(), "{warnings}");
+    let steps: Vec<&Ev> = events
+        .iter()
+        .filter(|e| e.name == "ksubject:step" && e.vpid == Some(child))
+        .collect();
+    assert_eq!(steps.len(), 6, "the child's steps");
+    let forked = events
+        .iter()
+        .find(|e| e.name == "sched_process_fork" && e.int("child_pid") == child)
+        .expect("the child's fork");
+    let exited = events
+        .iter()
+        .find(|e| e.name == "sched_process_exit" && e.int("tid") == child)
+        .expect("the child's exit");
+    assert!(steps.iter().all(|s| forked.ts < s.ts && s.ts < exited.ts));
+    assert!(events
+        .iter()
+        .any(|e| e.name.starts_with("irq_") || e.name.starts_with("softirq_")));
+
+    // The session started again: a second kernel trace beside the first.
+    let again = fresh("session-again");
+    let a = again.to_str().unwrap();
+    daemon.ok(&["create", "k2", "-o", a]);
+    daemon.ok(&["enable", "k2", "ksubject:*"]);
+    daemon.ok(&["enable-kernel", "k2", "sched"]);
+    for _ in 0..2 {
+        daemon.ok(&["start", "k2"]);
+        daemon.ok(&["stop", "k2"]);
+    }
+    daemon.ok(&["destroy", "k2"]);
+    assert!(again.join("kernel/metadata").is_file() && again.join("kernel-2/metadata").is_file());
+    read(&[&again]);
+}
+
+#[test]
+fn kernel_events_in_a_daemon_session_are_refused_with_the_reason() {
+    if !kernel_tracing() {
+        return;
+    }
+    let dir = fresh("refusals");
+    let d = dir.join("t");
+    let d = d.to_str().unwrap();
+    if cfg!(target_arch = "x86_64") {
+        let tsc = Daemon::start("refusals-tsc", "tsc");
+        tsc.ok(&["create", "s", "-o", d]);
+        let err = tsc.refused(&["enable-kernel", "s", "sched"]);
+        assert!(err.contains("ust daemon --clock monotonic"), "{err}");
+        tsc.ok(&["destroy", "s"]);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let daemon = Daemon::start("refusals", "monotonic");
+    daemon.ok(&["create", "fr", "--snapshot", "-o", d]);
+    let err = daemon.refused(&["enable-kernel", "fr", "sched"]);
+    assert!(
+        err.contains("not with a flight recorder or a relay"),
+        "{err}"
+    );
+    daemon.ok(&["destroy", "fr"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    daemon.ok(&["create", "r", "-o", d]);
+    daemon.ok(&["enable-rotation", "r", "--size", "1M"]);
+    let err = daemon.refused(&["enable-kernel", "r", "sched"]);
+    assert!(err.contains("disable its rotation"), "{err}");
+    daemon.ok(&["disable-rotation", "r"]);
+    daemon.ok(&["enable-kernel", "r", "sched"]);
+    let err = daemon.refused(&["enable-rotation", "r", "--size", "1M"]);
+    assert!(
+        err.contains("a session with kernel events is not rotated"),
+        "{err}"
+    );
+    daemon.ok(&["destroy", "r"]);
+    let out = daemon.ust(&["enable-kernel", "r", "sched,net"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_daemon_without_privileges_names_what_is_missing() {
+    if !kernel_tracing() || Command::new("setpriv").arg("--version").output().is_err() {
+        eprintln!("skipped: needs root, kernel tracing and setpriv");
+        return;
+    }
+    let base = fresh("daemon-nobody");
+    std::fs::create_dir_all(&base).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let socket = base.join("run").join("d.sock");
+    let child = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_ust"))
+        .args(["daemon", "--clock", "monotonic", "--socket"])
+        .arg(&socket)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let daemon = Daemon { child, socket };
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !daemon.socket.exists() {
+        assert!(std::time::Instant::now() < end, "the daemon never listened");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let t = base.join("t");
+    let as_nobody = |args: &[&str]| {
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_ust"))
+            .args(args)
+            .arg("--socket")
+            .arg(&daemon.socket)
+            .output()
+            .unwrap()
+    };
+    let out = as_nobody(&["create", "s", "-o", t.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = as_nobody(&["enable-kernel", "s", "sched"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(
+            "kernel events: recording kernel events needs root or the CAP_PERFMON capability"
+        ),
+        "{err}"
+    );
+    for step in ["start", "destroy"] {
+        let out = as_nobody(&[step, "s"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    assert!(t.join("metadata").is_file() && !t.join("kernel").exists());
+}

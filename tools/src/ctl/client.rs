@@ -182,7 +182,8 @@ fn session_of(ctl: &Ctl) -> &str {
         | Ctl::Destroy { session }
         | Ctl::Status { session }
         | Ctl::Rotate { session }
-        | Ctl::EnableRotation { session, .. } => session,
+        | Ctl::EnableRotation { session, .. }
+        | Ctl::EnableKernel { session, .. } => session,
         Ctl::Snapshot(r) => &r.session,
         Ctl::Trigger(t) => &t.snapshot.session,
         Ctl::List => "",
@@ -213,6 +214,7 @@ fn verb(ctl: &Ctl) -> &'static str {
         Ctl::Rotate { .. } => "rotate",
         Ctl::EnableRotation { .. } => "set the rotation of",
         Ctl::Trigger(_) => "set the snapshot trigger of",
+        Ctl::EnableKernel { .. } => "record kernel events in",
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 use ust::config::LOGLEVEL_NAMES;
-use ust::ipc::proto::{AppInfo, OutputInfo, SessionInfo, Written};
+use ust::ipc::proto::{AppInfo, KernelInfo, OutputInfo, SessionInfo, Written};
 
 /// `hello:* and foo:bar (log level INFO or more severe)`.
 pub fn patterns(globs: &[String], loglevel: Option<i32>) -> String {
@@ -47,10 +47,7 @@ pub fn status(s: &SessionInfo) -> String {
     let _ = writeln!(out, "  discarded:  {}{}", s.discarded, discard_note(s));
     let _ = writeln!(out, "  written:    {}", bytes(s.bytes));
     if s.channels.len() > 1 {
-        out.push_str(
-            "  channels:
-",
-        );
+        out.push_str("  channels:\n");
         for c in &s.channels {
             let _ = writeln!(
                 out,
@@ -122,8 +119,12 @@ fn outputs(o: &OutputInfo) -> String {
                     rotation(o.rotate_size, o.rotate_timer_ms)
                 );
             }
-            if !o.chunk.is_empty() {
-                let _ = writeln!(out, "  chunk:      {} (being written)", o.chunk);
+            match &o.kernel {
+                Some(k) => kernel(&mut out, &o.chunk, k),
+                None if !o.chunk.is_empty() => {
+                    let _ = writeln!(out, "  chunk:      {} (being written)", o.chunk);
+                }
+                None => {}
             }
             if o.archived > 0 {
                 let _ = writeln!(out, "  archived:   {} chunks", o.archived);
@@ -134,6 +135,26 @@ fn outputs(o: &OutputInfo) -> String {
         }
     }
     out
+}
+
+/// The lines about a session's kernel events, its userspace trace being in `userspace`.
+fn kernel(out: &mut String, userspace: &str, k: &KernelInfo) {
+    let _ = writeln!(out, "  userspace:  {userspace}/");
+    let _ = writeln!(
+        out,
+        "  kernel:     {} ({}), {}/: {} events, {} lost, {} written, {} per CPU",
+        k.categories,
+        if k.recording {
+            "recording"
+        } else {
+            "not recording"
+        },
+        k.dir,
+        k.events,
+        k.lost,
+        bytes(k.bytes),
+        size(k.buffer_size)
+    );
 }
 
 /// When a session rotates by itself: `every 100 MiB`, `every 10 min`, both.

@@ -44,8 +44,9 @@ pub struct Mark {
 struct Chunk {
     id: u64,
     begin: String,
-    /// Its own directory; `None`: the session's directory (chunk 0).
-    dir: Option<TraceDir>,
+    /// Its own directory and that directory's name in the session's;
+    /// `None`: the session's directory itself (chunk 0).
+    dir: Option<(TraceDir, String)>,
     /// Stream files written in it (to gather chunk 0's).
     files: Vec<String>,
     began: Mark,
@@ -101,7 +102,23 @@ impl Chunks {
     /// The directory of the chunk being written (`top`: the session's);
     /// `None` between a rotation of a stopped session and its next start.
     pub fn dir<'a>(&'a self, top: &'a TraceDir) -> Option<&'a TraceDir> {
-        self.current.as_ref().map(|c| c.dir.as_ref().unwrap_or(top))
+        self.current
+            .as_ref()
+            .map(|c| c.dir.as_ref().map_or(top, |(dir, _)| dir))
+    }
+
+    /// Writes chunk 0 in `top`'s new subdirectory `name` (made as `uid`)
+    /// instead of `top` itself, nothing having been written in it yet: the
+    /// userspace trace of a session with company (LTTng's `ust/` beside
+    /// `kernel/`).
+    pub fn nest_first(&mut self, top: &TraceDir, name: &str, uid: u32) -> io::Result<()> {
+        match self.current.as_mut() {
+            Some(c) if c.id == 0 && c.dir.is_none() && c.files.is_empty() => {
+                c.dir = Some((top.subdir(name, uid)?, name.to_string()));
+                Ok(())
+            }
+            _ => Err(io::Error::other("the trace was already written to")),
+        }
     }
 
     /// Records stream files written in the current chunk.
@@ -144,12 +161,13 @@ impl Chunks {
     ) -> io::Result<Option<Closed>> {
         let id = self.next_id;
         let begin = localtime::iso_basic(localtime::now_secs());
-        let dir = top.subdir(&format!("{begin}-{id}"), uid)?;
+        let name = format!("{begin}-{id}");
+        let dir = top.subdir(&name, uid)?;
         self.next_id += 1;
         let next = Chunk {
             id,
             begin,
-            dir: Some(dir),
+            dir: Some((dir, name)),
             files: Vec::new(),
             began: mark,
             started: Instant::now(),
@@ -179,7 +197,7 @@ impl Chunks {
         );
         let archives = top.subdir(ARCHIVES, uid)?;
         match &c.dir {
-            Some(_) => top.move_to(&format!("{}-{}", c.begin, c.id), &archives, &name)?,
+            Some((_, dir)) => top.move_to(dir, &archives, &name)?,
             None => gather(top, &c.files, &archives, &name, uid)?,
         }
         self.archives.push(name.clone());
@@ -194,7 +212,10 @@ impl Chunks {
     /// chunk 0 or none), the newest archives, and how many there are.
     pub fn info(&self) -> (String, Vec<String>, u64) {
         let chunk = match &self.current {
-            Some(c) if c.dir.is_some() => format!("{}-{}", c.begin, c.id),
+            Some(Chunk {
+                dir: Some((_, name)),
+                ..
+            }) => name.clone(),
             _ => String::new(),
         };
         let archives = self

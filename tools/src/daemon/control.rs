@@ -102,6 +102,16 @@ fn handle(reg: &Registry, who: Identity, ctl: Ctl) -> Result<Message, Refusal> {
             follow(reg, &s);
             Ok(Message::Ack)
         }
+        Ctl::EnableKernel {
+            session,
+            categories,
+            buffer_size,
+        } => {
+            let s = owned(reg, who, &session)?;
+            let _op = super::session::lock(&s.op);
+            s.enable_kernel(&categories, buffer_size)?;
+            Ok(Message::Ack)
+        }
         Ctl::EnableChannel(cfg) => {
             owned(reg, who, &cfg.session)?.enable_channel(&cfg)?;
             Ok(Message::Ack)

@@ -13,6 +13,7 @@ mod access;
 mod app;
 mod chunks;
 mod control;
+mod kernel;
 mod recorder;
 mod registry;
 mod relay;
@@ -351,6 +352,20 @@ pub struct Args {
     /// mode 0660); each user still controls only their own sessions.
     #[arg(long)]
     pub system: bool,
+    /// The clock events are stamped with: `tsc` (rdtsc, the cheapest; when the TSC is
+    /// invariant), `monotonic` (CLOCK_MONOTONIC, the kernel's: needed for `ust
+    /// enable-kernel`, a few ns more per event) [default: tsc when usable]
+    #[arg(long, value_name = "CLOCK", value_parser = clock_source)]
+    pub clock: Option<ust::clock::Source>,
+}
+
+/// `--clock`'s value.
+fn clock_source(s: &str) -> Result<ust::clock::Source, String> {
+    match s {
+        "tsc" if cfg!(target_arch = "x86_64") => Ok(ust::clock::Source::Tsc),
+        "monotonic" => Ok(ust::clock::Source::Monotonic),
+        _ => Err("expected tsc or monotonic".into()),
+    }
 }
 
 /// Runs the daemon until SIGINT or SIGTERM, then stops every session.
@@ -360,7 +375,7 @@ pub fn run(args: Args) -> ExitCode {
     let daemon = match Daemon::start(Options {
         socket: socket.clone(),
         system: args.system,
-        clock: None,
+        clock: args.clock,
     }) {
         Ok(d) => d,
         Err(e) => {

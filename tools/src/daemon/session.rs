@@ -20,6 +20,7 @@
 
 use super::access::{self, Identity};
 use super::chunks::{self, Chunks};
+use super::kernel::SessionKernel;
 use super::recorder::{self, Recorder, Trigger, Unread, Watch};
 use super::registry::Refusal;
 use super::relay::Link;
@@ -62,6 +63,10 @@ pub const MAX_CHANNELS: usize = 64;
 /// The channel created with the session, which `ust enable` uses unless
 /// told otherwise (LTTng's name for it).
 pub const DEFAULT_CHANNEL: &str = "channel0";
+/// Where the userspace trace goes when the kernel's is beside it.
+const USERSPACE_DIR: &str = "ust";
+const NO_KERNEL_ROTATION: &str =
+    "rotation does not cut the kernel trace: a session with kernel events is not rotated";
 /// Largest sub-buffer and count (as `UST_SUBBUF_SIZE` / `UST_NUM_SUBBUF`).
 const SUBBUF_RANGE: (u64, u64) = (4096, 1 << 28);
 const NUM_SUBBUF_RANGE: (u64, u64) = (2, 1024);
@@ -299,6 +304,8 @@ struct Data {
     lost_programs: u32,
     lost_pids: Vec<String>,
     sink: Sink,
+    /// Kernel events recorded beside the trace (`ust enable-kernel`).
+    kernel: Option<SessionKernel>,
 }
 
 impl Data {
@@ -547,6 +554,7 @@ impl Session {
                 lost_programs: 0,
                 lost_pids: Vec::new(),
                 sink,
+                kernel: None,
             }),
             detached: Condvar::new(),
             thread: Mutex::new(None),
@@ -681,6 +689,7 @@ impl Session {
                 return Err(Error::WrongState.into());
             }
             self.open_chunk(d).map_err(|e| io_error(&e))?;
+            self.start_kernel(d)?;
             if let Sink::Relay(link) = &mut d.sink {
                 let preamble = self.preamble(&self.info, d.channels.len() as u32);
                 link.begin(|| preamble, &d.tsdl);
@@ -702,6 +711,61 @@ impl Session {
             .map_err(|_| Error::Internal)?;
         d.state = State::Started;
         *lock(&self.thread) = Some(thread);
+        Ok(())
+    }
+
+    /// Starts the kernel recording, if any, beside the userspace trace.
+    fn start_kernel(&self, d: &mut Data) -> Result<(), Refusal> {
+        let Some(kernel) = d.kernel.as_mut() else {
+            return Ok(());
+        };
+        let metadata = self.preamble(&self.info, d.channels.len() as u32);
+        kernel.start(&self.dir, &metadata, &self.name, self.owner)
+    }
+
+    /// `ust enable-kernel`: kernel events of the categories `spec` recorded
+    /// in `OUTPUT/kernel` from each start to each stop, the userspace trace
+    /// moved to `OUTPUT/ust` (LTTng's layout, which readers merge). Only
+    /// before the first start of a session writing here, on a daemon whose
+    /// clock is the kernel's.
+    pub fn enable_kernel(&self, spec: &str, buffer_size: u64) -> Result<(), Refusal> {
+        let refuse = |why: &str| Err(Refusal::new(Error::WrongState, why.to_string()));
+        if self.clock.source != Source::Monotonic {
+            return refuse(
+                "kernel events are stamped with CLOCK_MONOTONIC, and this daemon's clock is \
+                 the TSC: run the daemon with `ust daemon --clock monotonic`",
+            );
+        }
+        let mut guard = lock(&self.data);
+        let d = &mut *guard;
+        let (Sink::Trace(chunks), Some(top)) = (&mut d.sink, &self.files) else {
+            return refuse(
+                "kernel events go beside a trace written on this machine: not with a flight \
+                 recorder or a relay",
+            );
+        };
+        if d.state != State::Created {
+            return refuse("kernel events are enabled before the session first starts");
+        }
+        if chunks.policy != chunks::Policy::default() {
+            return refuse("a session with kernel events is not rotated: disable its rotation");
+        }
+        let kernel = SessionKernel::new(spec, buffer_size)?;
+        match d.kernel.as_mut() {
+            Some(k) => k.extend(kernel),
+            None => {
+                let uid = access::file_owner(self.owner);
+                access::as_owner(self.owner, || -> io::Result<()> {
+                    chunks.nest_first(top, USERSPACE_DIR, uid)?;
+                    top.remove("metadata")
+                })
+                .map_err(|e| {
+                    Refusal::new(io_error(&e), format!("cannot make {USERSPACE_DIR}/: {e}"))
+                })?;
+                d.kernel = Some(kernel);
+                self.write_metadata(d).map_err(|e| io_error(&e))?;
+            }
+        }
         Ok(())
     }
 
@@ -729,6 +793,9 @@ impl Session {
 
     fn rotate_locked(&self, d: &mut Data) -> Result<Written, Refusal> {
         let refuse = |why: &str| Err(Refusal::new(Error::WrongState, why.to_string()));
+        if d.kernel.is_some() {
+            return refuse(NO_KERNEL_ROTATION);
+        }
         let (Sink::Trace(chunks), Some(top)) = (&d.sink, &self.files) else {
             return refuse(match d.sink {
                 Sink::Recorder(_) => {
@@ -816,6 +883,9 @@ impl Session {
     /// holds `size` bytes, or is `timer` old (neither: never by itself).
     pub fn set_rotation(&self, size: u64, timer: Option<Duration>) -> Result<(), Refusal> {
         let mut d = lock(&self.data);
+        if d.kernel.is_some() && (size > 0 || timer.is_some()) {
+            return Err(Refusal::new(Error::WrongState, NO_KERNEL_ROTATION.into()));
+        }
         match &mut d.sink {
             Sink::Trace(chunks) => {
                 chunks.policy = chunks::Policy { size, timer };
@@ -1070,6 +1140,9 @@ impl Session {
                 finish(&mut d, ch, consumer);
             }
             d.state = State::Stopped;
+            if let Some(problem) = d.kernel.as_mut().and_then(SessionKernel::stop) {
+                self.report_locked(&mut d, problem);
+            }
             self.detached.notify_all();
             lock(&self.thread).take()
         };
@@ -1548,6 +1621,14 @@ fn mark(d: &Data) -> chunks::Mark {
 
 /// Where the trace goes, for `ust status`.
 fn outputs(d: &Data) -> OutputInfo {
+    OutputInfo {
+        kernel: d.kernel.as_ref().map(SessionKernel::info),
+        ..sink_info(d)
+    }
+}
+
+/// Where the userspace trace goes.
+fn sink_info(d: &Data) -> OutputInfo {
     match &d.sink {
         Sink::Trace(chunks) => {
             let (chunk, archives, archived) = chunks.info();

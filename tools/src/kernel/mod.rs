@@ -18,7 +18,9 @@
 //! `schema` (LTTng's classes and payload layout), `metadata` and `stream` (the CTF trace),
 //! `recorder` (the thread that ties them), `error` and `sysfile` (messages, bounded reads).
 //!
-//! Use: `KernelRecorder::start(dir, &categories, &clock, &options)` then `stop()`.
+//! Use: `KernelRecorder::start(dir, &categories, &clock, &options)` then `stop()`; or, where
+//! the files must belong to someone else than the tracepoints' opener (the daemon),
+//! `KernelRecorder::open`, then `create` with the owner's file-system identity, then `start`.
 
 mod category;
 mod error;

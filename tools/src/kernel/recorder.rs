@@ -42,6 +42,36 @@ pub struct Options {
     pub trace_name: String,
 }
 
+impl Options {
+    /// A `--kernel` value: the categories, checked.
+    pub fn parse_categories(s: &str) -> Result<String, String> {
+        Categories::parse(s)
+            .map(|_| s.to_string())
+            .map_err(|e| e.to_string())
+    }
+
+    /// A `--kernel-buffer-size` value: a power of two from 4096 to 1G (k/M/G suffixes).
+    pub fn parse_buffer_size(s: &str) -> Result<usize, String> {
+        let v = ust::config::parse_size(s)?;
+        if v.is_power_of_two() && (4096..=1 << 30).contains(&v) {
+            Ok(v as usize)
+        } else {
+            Err(format!("{v} is not a power of two from 4096 to 1G"))
+        }
+    }
+
+    /// 4 MiB per CPU (LTTng's default kernel channel size) for root, who may lock that
+    /// much; 512 KiB for others (the default kernel.perf_event_mlock_kb).
+    pub fn default_buffer_size() -> usize {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            4 << 20
+        } else {
+            512 << 10
+        }
+    }
+}
+
 /// What a recording produced.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -97,6 +127,19 @@ struct Recorder {
     lost: u64,
 }
 
+/// The tracepoints opened on every CPU, nothing written yet: what needs privileges
+/// (`KernelRecorder::open`), before the files are made (`create`, with whichever file-system
+/// identity should own them) and recording starts (`Created::start`).
+pub struct Opened {
+    mapper: Mapper,
+    cpus: Vec<(u32, Vec<OwnedFd>, Ring)>,
+}
+
+/// The trace files made, the tracepoints not enabled yet.
+pub struct Created {
+    recorder: Recorder,
+}
+
 impl KernelRecorder {
     /// Starts recording `categories` into the new directory `dir` (a CTF trace), stamped on
     /// the clock `clock` declares. Fails, before creating anything, when privileges, tracefs
@@ -107,11 +150,19 @@ impl KernelRecorder {
         clock: &ClockBlock,
         options: &Options,
     ) -> Result<KernelRecorder, Error> {
+        Self::open(categories, options.buffer_size)?
+            .create(dir, clock, &options.trace_name)?
+            .start()
+    }
+
+    /// Opens the tracepoints of `categories` on every online CPU, each CPU's sharing one
+    /// ring of `buffer_size` bytes; nothing is recorded yet.
+    pub fn open(categories: &Categories, buffer_size: usize) -> Result<Opened, Error> {
         if categories.is_empty() {
             return Err(Error::Usage("no kernel event category given".into()));
         }
         let page = perf::page_size();
-        if !options.buffer_size.is_power_of_two() || options.buffer_size < page {
+        if !buffer_size.is_power_of_two() || buffer_size < page {
             return Err(Error::Usage(format!(
                 "the kernel buffer size must be a power of two of at least {page} bytes"
             )));
@@ -120,13 +171,13 @@ impl KernelRecorder {
         if let Some(why) = missing_privileges(Some(tracefs.root())) {
             return Err(Error::Permission(why));
         }
-        let (mut mapper, tracepoints) = Mapper::new(&tracefs, categories)?;
-        let mut opened = Vec::new();
+        let (mapper, tracepoints) = Mapper::new(&tracefs, categories)?;
+        let mut cpus = Vec::new();
         for cpu in online_cpus() {
             let mut events = Vec::new();
             for tp in &tracepoints {
-                let fd = perf::open_tracepoint(tp.id, cpu, (options.buffer_size / 2) as u32)
-                    .map_err(|e| {
+                let fd =
+                    perf::open_tracepoint(tp.id, cpu, (buffer_size / 2) as u32).map_err(|e| {
                         open_failure(
                             &format!("cannot open {} on CPU {cpu}", tp.name),
                             e,
@@ -135,12 +186,12 @@ impl KernelRecorder {
                     })?;
                 events.push(fd);
             }
-            let ring = Ring::map(&events[0], options.buffer_size / page).map_err(|e| {
+            let ring = Ring::map(&events[0], buffer_size / page).map_err(|e| {
                 Error::io(
                     format!(
                         "cannot map a {} KiB ring buffer for CPU {cpu} (a smaller \
                          --kernel-buffer-size, or a larger kernel.perf_event_mlock_kb, helps)",
-                        options.buffer_size / 1024
+                        buffer_size / 1024
                     ),
                     e,
                 )
@@ -149,17 +200,30 @@ impl KernelRecorder {
                 perf::redirect(fd, &events[0])
                     .map_err(|e| Error::io("cannot share a CPU's ring between tracepoints", e))?;
             }
-            opened.push((cpu, events, ring));
+            cpus.push((cpu, events, ring));
         }
+        Ok(Opened { mapper, cpus })
+    }
+}
+
+impl Opened {
+    /// Makes the trace in the new directory `dir`: its metadata (on `clock`, `trace_name`
+    /// in its env) and one stream file per CPU.
+    pub fn create(
+        self,
+        dir: &Path,
+        clock: &ClockBlock,
+        trace_name: &str,
+    ) -> Result<Created, Error> {
         create_dir(dir)?;
         let mut info = ust::sysinfo::trace_info(dir);
-        info.trace_name = options.trace_name.clone();
+        info.trace_name = trace_name.to_string();
         write_file(
             &dir.join("metadata"),
-            metadata::text(&info, clock, mapper.classes()).as_bytes(),
+            metadata::text(&info, clock, self.mapper.classes()).as_bytes(),
         )?;
         let mut cpus = Vec::new();
-        for (cpu, events, ring) in opened {
+        for (cpu, events, ring) in self.cpus {
             let stream = Stream::create(dir, cpu, info.uuid)
                 .map_err(|e| Error::io(format!("cannot create the stream of CPU {cpu}"), e))?;
             cpus.push(Cpu {
@@ -169,18 +233,27 @@ impl KernelRecorder {
                 stream,
             });
         }
-        for cpu in &cpus {
+        Ok(Created {
+            recorder: Recorder {
+                cpus,
+                mapper: self.mapper,
+                spare: Vec::new(),
+                lost: 0,
+            },
+        })
+    }
+}
+
+impl Created {
+    /// Enables the tracepoints, writes the state dump and starts the recording thread.
+    pub fn start(self) -> Result<KernelRecorder, Error> {
+        let mut recorder = self.recorder;
+        for cpu in &recorder.cpus {
             for fd in &cpu.events {
                 perf::enable(fd).map_err(|e| Error::io("cannot enable a tracepoint", e))?;
             }
         }
-        mapper.learn_own_threads();
-        let mut recorder = Recorder {
-            cpus,
-            mapper,
-            spare: Vec::new(),
-            lost: 0,
-        };
+        recorder.mapper.learn_own_threads();
         recorder.state_dump();
         // SAFETY: eventfd returns a new descriptor (checked) that nothing else owns.
         let wake = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
@@ -201,7 +274,9 @@ impl KernelRecorder {
             thread: Some(thread),
         })
     }
+}
 
+impl KernelRecorder {
     /// Stops recording: every record the kernel wrote is on disk when this returns.
     pub fn stop(mut self) -> Result<Stats, Error> {
         self.finish()

@@ -11,27 +11,6 @@ pub fn categories(s: &str) -> Result<Categories, String> {
     Categories::parse(s).map_err(|e| e.to_string())
 }
 
-/// `--kernel-buffer-size`'s value.
-pub fn buffer_size(s: &str) -> Result<usize, String> {
-    let v = ust::config::parse_size(s)?;
-    if v.is_power_of_two() && (4096..=1 << 30).contains(&v) {
-        Ok(v as usize)
-    } else {
-        Err(format!("{v} is not a power of two from 4096 to 1G"))
-    }
-}
-
-/// 4 MiB per CPU (LTTng's default kernel channel size) for root, who may lock that much;
-/// 512 KiB for others (the default kernel.perf_event_mlock_kb).
-fn default_buffer_size() -> usize {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        4 << 20
-    } else {
-        512 << 10
-    }
-}
-
 /// Starts recording kernel events into `output`/kernel on the clock of the userspace trace
 /// just created in `userspace`; None (the reason printed) when it cannot.
 pub fn start(
@@ -45,7 +24,7 @@ pub fn start(
         .and_then(|text| ClockBlock::from_metadata(&text).map_err(|e| e.to_string()))
         .and_then(|clock| {
             let options = kernel::Options {
-                buffer_size: buffer_size.unwrap_or_else(default_buffer_size),
+                buffer_size: buffer_size.unwrap_or_else(kernel::Options::default_buffer_size),
                 trace_name: output
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
