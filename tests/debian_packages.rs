@@ -388,7 +388,7 @@ fn check_ust_tools(sysroot: &Path, ust_tools: &Path, control_dir: &Path) {
     let unit = fs::read_to_string(sysroot.join("lib/systemd/system/ust-daemon.service")).unwrap();
     assert!(
         unit.lines()
-            .any(|l| l == "ExecStart=/usr/bin/ust daemon --system"),
+            .any(|l| l == "ExecStart=/usr/bin/ust daemon --system $UST_DAEMON_OPTS"),
         "{unit}"
     );
 

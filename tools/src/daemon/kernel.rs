@@ -67,7 +67,7 @@ impl SessionKernel {
             return Ok(());
         }
         let clock = ClockBlock::from_metadata(metadata).map_err(refusal)?;
-        let dir = top.join(self.dir_name(self.runs + 1));
+        let dir = top.join(dir_name(self.runs + 1));
         let opened = KernelRecorder::open(&self.categories, self.buffer_size).map_err(refusal)?;
         let created =
             access::as_owner(owner, || opened.create(&dir, &clock, trace_name)).map_err(refusal)?;
@@ -99,7 +99,7 @@ impl SessionKernel {
         KernelInfo {
             categories: self.spec(),
             buffer_size: self.buffer_size as u64,
-            dir: self.dir_name(self.runs.max(1)),
+            dir: dir_name(self.runs.max(1)),
             recording: self.recorder.is_some(),
             events: self.totals.events,
             lost: self.totals.lost,
@@ -115,13 +115,13 @@ impl SessionKernel {
             .collect::<Vec<_>>()
             .join(",")
     }
+}
 
-    /// The directory of recording number `run` (from 1).
-    fn dir_name(&self, run: u32) -> String {
-        match run {
-            0 | 1 => "kernel".into(),
-            n => format!("kernel-{n}"),
-        }
+/// The directory of recording number `run` (from 1).
+fn dir_name(run: u32) -> String {
+    match run {
+        0 | 1 => "kernel".into(),
+        n => format!("kernel-{n}"),
     }
 }
 
