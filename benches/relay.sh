@@ -35,6 +35,25 @@ printf 'ust -> lttng-relayd (plain):  '; rate "$BYTES" "$EVENTS" "$(echo "$t1 - 
 t0=$(now); "$U" relay push "$W/trace" --to tls://127.0.0.1:$UP --session bench --keys "$W/keys" >/dev/null; t1=$(now)
 printf 'ust -> ust relay (TLS):       '; rate "$BYTES" "$EVENTS" "$(echo "$t1 - $t0" | bc)"
 
+# A session streamed while it records (`ust trace --relay`: the daemon's consumers hand whole
+# packets to the relay as the program writes): the time from start to the session closed on
+# the relay, and the events the relay received (discarded ones are reported by ust trace).
+live() {
+    name=$1; url=$2; shift 2
+    t0=$(now)
+    "$U" trace --relay "$url" "$@" --subbuf-size 1M --num-subbuf 16 -- "$W/threads" 2 "$N" \
+        >/dev/null 2>"$W/live-$name.log"
+    t1=$(now)
+    dir=$(find "$W/$name" -mindepth 2 -maxdepth 2 -type d ! -name "bench-*" | head -1)
+    lb=$(find "$dir" -name 'threads*' -type f -path '*/ust/*' ! -path '*/index/*' -exec cat {} + | wc -c)
+    le=$("$U" view --summary "$dir" | awk '/threads:tick/ {print $2; exit}')
+    lost=$(sed -n 's/.* \([0-9]*\) discarded.*/\1/p' "$W/live-$name.log" | head -1)
+    printf '%-30s' "ust trace --relay ($name):"; rate "$lb" "${le:-0}" "$(echo "$t1 - $t0" | bc)"
+    echo "    discarded: ${lost:-0}"
+}
+live relayd "net://127.0.0.1:$C:$D"
+live urelay "tls://127.0.0.1:$UP" --keys "$W/keys"
+
 if lttng list >/dev/null 2>&1 || lttng-sessiond --daemonize --no-kernel; then
     cc -O2 -I tools/tests/c tools/tests/c/ust_test_app.c -o "$W/lttng_app" -llttng-ust -ldl -lpthread
     S=bench-relay-$$
