@@ -9,8 +9,10 @@
 //! Kernel recording needs root (skipped with a message otherwise, or where the kernel refuses
 //! perf_event_open to root, as in some containers).
 
+mod cli_daemon;
 mod common;
 mod programs;
+use cli_daemon::{failed, Daemon};
 use common::{text, ust};
 use programs::{build_dir, compile};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -108,6 +110,14 @@ fn kernel_tracing() -> bool {
         assert!(!err.contains("cannot record kernel events"), "{err}");
         true
     })
+}
+
+/// Kernel traces are system-wide: a test's trace holds the recording threads of the tests
+/// running beside it (all named `ust-kernel`), so the tests that record take turns.
+fn one_recording_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// One event as `babeltrace2 --clock-seconds` prints it.
@@ -496,6 +506,7 @@ struct Scenario {
 fn scenario() -> &'static Scenario {
     static S: OnceLock<Scenario> = OnceLock::new();
     S.get_or_init(|| {
+        let _alone = one_recording_at_a_time();
         let dir = fresh("scenario");
         let witness = Witness::start("scenario");
         let run = trace(
@@ -835,6 +846,7 @@ fn system_calls_are_named_typed_and_the_tracer_left_out() {
     if !kernel_tracing() {
         return;
     }
+    let _alone = one_recording_at_a_time();
     let dir = fresh("syscalls");
     let witness = Witness::start("syscalls");
     let options = ["--kernel", "sched,syscalls", "--kernel-buffer-size", "16M"];
@@ -877,6 +889,7 @@ fn lost_kernel_events_are_counted_where_babeltrace2_reports_them() {
     if !kernel_tracing() {
         return;
     }
+    let _alone = one_recording_at_a_time();
     let dir = fresh("lost");
     let run = trace(
         &dir,
@@ -951,61 +964,16 @@ fn unknown_categories_are_refused() {
         .contains("unknown kernel event category \"net\": expected sched, irq, syscalls"));
 }
 
-/// `ust daemon --clock CLOCK` on a private socket, killed when dropped.
-struct Daemon {
-    child: std::process::Child,
-    socket: PathBuf,
+/// `ust daemon --clock CLOCK` on a private socket (in the scratch directory `name`-run).
+fn daemon(name: &str, clock: &str) -> Daemon {
+    let run = fresh(&format!("{name}-run"));
+    std::fs::create_dir_all(&run).unwrap();
+    Daemon::start_with(&run, &[], &["--clock", clock])
 }
 
-impl Daemon {
-    fn start(name: &str, clock: &str) -> Daemon {
-        let run = fresh(&format!("{name}-run"));
-        std::fs::create_dir_all(&run).unwrap();
-        let socket = run.join("daemon.sock");
-        let child = ust()
-            .args(["daemon", "--clock", clock, "--socket"])
-            .arg(&socket)
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let end = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while !socket.exists() {
-            assert!(std::time::Instant::now() < end, "the daemon never listened");
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        Daemon { child, socket }
-    }
-
-    /// `ust ARGS… --socket SOCKET`.
-    fn ust(&self, args: &[&str]) -> Output {
-        ust()
-            .args(args)
-            .arg("--socket")
-            .arg(&self.socket)
-            .output()
-            .unwrap()
-    }
-
-    /// `ust ARGS…`, which must succeed; its stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.ust(args);
-        assert!(out.status.success(), "ust {args:?}: {}", text(&out.stderr));
-        text(&out.stdout)
-    }
-
-    /// `ust ARGS…`, which must fail; its one line of error.
-    fn refused(&self, args: &[&str]) -> String {
-        let out = self.ust(args);
-        assert_eq!(out.status.code(), Some(1), "ust {args:?} succeeded");
-        text(&out.stderr)
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The one line of a `ust ARGS…` that must fail.
+fn refused(daemon: &Daemon, args: &[&str]) -> String {
+    failed(&daemon.ctl(args), 1)
 }
 
 #[test]
@@ -1013,7 +981,8 @@ fn a_daemon_session_records_kernel_events_beside_its_userspace_trace() {
     if !kernel_tracing() {
         return;
     }
-    let daemon = Daemon::start("session", "monotonic");
+    let _alone = one_recording_at_a_time();
+    let daemon = daemon("session", "monotonic");
     let dir = fresh("session");
     let d = dir.to_str().unwrap();
     daemon.ok(&["create", "k", "-o", d]);
@@ -1022,12 +991,11 @@ fn a_daemon_session_records_kernel_events_beside_its_userspace_trace() {
     assert!(said.contains("kernel events (sched)"), "{said}");
     daemon.ok(&["enable-kernel", "k", "irq"]);
     daemon.ok(&["start", "k"]);
-    assert!(daemon
-        .refused(&["enable-kernel", "k", "syscalls"])
+    assert!(refused(&daemon, &["enable-kernel", "k", "syscalls"])
         .contains("kernel events are enabled before the session first starts"));
-    assert!(daemon
-        .refused(&["rotate", "k"])
-        .contains("a session with kernel events is not rotated"));
+    assert!(
+        refused(&daemon, &["rotate", "k"]).contains("a session with kernel events is not rotated")
+    );
     let out = Command::new(subject())
         .env("UST_DAEMON_SOCKET", &daemon.socket)
         .env("UST_REGISTER_TIMEOUT", "5000")
@@ -1102,16 +1070,16 @@ fn kernel_events_in_a_daemon_session_are_refused_with_the_reason() {
     let d = dir.join("t");
     let d = d.to_str().unwrap();
     if cfg!(target_arch = "x86_64") {
-        let tsc = Daemon::start("refusals-tsc", "tsc");
+        let tsc = daemon("refusals-tsc", "tsc");
         tsc.ok(&["create", "s", "-o", d]);
-        let err = tsc.refused(&["enable-kernel", "s", "sched"]);
+        let err = refused(&tsc, &["enable-kernel", "s", "sched"]);
         assert!(err.contains("ust daemon --clock monotonic"), "{err}");
         tsc.ok(&["destroy", "s"]);
     }
     let _ = std::fs::remove_dir_all(&dir);
-    let daemon = Daemon::start("refusals", "monotonic");
+    let daemon = daemon("refusals", "monotonic");
     daemon.ok(&["create", "fr", "--snapshot", "-o", d]);
-    let err = daemon.refused(&["enable-kernel", "fr", "sched"]);
+    let err = refused(&daemon, &["enable-kernel", "fr", "sched"]);
     assert!(
         err.contains("not with a flight recorder or a relay"),
         "{err}"
@@ -1120,17 +1088,17 @@ fn kernel_events_in_a_daemon_session_are_refused_with_the_reason() {
     let _ = std::fs::remove_dir_all(&dir);
     daemon.ok(&["create", "r", "-o", d]);
     daemon.ok(&["enable-rotation", "r", "--size", "1M"]);
-    let err = daemon.refused(&["enable-kernel", "r", "sched"]);
+    let err = refused(&daemon, &["enable-kernel", "r", "sched"]);
     assert!(err.contains("disable its rotation"), "{err}");
     daemon.ok(&["disable-rotation", "r"]);
     daemon.ok(&["enable-kernel", "r", "sched"]);
-    let err = daemon.refused(&["enable-rotation", "r", "--size", "1M"]);
+    let err = refused(&daemon, &["enable-rotation", "r", "--size", "1M"]);
     assert!(
         err.contains("a session with kernel events is not rotated"),
         "{err}"
     );
     daemon.ok(&["destroy", "r"]);
-    let out = daemon.ust(&["enable-kernel", "r", "sched,net"]);
+    let out = daemon.ctl(&["enable-kernel", "r", "sched,net"]);
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -1144,25 +1112,17 @@ fn a_daemon_without_privileges_names_what_is_missing() {
     std::fs::create_dir_all(&base).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let socket = base.join("run").join("d.sock");
-    let child = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(env!("CARGO_BIN_EXE_ust"))
-        .args(["daemon", "--clock", "monotonic", "--socket"])
-        .arg(&socket)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let daemon = Daemon { child, socket };
-    let end = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !daemon.socket.exists() {
-        assert!(std::time::Instant::now() < end, "the daemon never listened");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    const NOBODY: [&str; 4] = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+    ];
+    let daemon = Daemon::start_with(&base.join("run"), &NOBODY, &["--clock", "monotonic"]);
     let t = base.join("t");
     let as_nobody = |args: &[&str]| {
-        Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        Command::new(NOBODY[0])
+            .args(&NOBODY[1..])
             .arg(env!("CARGO_BIN_EXE_ust"))
             .args(args)
             .arg("--socket")

@@ -19,16 +19,32 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(dir: &Path) -> Daemon {
+        Daemon::start_with(dir, &[], &[])
+    }
+
+    /// `PREFIX… ust daemon OPTIONS… --socket DIR/d.sock`: PREFIX runs it as someone else
+    /// (`setpriv …`), OPTIONS such as `--clock monotonic`.
+    pub fn start_with(dir: &Path, prefix: &[&str], options: &[&str]) -> Daemon {
         let socket = dir.join("d.sock");
-        let child = ust()
-            .args(["daemon", "--socket"])
+        let mut cmd = match prefix.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(env!("CARGO_BIN_EXE_ust"));
+                c
+            }
+            None => ust(),
+        };
+        let child = cmd
+            .arg("daemon")
+            .args(options)
+            .arg("--socket")
             .arg(&socket)
             .stdout(Stdio::null())
             .spawn()
             .expect("ust daemon runs");
         let mut daemon = Daemon { child, socket };
         let since = Instant::now();
-        while !daemon.ctl(&["list"]).status.success() {
+        while !listening(&daemon.socket) {
             if let Some(status) = daemon.child.try_wait().unwrap() {
                 panic!("ust daemon exited: {status}");
             }
@@ -58,6 +74,33 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Whether a daemon accepts connections at `socket` (a SOCK_SEQPACKET socket).
+fn listening(socket: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let path = socket.as_os_str().as_bytes();
+    // SAFETY: a zeroed sockaddr_un is valid; the path is copied within its bounds (checked).
+    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    if path.len() >= addr.sun_path.len() {
+        return false;
+    }
+    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    for (d, s) in addr.sun_path.iter_mut().zip(path) {
+        *d = *s as libc::c_char;
+    }
+    // SAFETY: socket has no memory arguments; connect reads `addr`, valid for its size; the
+    // descriptor is closed here, once.
+    unsafe {
+        let fd = libc::socket(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return false;
+        }
+        let size = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+        let ok = libc::connect(fd, std::ptr::addr_of!(addr).cast(), size) == 0;
+        libc::close(fd);
+        ok
     }
 }
 
