@@ -123,8 +123,9 @@ fn int(i: &Int) -> IntLayout {
     }
 }
 
-/// The payload layout of an event, as its serializer writes it.
-fn layout(schema: &EventSchema) -> EventLayout {
+/// The payload layout of an event, as its serializer writes it (what a filter is bound to,
+/// here and in the daemon's snapshot triggers).
+pub fn layout(schema: &EventSchema) -> EventLayout {
     let fields = schema
         .fields
         .iter()

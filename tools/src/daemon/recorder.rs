@@ -32,10 +32,10 @@ use ust::ctf::walk;
 use ust::ipc::proto::{self, Written};
 use ust::output::{Appended, Files, Output, Packet};
 use ust::ringbuf::Geometry;
-use ust::schema::{EventSchema, FieldType, Int};
+use ust::schema::EventSchema;
 use ust::snapshot::{Plan, Source, Taken};
 use ust::tracedir::TraceDir;
-use ust_filter::{EventLayout, FieldKind, FieldLayout, Filter, IntLayout};
+use ust_filter::Filter;
 
 /// Most channels of programs that left a session kept for its snapshots.
 pub const MAX_RETIRED: usize = 16;
@@ -322,7 +322,7 @@ impl WatchState {
         let Some(bound) = f
             .filter
             .as_ref()
-            .map(|f| f.bind_payload(&layout(schema), &[]))
+            .map(|f| f.bind_payload(&ust::eventfilter::layout(schema), &[]))
         else {
             return;
         };
@@ -366,40 +366,6 @@ impl Output for Watch {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
-    }
-}
-
-/// An event's payload as the filter reads it.
-fn layout(schema: &EventSchema) -> EventLayout {
-    let int = |i: &Int| IntLayout {
-        bits: i.bits,
-        signed: i.signed,
-        big_endian: i.network,
-    };
-    EventLayout {
-        fields: schema
-            .fields
-            .iter()
-            .map(|f| {
-                let kind = match &f.ty {
-                    FieldType::Integer(i) => FieldKind::Int(int(i)),
-                    FieldType::Enum { container, .. } => FieldKind::Enum(int(container)),
-                    FieldType::Float { bits } => FieldKind::Float { bits: *bits },
-                    FieldType::String => FieldKind::String,
-                    FieldType::Array { elem, len } => FieldKind::Array {
-                        elem: int(elem),
-                        len: *len,
-                        text: elem.text,
-                    },
-                    FieldType::Sequence { elem, len_int } => FieldKind::Sequence {
-                        len: int(len_int),
-                        elem: int(elem),
-                        text: elem.text,
-                    },
-                };
-                FieldLayout::new(f.name.clone(), kind)
-            })
-            .collect(),
     }
 }
 
