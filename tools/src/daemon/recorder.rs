@@ -374,6 +374,7 @@ mod tests {
     use super::*;
     use ust::ctf::walk::PayloadLayout;
     use ust::schema::Field;
+    use ust::schema::{FieldType, Int};
 
     fn schema() -> EventSchema {
         EventSchema {
