@@ -946,34 +946,20 @@ fn one_user_cannot_take_every_connection() {
 
 #[test]
 fn a_program_started_before_the_daemon_is_traced_once_it_comes() {
-    use std::io::{BufRead, Write};
     let dir = scratch("before");
     let socket = DaemonProc::socket_in(&dir);
     let exe = c_program(&dir, "ctl_app", &["tools/tests/c/ctl_app.c"]);
-    let mut program = Command::new(&exe)
-        .arg("lines")
-        .env("UST_DAEMON_SOCKET", &socket)
-        .env_remove("UST_TRACE")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = program.stdin.take().unwrap();
-    let mut output = std::io::BufReader::new(program.stdout.take().unwrap());
-    let mut say = move |word: &str| {
-        writeln!(input, "{word}").unwrap();
-        let mut answer = String::new();
-        output.read_line(&mut answer).unwrap();
-        assert_eq!(answer, "ok\n");
-    };
-    say("untraced");
+    let mut cmd = Command::new(&exe);
+    cmd.arg("lines").env("UST_DAEMON_SOCKET", &socket);
+    let mut program = Lines::spawn(cmd);
+    program.say("untraced");
     let d = DaemonProc::start_in(dir);
     let out = d.dir.join("t");
     let mut ctl = d.ctl();
     ctl.create("s", &out).unwrap();
     ctl.enable("s", &["ctl_app:*"], None).unwrap();
     ctl.start("s").unwrap();
-    let pid = program.id();
+    let pid = program.pid();
     wait_for("the program to register", || {
         ctl.list()
             .1
@@ -983,48 +969,34 @@ fn a_program_started_before_the_daemon_is_traced_once_it_comes() {
     // Answered once every program followed: the events are enabled now.
     ctl.enable("s", &["ctl_app:*"], None).unwrap();
     for word in ["one", "two", "three"] {
-        say(word);
+        program.say(word);
     }
     ctl.stop("s").unwrap();
     let counts = events_by_name(&out);
     assert_eq!(count(&counts, "ctl_app:info"), 3, "{counts:?}");
     assert_eq!(count(&counts, "ctl_app:debug"), 3, "{counts:?}");
-    drop(say);
-    assert!(program.wait().unwrap().success());
+    assert!(program.finish().success());
 }
 
 #[test]
 fn a_program_outlives_a_killed_daemon_and_registers_with_the_next() {
-    use std::io::{BufRead, Write};
     let d = DaemonProc::start("rebirth");
     let exe = c_program(&d.dir, "ctl_app", &["tools/tests/c/ctl_app.c"]);
-    let mut program = Command::new(&exe)
-        .arg("lines")
+    let mut cmd = Command::new(&exe);
+    cmd.arg("lines")
         .env("UST_DAEMON_SOCKET", &d.socket)
-        .env("UST_REGISTER_TIMEOUT", REGISTER_WAIT_MS)
-        .env_remove("UST_TRACE")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = program.stdin.take().unwrap();
-    let mut output = std::io::BufReader::new(program.stdout.take().unwrap());
-    let mut say = move |word: &str| {
-        writeln!(input, "{word}").unwrap();
-        let mut answer = String::new();
-        output.read_line(&mut answer).unwrap();
-        assert_eq!(answer, "ok\n");
-    };
-    say("first");
+        .env("UST_REGISTER_TIMEOUT", REGISTER_WAIT_MS);
+    let mut program = Lines::spawn(cmd);
+    program.say("first");
     let dir = d.kill();
-    say("orphan");
+    program.say("orphan");
     let d = DaemonProc::start_in(dir);
     let out = d.dir.join("t");
     let mut ctl = d.ctl();
     ctl.create("s", &out).unwrap();
     ctl.enable("s", &["ctl_app:info"], None).unwrap();
     ctl.start("s").unwrap();
-    let pid = program.id();
+    let pid = program.pid();
     wait_for("the program to register again", || {
         ctl.list()
             .1
@@ -1032,14 +1004,13 @@ fn a_program_outlives_a_killed_daemon_and_registers_with_the_next() {
             .any(|a| a.pid == pid && a.events.len() == 2)
     });
     ctl.enable("s", &["ctl_app:info"], None).unwrap();
-    say("reborn");
+    program.say("reborn");
     ctl.stop("s").unwrap();
     assert_eq!(count(&events_by_name(&out), "ctl_app:info"), 1);
     if let Some(text) = babeltrace(&out) {
         assert!(text.contains("\"reborn\""), "{text}");
     }
-    drop(say);
-    assert!(program.wait().unwrap().success());
+    assert!(program.finish().success());
 }
 
 #[test]
@@ -1142,32 +1113,19 @@ fn a_provider_loaded_after_the_enable_gets_the_sessions_enablement() {
     );
     // libust comes with the plugin only (the program has no tracepoints of its own).
     let exe = c_program(&d.dir, "dlopen_cycle", &["tests/c/dlopen_cycle.c"]);
-    let mut app = Command::new(&exe)
-        .arg(&plugin)
+    let mut cmd = Command::new(&exe);
+    cmd.arg(&plugin)
         .arg("lines")
         .env("UST_DAEMON_SOCKET", &d.socket)
-        .env("UST_REGISTER_TIMEOUT", REGISTER_WAIT_MS)
-        .env_remove("UST_TRACE")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = app.stdin.take().unwrap();
-    let mut stdout = std::io::BufReader::new(app.stdout.take().unwrap());
-    let mut round = |stdin: &mut std::process::ChildStdin| {
-        use std::io::{BufRead, Write};
-        writeln!(stdin, "go").unwrap();
-        let mut answer = String::new();
-        stdout.read_line(&mut answer).unwrap();
-        assert_eq!(answer, "ok\n");
-    };
+        .env("UST_REGISTER_TIMEOUT", REGISTER_WAIT_MS);
+    let mut app = Lines::spawn(cmd);
     // Round 0 loads the plugin (and with it libust, which registers the program) and unloads
     // it, before any session exists. The daemon heard of the plugin's event while it was
     // loaded: the listener was not held up by the loader lock `dlopen()` holds.
-    round(&mut stdin);
+    app.say("go");
     let mut ctl = d.ctl();
     let (_, apps) = ctl.list();
-    let app_info = apps.iter().find(|a| a.pid == app.id());
+    let app_info = apps.iter().find(|a| a.pid == app.pid());
     assert_eq!(
         app_info.map(|a| a.events.clone()),
         Some(vec!["plugin:run".to_string()]),
@@ -1179,10 +1137,9 @@ fn a_provider_loaded_after_the_enable_gets_the_sessions_enablement() {
     ctl.start("s").unwrap();
     // The enable reached the program while the plugin was unloaded: rounds 1 and 2 load it
     // again and must record.
-    round(&mut stdin);
-    round(&mut stdin);
-    drop(stdin);
-    assert!(app.wait().unwrap().success());
+    app.say("go");
+    app.say("go");
+    assert!(app.finish().success());
     wait_for("the program to leave", || ctl.list().1.is_empty());
     ctl.stop("s").unwrap();
     let counts = events_by_name(&out);

@@ -774,3 +774,53 @@ pub fn open_up(top: &Path, path: &Path) {
         }
     }
 }
+
+/// A test program in its `lines` mode, driven a step at a time: each line written to it is
+/// one step, which it answers with `ok`.
+pub struct Lines {
+    child: Child,
+    input: std::process::ChildStdin,
+    output: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Lines {
+    /// Starts `cmd` (its arguments and environment set by the caller), untraced by
+    /// `UST_TRACE`, its standard input and output piped to the test.
+    pub fn spawn(mut cmd: Command) -> Lines {
+        let mut child = cmd
+            .env_remove("UST_TRACE")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let input = child.stdin.take().unwrap();
+        let output = std::io::BufReader::new(child.stdout.take().unwrap());
+        Lines {
+            child,
+            input,
+            output,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends one step and waits for its `ok`.
+    pub fn say(&mut self, word: &str) {
+        use std::io::{BufRead, Write};
+        writeln!(self.input, "{word}").unwrap();
+        let mut answer = String::new();
+        self.output.read_line(&mut answer).unwrap();
+        assert_eq!(answer, "ok\n");
+    }
+
+    /// Closes its input (its last step) and waits for it to exit.
+    pub fn finish(self) -> ExitStatus {
+        let Lines {
+            mut child, input, ..
+        } = self;
+        drop(input);
+        child.wait().unwrap()
+    }
+}
