@@ -60,6 +60,21 @@ pub const PACKET_MAGIC: u32 = 0xC1FC_1FC1;
 /// Bytes of packet header + packet context.
 pub const PACKET_HEADER_LEN: usize = 84;
 
+/// Where `PacketHeader::encode` puts each field (little-endian), for those
+/// who read or patch packets already written (the relay sender, the relayd
+/// client's index): LTTng-UST's prologue, which UST shares.
+pub mod at {
+    pub const STREAM_ID: usize = 20;
+    pub const STREAM_INSTANCE_ID: usize = 24;
+    pub const TS_BEGIN: usize = 32;
+    pub const TS_END: usize = 40;
+    pub const CONTENT_SIZE: usize = 48;
+    pub const PACKET_SIZE: usize = 56;
+    pub const SEQ: usize = 64;
+    pub const DISCARDED: usize = 72;
+    pub const CPU: usize = 80;
+}
+
 /// The program a packet comes from, when several share a trace: appended
 /// to the packet context as `vpid` (u32) and `procname` (16 bytes of text).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -176,8 +191,18 @@ mod tests {
         };
         h.encode(&mut out);
         assert_eq!(out.len(), PACKET_HEADER_LEN);
-        assert_eq!(u64::from_le_bytes(out[48..56].try_into().unwrap()), 100 * 8);
-        assert_eq!(u32::from_le_bytes(out[80..84].try_into().unwrap()), 1);
+        let u64_at = |o: usize| u64::from_le_bytes(out[o..o + 8].try_into().unwrap());
+        let u32_at = |o: usize| u32::from_le_bytes(out[o..o + 4].try_into().unwrap());
+        assert_eq!(u32_at(0), PACKET_MAGIC);
+        assert_eq!(u32_at(at::STREAM_ID), 0);
+        assert_eq!(u64_at(at::STREAM_INSTANCE_ID), 1);
+        assert_eq!(u64_at(at::TS_BEGIN), 10);
+        assert_eq!(u64_at(at::TS_END), 20);
+        assert_eq!(u64_at(at::CONTENT_SIZE), 100 * 8);
+        assert_eq!(u64_at(at::PACKET_SIZE), 100 * 8);
+        assert_eq!(u64_at(at::SEQ), 5);
+        assert_eq!(u64_at(at::DISCARDED), 2);
+        assert_eq!(u32_at(at::CPU), 1);
         let with_app = PacketHeader {
             app: Some(AppContext {
                 vpid: 42,

@@ -27,6 +27,7 @@ use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use ust::ctf::header::at;
 use ust::ipc::proto::RelayInfo;
 use ust::output::{Appended, Output, Packet};
 
@@ -35,15 +36,6 @@ use ust::output::{Appended, Output, Packet};
 const MAX_QUEUED: usize = 32 << 20;
 /// How long `check` waits for the sender to have tried the relay.
 const CHECK_WAIT: Duration = Duration::from_secs(15);
-/// Where the packet context keeps what the sender reads or changes (the
-/// 84-byte prologue of `ust::ctf::header`, little-endian).
-const STREAM_CLASS_AT: usize = 20;
-const TS_BEGIN_AT: usize = 32;
-const TS_END_AT: usize = 40;
-const CONTENT_SIZE_AT: usize = 48;
-const PACKET_SIZE_AT: usize = 56;
-const SEQ_AT: usize = 64;
-const DISCARDED_AT: usize = 72;
 
 /// What the sender thread does, in order.
 enum Job {
@@ -473,11 +465,11 @@ impl Sender {
         };
         r.last_header = bytes[..header_len.min(bytes.len())].to_vec();
         let lost = r.lost;
-        if bytes.len() >= DISCARDED_AT + 8 {
-            let discarded = read_u64(bytes, DISCARDED_AT).saturating_add(lost);
-            bytes[DISCARDED_AT..DISCARDED_AT + 8].copy_from_slice(&discarded.to_le_bytes());
-            let seq = read_u64(bytes, SEQ_AT).wrapping_add(r.shift);
-            bytes[SEQ_AT..SEQ_AT + 8].copy_from_slice(&seq.to_le_bytes());
+        if bytes.len() >= at::DISCARDED + 8 {
+            let discarded = read_u64(bytes, at::DISCARDED).saturating_add(lost);
+            bytes[at::DISCARDED..at::DISCARDED + 8].copy_from_slice(&discarded.to_le_bytes());
+            let seq = read_u64(bytes, at::SEQ).wrapping_add(r.shift);
+            bytes[at::SEQ..at::SEQ + 8].copy_from_slice(&seq.to_le_bytes());
         }
         let delivered = match (r.handle, packet::ust_index(bytes), self.session.as_mut()) {
             (Some(h), Some(index), Some(s)) => s
@@ -501,7 +493,7 @@ impl Sender {
         let Some(r) = self.streams.get_mut(stream) else {
             return;
         };
-        if empty.len() < DISCARDED_AT + 8 {
+        if empty.len() < at::DISCARDED + 8 {
             return;
         }
         if r.last_header.is_empty() {
@@ -513,12 +505,12 @@ impl Sender {
             return;
         }
         let class = u64::from(u32::from_le_bytes(
-            empty[STREAM_CLASS_AT..STREAM_CLASS_AT + 4]
+            empty[at::STREAM_ID..at::STREAM_ID + 4]
                 .try_into()
                 .unwrap_or_default(),
         ));
         if let (Some(h), Some(s)) = (r.handle, self.session.as_mut()) {
-            let _ = s.send_beacon(h, class, read_u64(empty, TS_END_AT));
+            let _ = s.send_beacon(h, class, read_u64(empty, at::TS_END));
         }
     }
 
@@ -542,17 +534,17 @@ impl Sender {
 /// consumer made it), when events were lost since the last packet that got
 /// through: `packet` then raises its count of discarded events.
 fn closing_packet(r: &Remote) -> Option<Vec<u8>> {
-    if r.lost <= r.reported || r.last_header.len() < DISCARDED_AT + 8 {
+    if r.lost <= r.reported || r.last_header.len() < at::DISCARDED + 8 {
         return None;
     }
     let mut p = r.last_header.clone();
     let bits = (p.len() as u64 * 8).to_le_bytes();
-    let end = read_u64(&p, TS_END_AT).to_le_bytes();
-    let seq = read_u64(&p, SEQ_AT).wrapping_add(1).to_le_bytes();
-    p[TS_BEGIN_AT..TS_BEGIN_AT + 8].copy_from_slice(&end);
-    p[CONTENT_SIZE_AT..CONTENT_SIZE_AT + 8].copy_from_slice(&bits);
-    p[PACKET_SIZE_AT..PACKET_SIZE_AT + 8].copy_from_slice(&bits);
-    p[SEQ_AT..SEQ_AT + 8].copy_from_slice(&seq);
+    let end = read_u64(&p, at::TS_END).to_le_bytes();
+    let seq = read_u64(&p, at::SEQ).wrapping_add(1).to_le_bytes();
+    p[at::TS_BEGIN..at::TS_BEGIN + 8].copy_from_slice(&end);
+    p[at::CONTENT_SIZE..at::CONTENT_SIZE + 8].copy_from_slice(&bits);
+    p[at::PACKET_SIZE..at::PACKET_SIZE + 8].copy_from_slice(&bits);
+    p[at::SEQ..at::SEQ + 8].copy_from_slice(&seq);
     Some(p)
 }
 

@@ -3,41 +3,38 @@
 //! CTF metadata packets (the form lttng-relayd's live viewers need).
 
 use super::proto::PacketIndex;
+use ust::ctf::header::{at, PACKET_HEADER_LEN, PACKET_MAGIC};
 
-/// CTF data packet magic, as the first 4 bytes of a little-endian packet.
-const PACKET_MAGIC: [u8; 4] = 0xC1FC_1FC1u32.to_le_bytes();
 /// CTF metadata packet magic, as the first 4 bytes of a little-endian metadata packet.
 pub const METADATA_MAGIC: [u8; 4] = 0x75D1_1D57u32.to_le_bytes();
 /// Bytes of a metadata packet header.
 pub const METADATA_HEADER_LEN: usize = 37;
 /// Most text one metadata packet carries.
 const METADATA_CHUNK: usize = 64 * 1024;
-/// Bytes of the prologue (header + context) a UST or LTTng-UST data packet starts with.
-const PROLOGUE_LEN: usize = 84;
 
 /// Reads the index of a packet in the UST / LTTng-UST layout (little-endian: magic, uuid,
 /// stream_id, stream_instance_id, timestamp_begin, timestamp_end, content_size, packet_size,
 /// packet_seq_num, events_discarded, …). None when `bytes` is not such a packet or its sizes
 /// disagree with its length.
 pub fn ust_index(bytes: &[u8]) -> Option<PacketIndex> {
-    if bytes.len() < PROLOGUE_LEN || bytes[0..4] != PACKET_MAGIC {
+    if bytes.len() < PACKET_HEADER_LEN || bytes[0..4] != PACKET_MAGIC.to_le_bytes() {
         return None;
     }
     let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().unwrap_or_default());
     let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap_or_default());
     let index = PacketIndex {
-        stream_id: u32_at(20) as u64,
-        stream_instance_id: u64_at(24),
-        timestamp_begin: u64_at(32),
-        timestamp_end: u64_at(40),
-        content_size: u64_at(48),
-        packet_size: u64_at(56),
-        packet_seq_num: u64_at(64),
-        events_discarded: u64_at(72),
+        stream_id: u32_at(at::STREAM_ID) as u64,
+        stream_instance_id: u64_at(at::STREAM_INSTANCE_ID),
+        timestamp_begin: u64_at(at::TS_BEGIN),
+        timestamp_end: u64_at(at::TS_END),
+        content_size: u64_at(at::CONTENT_SIZE),
+        packet_size: u64_at(at::PACKET_SIZE),
+        packet_seq_num: u64_at(at::SEQ),
+        events_discarded: u64_at(at::DISCARDED),
     };
     let fits = index.packet_size == bytes.len() as u64 * 8
         && index.content_size <= index.packet_size
-        && index.content_size >= PROLOGUE_LEN as u64 * 8;
+        && index.content_size >= PACKET_HEADER_LEN as u64 * 8;
     fits.then_some(index)
 }
 
@@ -89,7 +86,7 @@ mod tests {
     #[test]
     fn reads_the_index_of_a_ust_packet() {
         let mut p = vec![0u8; 128];
-        p[0..4].copy_from_slice(&PACKET_MAGIC);
+        p[0..4].copy_from_slice(&PACKET_MAGIC.to_le_bytes());
         p[24..32].copy_from_slice(&3u64.to_le_bytes());
         p[32..40].copy_from_slice(&100u64.to_le_bytes());
         p[40..48].copy_from_slice(&200u64.to_le_bytes());
