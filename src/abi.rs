@@ -12,7 +12,7 @@ use std::sync::atomic::AtomicPtr;
 /// ABI major version (the soname's).
 pub const ABI_MAJOR: u32 = 1;
 /// ABI minor version.
-pub const ABI_MINOR: u32 = 1;
+pub const ABI_MINOR: u32 = 2;
 
 /// `enum ust_field_kind`.
 pub mod kind {
@@ -104,6 +104,10 @@ pub type ReserveFn = unsafe extern "C" fn(*const EventHandle, usize, *mut Reserv
 /// `commit` of `struct ust_event_handle`.
 pub type CommitFn = unsafe extern "C" fn(*mut Reservation);
 
+/// `reserve_tested` of `struct ust_event_handle` (since ABI 1.2).
+pub type ReserveTestedFn =
+    unsafe extern "C" fn(*const EventHandle, *const EventTest, usize, *mut Reservation) -> *mut u8;
+
 /// `struct ust_event_handle`, followed by libust's private part.
 #[repr(C)]
 pub struct EventHandle {
@@ -111,6 +115,33 @@ pub struct EventHandle {
     pub event_id: u32,
     pub reserve: ReserveFn,
     pub commit: CommitFn,
+    /// Since ABI 1.2: the event's filter as value tests, or NULL.
+    pub test: AtomicPtr<EventTest>,
+    pub reserve_tested: ReserveTestedFn,
+}
+
+/// `struct ust_value_test` (since ABI 1.2).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct ValueTest {
+    pub field: u32,
+    pub outside: u32,
+    pub lo: i64,
+    pub span: u64,
+}
+
+/// `UST_EVENT_TEST_MAX`.
+pub const EVENT_TEST_MAX: usize = 8;
+
+/// `struct ust_event_test` (since ABI 1.2).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventTest {
+    pub struct_size: u32,
+    pub nr_tests: u32,
+    pub any: u32,
+    pub reserved: u32,
+    pub tests: [ValueTest; EVENT_TEST_MAX],
 }
 
 /// `struct ust_tracepoint`.

@@ -14,7 +14,7 @@ use crate::schema::{EventSchema, FieldType, Int};
 use once_cell::sync::OnceCell;
 use ust_filter::{
     Bound, ContextField, ContextValues, EventLayout, FieldKind, FieldLayout, FieldValue, Filter,
-    IntLayout, IntTest, ParseError, ValueKind,
+    IntLayout, IntTest, ParseError, ValueKind, ValueTests,
 };
 
 /// The context fields, in the order `Context` gives their values.
@@ -73,6 +73,15 @@ impl RecordFilter {
     pub fn int_test(&self) -> Option<IntTest> {
         match self {
             RecordFilter::One(b) => b.int_test(),
+            RecordFilter::AnyOf(_) => None,
+        }
+    }
+
+    /// The filter as tests of integer field values (see `valuetest`), when
+    /// it is one filter made only of such comparisons.
+    pub fn value_tests(&self) -> Option<ValueTests> {
+        match self {
+            RecordFilter::One(b) => b.value_tests(),
             RecordFilter::AnyOf(_) => None,
         }
     }

@@ -17,12 +17,19 @@
 //!   on the finished payload and copies it into each channel that accepts
 //!   it. A rejected event takes no buffer space and is not counted as lost.
 //!
+//! When the one target's filter is only integer comparisons, the handle
+//! also offers it as value tests (`valuetest`): a serializer of ABI 1.2
+//! runs them on the arguments, returns at once when they reject the event,
+//! and otherwise reserves with `reserve_tested`, which goes the direct way
+//! when the test it names is still the targets' own.
+//!
 //! Nothing here allocates, locks or makes a system call.
 
 use crate::abi;
 use crate::channel::Channel;
 use crate::eventfilter::RecordFilter;
 use crate::grace::{self, ThreadRecord};
+use crate::valuetest;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::Arc;
 use ust_filter::IntTest;
@@ -49,23 +56,29 @@ enum Route {
 /// Every recording of an event at one moment; immutable once published.
 pub struct Targets {
     route: Route,
+    /// The one target's filter as value tests for the serializer: an event
+    /// it passed goes the direct way.
+    test: Option<&'static abi::EventTest>,
     items: Box<[Target]>,
 }
 
 impl Targets {
     /// The recordings `items`, or `None` when there are none.
     pub fn new(items: Vec<Target>) -> Option<Box<Targets>> {
-        let route = match items.as_slice() {
+        let (route, test) = match items.as_slice() {
             [] => return None,
-            [one] => match one.filter.as_ref().map(RecordFilter::int_test) {
-                None => Route::Direct,
-                Some(Some(test)) => Route::Tested(test),
-                Some(None) => Route::Staged,
+            [one] => match &one.filter {
+                None => (Route::Direct, None),
+                Some(filter) => (
+                    filter.int_test().map_or(Route::Staged, Route::Tested),
+                    valuetest::of(filter),
+                ),
             },
-            _ => Route::Staged,
+            _ => (Route::Staged, None),
         };
         Some(Box::new(Targets {
             route,
+            test,
             items: items.into_boxed_slice(),
         }))
     }
@@ -93,6 +106,8 @@ impl Handle {
                 event_id: 0,
                 reserve,
                 commit,
+                test: AtomicPtr::new(std::ptr::null_mut()),
+                reserve_tested,
             },
             targets: AtomicPtr::new(std::ptr::null_mut()),
         }
@@ -100,9 +115,17 @@ impl Handle {
 
     /// Makes `targets` the event's recordings; returns the previous ones,
     /// which threads may still be using: pass them to `grace::retire`.
+    ///
+    /// The targets are stored before their test, so a serializer that loads
+    /// the new test finds the new targets (or later ones) in `reserve_tested`.
     pub fn publish(&self, targets: Option<Box<Targets>>) -> Option<Box<Targets>> {
+        let test = targets
+            .as_ref()
+            .and_then(|t| t.test)
+            .map_or(std::ptr::null(), std::ptr::from_ref);
         let new = targets.map_or(std::ptr::null_mut(), Box::into_raw);
         let old = self.targets.swap(new, Ordering::AcqRel);
+        self.public.test.store(test.cast_mut(), Ordering::Release);
         // SAFETY: every non-NULL pointer stored here came from Box::into_raw
         // above, and is taken back exactly once (by the swap that removed it).
         (!old.is_null()).then(|| unsafe { Box::from_raw(old) })
@@ -140,12 +163,42 @@ unsafe extern "C" fn reserve(
     len: usize,
     r: *mut abi::Reservation,
 ) -> *mut u8 {
+    // SAFETY: per this function's contract; no test was run.
+    unsafe { reserve_after(h, std::ptr::null(), len, r) }
+}
+
+/// `ust_event_handle.reserve_tested`: `reserve` for an event that passed
+/// `test`, which the serializer loaded from the handle.
+///
+/// # Safety
+/// As for `reserve`; `test` is NULL or a test this handle published.
+unsafe extern "C" fn reserve_tested(
+    h: *const abi::EventHandle,
+    test: *const abi::EventTest,
+    len: usize,
+    r: *mut abi::Reservation,
+) -> *mut u8 {
+    // SAFETY: per this function's contract.
+    unsafe { reserve_after(h, test, len, r) }
+}
+
+/// `reserve` of an event that passed `test` (NULL: none was run).
+///
+/// # Safety
+/// As for `reserve_tested`.
+#[inline(always)]
+unsafe fn reserve_after(
+    h: *const abi::EventHandle,
+    test: *const abi::EventTest,
+    len: usize,
+    r: *mut abi::Reservation,
+) -> *mut u8 {
     // SAFETY: every `ust_event_handle` libust hands out is the first field
     // of a `Handle` (repr(C)), and handles are never freed.
     let h = unsafe { &*h.cast::<Handle>() };
     let Some(rec) = grace::enter() else {
         // SAFETY: as for this call.
-        return unsafe { reserve_first(h, len, r) };
+        return unsafe { reserve_first(h, test, len, r) };
     };
     let targets = h.targets.load(Ordering::Acquire);
     // SAFETY: published targets stay alive until a grace period after they
@@ -154,7 +207,8 @@ unsafe extern "C" fn reserve(
         grace::leave(rec);
         return std::ptr::null_mut();
     };
-    if !matches!(targets.route, Route::Direct) {
+    let tested = targets.test.is_some_and(|own| std::ptr::eq(own, test));
+    if !tested && !matches!(targets.route, Route::Direct) {
         return stage(targets, rec, len, r);
     }
     match targets.items.first() {
@@ -170,16 +224,21 @@ unsafe extern "C" fn reserve(
 /// the record up, then reserves.
 ///
 /// # Safety
-/// As for `reserve`.
+/// As for `reserve_tested`.
 #[cold]
 #[inline(never)]
-unsafe extern "C" fn reserve_first(h: &Handle, len: usize, r: *mut abi::Reservation) -> *mut u8 {
+unsafe fn reserve_first(
+    h: &Handle,
+    test: *const abi::EventTest,
+    len: usize,
+    r: *mut abi::Reservation,
+) -> *mut u8 {
     if grace::current().is_none() {
         return std::ptr::null_mut();
     }
     // SAFETY: as for this call; this thread now has its record, so
-    // `reserve` does not come back here.
-    unsafe { reserve(&h.public, len, r) }
+    // `reserve_after` does not come back here.
+    unsafe { reserve_after(&h.public, test, len, r) }
 }
 
 /// The direct `reserve`: room in the ring buffer of the one target.

@@ -45,3 +45,4 @@ pub mod sysinfo;
 pub mod threads;
 pub mod tracedir;
 pub mod tracef;
+pub mod valuetest;

@@ -90,6 +90,25 @@ fn rust_layout() -> BTreeMap<String, usize> {
     );
     put("ust_event_handle.reserve", offset_of!(EventHandle, reserve));
     put("ust_event_handle.commit", offset_of!(EventHandle, commit));
+    put("ust_event_handle.test", offset_of!(EventHandle, test));
+    put(
+        "ust_event_handle.reserve_tested",
+        offset_of!(EventHandle, reserve_tested),
+    );
+    put("ust_value_test", size_of::<ValueTest>());
+    put("ust_value_test.field", offset_of!(ValueTest, field));
+    put("ust_value_test.outside", offset_of!(ValueTest, outside));
+    put("ust_value_test.lo", offset_of!(ValueTest, lo));
+    put("ust_value_test.span", offset_of!(ValueTest, span));
+    put("ust_event_test", size_of::<EventTest>());
+    put(
+        "ust_event_test.struct_size",
+        offset_of!(EventTest, struct_size),
+    );
+    put("ust_event_test.nr_tests", offset_of!(EventTest, nr_tests));
+    put("ust_event_test.any", offset_of!(EventTest, any));
+    put("ust_event_test.reserved", offset_of!(EventTest, reserved));
+    put("ust_event_test.tests", offset_of!(EventTest, tests));
     put("ust_tracepoint", size_of::<Tracepoint>());
     put(
         "ust_tracepoint.struct_size",
@@ -107,6 +126,7 @@ fn rust_layout() -> BTreeMap<String, usize> {
     put("UST_FIELD_NOWRITE", flag::NOWRITE as usize);
     put("UST_FIELD_LEN_SIGNED", flag::LEN_SIGNED as usize);
     put("UST_FIELD_ENUM", kind::ENUM as usize);
+    put("UST_EVENT_TEST_MAX", EVENT_TEST_MAX);
     m
 }
 

@@ -117,10 +117,10 @@ pub(crate) enum Check {
 impl Check {
     fn of(test: &Test<Handle>) -> Check {
         let special = match test {
-            Test::Int(Handle::Payload(Place::Fixed(at), read), op, k) => {
+            Test::Int(Handle::Payload(Place::Fixed(at), read, _), op, k) => {
                 IntTest::new(*at, read, *op, *k).map(Check::Int)
             }
-            Test::Text(Handle::Payload(Place::Fixed(at), Read::CString), equal, pattern) => {
+            Test::Text(Handle::Payload(Place::Fixed(at), Read::CString, _), equal, pattern) => {
                 TextTest::new(*at, *equal, pattern).map(Check::Text)
             }
             _ => None,
@@ -270,7 +270,7 @@ impl IntTest {
 
 /// The comparison `v OP k` as a range: `(lo, span, outside)`, true when `lo <= v <= lo + span`
 /// differs from `outside`.
-fn range(op: BinaryOp, k: i64) -> Option<(i64, u64, bool)> {
+pub(crate) fn range(op: BinaryOp, k: i64) -> Option<(i64, u64, bool)> {
     const NONE: (i64, u64, bool) = (i64::MIN, u64::MAX, true);
     let up_to = |hi: i64| (i64::MIN, hi.wrapping_sub(i64::MIN) as u64, false);
     let from = |lo: i64| (lo, i64::MAX.wrapping_sub(lo) as u64, false);

@@ -9,8 +9,10 @@
 //! LTTng refuses, with the column of the fault (`error`) → `program` binds the tree to one
 //! event's fields (field paths resolved once, constants folded) and evaluates it with the
 //! operators of `value` and the string comparisons of `text`. `layout` and `payload` bind to
-//! UST's serialized payload bytes for record-time filtering; readers bind with their own
-//! resolver through [`Filter::bind`]. This crate has no dependency: libust links it.
+//! UST's serialized payload bytes for record-time filtering, and `values` states the
+//! commonest filters on field values for a serializer that tests them before writing;
+//! readers bind with their own resolver through [`Filter::bind`]. This crate has no
+//! dependency: libust links it.
 //!
 //! Record time, as the runtime uses it: parse once (`UST_FILTER`, `ust enable --filter`),
 //! bind once per enabled event to its payload layout and the context fields it can offer,
@@ -59,6 +61,7 @@ mod payload;
 mod program;
 mod text;
 mod value;
+mod values;
 
 pub use ast::{FieldPath, Scope, Segment};
 pub use error::ParseError;
@@ -67,6 +70,7 @@ pub use layout::{ContextField, ContextValues, EventLayout, FieldKind, FieldLayou
 pub use parser::{MAX_DEPTH, MAX_SOURCE_LEN, MAX_STACK};
 pub use payload::Bound;
 pub use program::{FieldValue, Fields, Program, ValueKind};
+pub use values::{ValueTest, ValueTests};
 
 use ast::{Ast, NodeKind};
 use std::str::FromStr;

@@ -10,6 +10,7 @@ use crate::ast::{FieldPath, Scope, Segment};
 use crate::fastpath::{IntTest, Plan};
 use crate::layout::{ContextField, ContextValues, EventLayout, FieldKind, FieldLayout, IntLayout};
 use crate::program::{FieldValue, Fields, Program, ValueKind};
+use crate::values::ValueTests;
 use crate::Filter;
 
 /// A filter bound to an event layout and a list of context fields; see [`Filter::bind_payload`].
@@ -47,6 +48,17 @@ impl Bound {
         }
     }
 
+    /// The filter as tests of integer field values, when it is only comparisons of
+    /// little-endian top-level integer fields with constants joined by `&&` or by `||`: a
+    /// runtime that has the field values before it serializes them may run these instead
+    /// of `matches`, with the same answers.
+    pub fn value_tests(&self) -> Option<ValueTests> {
+        match self.program.constant() {
+            Some(_) => None,
+            None => ValueTests::of(&self.program),
+        }
+    }
+
     /// `matches` for every plan but the one integer test.
     #[inline(never)]
     fn matches_other<C: ContextValues + ?Sized>(&self, payload: &[u8], context: &C) -> bool {
@@ -79,7 +91,7 @@ impl<'v, C: ContextValues + ?Sized> Fields<'v, Handle> for Event<'v, C> {
     fn value(&mut self, handle: &'v Handle) -> Option<FieldValue<'v>> {
         match handle {
             Handle::Context(index) => self.context.value(*index),
-            Handle::Payload(place, read) => {
+            Handle::Payload(place, read, _) => {
                 let at = self.locate(place)?;
                 read_value(read, self.payload, at)
             }
@@ -89,7 +101,7 @@ impl<'v, C: ContextValues + ?Sized> Fields<'v, Handle> for Event<'v, C> {
     #[inline(always)]
     fn int(&mut self, handle: &'v Handle) -> Option<i64> {
         match handle {
-            Handle::Payload(Place::Fixed(at), Read::Int(layout, bytes)) => {
+            Handle::Payload(Place::Fixed(at), Read::Int(layout, bytes), _) => {
                 read_int(self.payload, *at, *layout, *bytes)
             }
             _ => self.other_int(handle),
@@ -128,7 +140,9 @@ impl<C: ?Sized> Event<'_, C> {
 /// How to find a field.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Handle {
-    Payload(Place, Read),
+    /// Where the field's item starts, how to read it, and which top-level field of the
+    /// layout it is (`None` for a struct member).
+    Payload(Place, Read, Option<usize>),
     Context(usize),
 }
 
@@ -201,6 +215,8 @@ impl Size {
 struct Item<'a> {
     /// Member names from the top-level field down.
     names: Vec<&'a str>,
+    /// Its index in the layout's fields, when it is a top-level field.
+    top: Option<usize>,
     kind: &'a FieldKind,
     size: Size,
 }
@@ -229,13 +245,14 @@ fn size_of(kind: &FieldKind) -> Size {
 }
 
 fn flatten<'a>(fields: &'a [FieldLayout], prefix: &[&'a str], out: &mut Vec<Item<'a>>) {
-    for field in fields {
+    for (index, field) in fields.iter().enumerate() {
         let mut names = prefix.to_vec();
         names.push(&field.name);
         match &field.kind {
             FieldKind::Struct(members) => flatten(members, &names, out),
             kind => out.push(Item {
                 names,
+                top: prefix.is_empty().then_some(index),
                 kind,
                 size: size_of(kind),
             }),
@@ -365,7 +382,7 @@ fn payload_handle(
         ),
         _ => return None,
     };
-    Some((Handle::Payload(place, read), kind))
+    Some((Handle::Payload(place, read, item.top), kind))
 }
 
 fn context_handle(path: &FieldPath, context: &[ContextField]) -> Option<(Handle, ValueKind)> {

@@ -167,6 +167,32 @@ impl Event {
     }
 }
 
+impl Event {
+    /// Each field's value as UST's C serializer has it before writing (the argument
+    /// converted to the field's type, then to `int64_t`), indexed as `layout()`'s fields;
+    /// non-integers get a value no test should read.
+    fn values(&self) -> Vec<i64> {
+        let unreadable = i64::MIN + 12345;
+        let mut v = vec![unreadable; 22];
+        v[0] = i64::from(self.n);
+        v[1] = i64::from(self.i64 as i8);
+        v[2] = i64::from(self.u64 as u8);
+        v[3] = i64::from(self.i64 as i16);
+        v[4] = i64::from(self.u64 as u16);
+        v[5] = i64::from(self.i64 as i32);
+        v[6] = i64::from(self.u64 as u32);
+        v[7] = self.i64;
+        v[8] = self.u64 as i64;
+        // Network-order fields: the serializer has their big-endian bytes, not the number.
+        v[9] = i64::from((self.u64 as u16).swap_bytes());
+        v[10] = i64::from((self.i64 as i32).swap_bytes());
+        v[11] = i64::from(self.color);
+        v[12] = i64::from(self.level);
+        v[21] = i64::from(self.after);
+        v
+    }
+}
+
 fn ctx_values() -> [FieldValue<'static>; 4] {
     [
         FieldValue::Int(4242),
@@ -739,4 +765,65 @@ fn shortcuts_answer_as_the_general_program_does() {
         kept > checked / 20 && kept < checked * 19 / 20,
         "{kept} of {checked}"
     );
+}
+
+#[test]
+fn value_tests_answer_as_the_payload_filter_does() {
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let ctx = ctx_values();
+    let (mut stated, mut kept, mut checked) = (0, 0, 0);
+    for _ in 0..3_000 {
+        let expr = random_expression(&mut rng);
+        let Ok(filter) = Filter::parse(&expr) else {
+            continue;
+        };
+        let bound = filter.bind_payload(&layout(), &context());
+        let Some(tests) = bound.value_tests() else {
+            continue;
+        };
+        stated += 1;
+        assert!(
+            !["net", "snet", "$ctx", "$app", "arr[", "seq[", "hdr.", "\""]
+                .iter()
+                .any(|other| expr.contains(other)),
+            "{expr}: only little-endian top-level integers are stated on values"
+        );
+        for _ in 0..20 {
+            let event = random_event(&mut rng);
+            let answer = bound.matches(&event.payload(), &ctx[..]);
+            assert_eq!(tests.passes(&event.values()), answer, "{expr}");
+            kept += usize::from(answer);
+            checked += 1;
+        }
+    }
+    assert!(stated > 200, "{stated} expressions stated on values");
+    assert!(
+        kept > checked / 20 && kept < checked * 19 / 20,
+        "{kept} of {checked}"
+    );
+}
+
+#[test]
+fn value_tests_cover_fields_after_variable_ones_and_refuse_the_rest() {
+    let tests = bound("after > 98 && n == 0")
+        .value_tests()
+        .expect("two integers");
+    assert_eq!((tests.any, tests.tests.len()), (false, 2));
+    assert_eq!((tests.tests[0].field, tests.tests[1].field), (21, 0));
+    assert!(tests.passes(&Event::default().values()));
+    for other in [
+        "net == 1",
+        "arr[0] == 1",
+        "hdr.a == 7",
+        "d > 1",
+        "n > 1.5",
+        "$ctx.vpid == 1",
+        "s == \"abc\"",
+        "n + 1 == 2",
+        "n == 1 && (u8 == 2 || u16 == 3)",
+        "nosuch == 1",
+        "1",
+    ] {
+        assert_eq!(bound(other).value_tests(), None, "{other}");
+    }
 }

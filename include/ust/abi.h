@@ -23,7 +23,7 @@ extern "C" {
 
 /* ABI version: the major is the soname's (libust.so.1). */
 #define UST_ABI_MAJOR 1
-#define UST_ABI_MINOR 1
+#define UST_ABI_MINOR 2
 
 /* What a field descriptor describes. */
 enum ust_field_kind {
@@ -102,10 +102,47 @@ struct ust_reservation {
 };
 
 /*
+ * Since ABI 1.2: one comparison of an integer field's value with a constant,
+ * stated as a range. `value` is the field's C value converted to int64_t; the
+ * test holds when (uint64_t)(value - lo) <= span, or, with `outside`, when it
+ * does not.
+ */
+struct ust_value_test {
+	uint32_t field;   /* index among the event's recorded (not _nowrite) fields */
+	uint32_t outside; /* 1: holds outside the range */
+	int64_t lo;
+	uint64_t span;
+};
+
+/* Most tests in one struct ust_event_test. */
+#define UST_EVENT_TEST_MAX 8
+
+/*
+ * Since ABI 1.2: an event's filter when it is only comparisons of integer
+ * fields with constants, joined by && or by ||, which the generated
+ * serializer runs on the tracepoint's arguments before reserving room (see
+ * _ust_event_test_passes in <ust/tracepoint.h>). Owned by libust, immutable
+ * and never freed.
+ */
+struct ust_event_test {
+	uint32_t struct_size;
+	uint32_t nr_tests; /* 1..UST_EVENT_TEST_MAX */
+	uint32_t any;      /* 1: passes when a test holds (||); 0: when all do (&&) */
+	uint32_t reserved;
+	struct ust_value_test tests[UST_EVENT_TEST_MAX];
+};
+
+/*
  * An enabled event, owned by libust and never freed. Call sites receive it
  * from their tracepoint and serialize the payload between `reserve` (which
  * returns where to write `payload_len` bytes, or NULL when the event is
  * dropped) and `commit`.
+ *
+ * Since ABI 1.2 (read only when `struct_size` covers them): `test`, loaded
+ * atomically, is NULL or the event's filter as value tests. A serializer
+ * that ran `test` and found the event passing reserves with
+ * `reserve_tested`, naming the test it ran, so that libust does not filter
+ * the event again (unless the filter changed meanwhile).
  */
 struct ust_event_handle {
 	uint32_t struct_size;
@@ -113,6 +150,11 @@ struct ust_event_handle {
 	void *(*reserve)(const struct ust_event_handle *handle, size_t payload_len,
 			 struct ust_reservation *res);
 	void (*commit)(struct ust_reservation *res);
+	/* End of ABI 1.1. Since 1.2: */
+	const struct ust_event_test *test;
+	void *(*reserve_tested)(const struct ust_event_handle *handle,
+				const struct ust_event_test *test, size_t payload_len,
+				struct ust_reservation *res);
 };
 
 /* A call site's tracepoint, defined once per module by TRACEPOINT_DEFINE. */

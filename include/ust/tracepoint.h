@@ -11,15 +11,17 @@
  * expands to a parenthesised tuple, so TP_FIELDS(...) becomes a sequence
  * "(..)(..)(..)" that the macros below walk once per purpose. In every
  * unit that includes a provider header, each event class gets a small
- * out-of-line serializer: it computes the payload size, asks libust for
- * space (handle->reserve), copies the fields in and commits. A call site is
- * one relaxed load of the tracepoint's handle and one predicted branch; the
- * arguments are evaluated only when the event is enabled. The unit that
- * defines TRACEPOINT_DEFINE holds the tracepoint structs and registers them
- * from a constructor, and refers to a symbol of each provider it uses so
- * that the linker keeps the provider; the unit that defines
- * TRACEPOINT_CREATE_PROBES holds the event descriptions and defines that
- * symbol (see <ust/tracepoint-event.h>).
+ * out-of-line serializer: it runs the event's filter first when libust
+ * offers it as tests of integer field values (handle->test), computes the
+ * payload size, asks libust for space (handle->reserve), copies the fields
+ * in and commits. Field expressions are evaluated once more for the filter,
+ * as LTTng-UST does. A call site is one relaxed load of the tracepoint's
+ * handle and one predicted branch; the arguments are evaluated only when
+ * the event is enabled. The unit that defines TRACEPOINT_DEFINE holds the
+ * tracepoint structs and registers them from a constructor, and refers to a
+ * symbol of each provider it uses so that the linker keeps the provider;
+ * the unit that defines TRACEPOINT_CREATE_PROBES holds the event
+ * descriptions and defines that symbol (see <ust/tracepoint-event.h>).
  *
  * Every public macro taking a provider or event name expands its arguments
  * before pasting them into symbol names, as LTTng-UST's do, so
@@ -342,6 +344,78 @@ static inline void _ust_put(char **p, const void *src, size_t n)
 			 sizeof(type) * (size_t)__ust_seqlen_##name);                \
 	}
 
+/*
+ * Pass "values" (run only when the handle has value tests, ABI 1.2):
+ * statements storing each recorded integer field's value, converted to
+ * int64_t, in __ust_v[__ust_n++]; other recorded fields take a slot they
+ * leave unset, so that slot i is the event's i-th recorded field, as the
+ * tests count them. _UST_NVALUES_ALL counts the slots ("+ 1" per field).
+ */
+#define _UST_NVALUES_ONE(kind, ...) _UST_CAT(_UST_NVALUES_, kind)(__VA_ARGS__)
+#define _UST_NVALUES_A(...) _UST_NVALUES_ONE(__VA_ARGS__) _UST_NVALUES_B
+#define _UST_NVALUES_B(...) _UST_NVALUES_ONE(__VA_ARGS__) _UST_NVALUES_A
+#define _UST_NVALUES_A_END
+#define _UST_NVALUES_B_END
+#define _UST_NVALUES_ALL(fields) _UST_CAT(_UST_NVALUES_A fields, _END)
+#define _UST_NVALUES__UST_INT(type, name, expr, flags) +!_UST_NOWRITE(flags)
+#define _UST_NVALUES__UST_FLOAT _UST_NVALUES__UST_INT
+#define _UST_NVALUES__UST_STRING _UST_NVALUES__UST_INT
+#define _UST_NVALUES__UST_ENUM(type, name, expr, flags, prov, ename) +!_UST_NOWRITE(flags)
+#define _UST_NVALUES__UST_ARRAY(type, name, src, flags, len) +!_UST_NOWRITE(flags)
+#define _UST_NVALUES__UST_SEQ(type, name, src, flags, len_type, len) +!_UST_NOWRITE(flags)
+#define _UST_NVALUES__UST_NONE(...)
+
+#define _UST_VALUE_ONE(kind, ...) _UST_CAT(_UST_VALUE_, kind)(__VA_ARGS__)
+#define _UST_VALUE_A(...) _UST_VALUE_ONE(__VA_ARGS__) _UST_VALUE_B
+#define _UST_VALUE_B(...) _UST_VALUE_ONE(__VA_ARGS__) _UST_VALUE_A
+#define _UST_VALUE_A_END
+#define _UST_VALUE_B_END
+#define _UST_VALUE_ALL(fields) _UST_CAT(_UST_VALUE_A fields, _END)
+#define _UST_VALUE__UST_INT(type, name, expr, flags) \
+	if (!_UST_NOWRITE(flags))                    \
+		__ust_v[__ust_n++] = (int64_t)(type)(expr);
+#define _UST_VALUE__UST_ENUM(type, name, expr, flags, prov, ename) \
+	_UST_VALUE__UST_INT(type, name, expr, flags)
+#define _UST_VALUE__UST_FLOAT(type, name, expr, flags) __ust_n += !_UST_NOWRITE(flags);
+#define _UST_VALUE__UST_STRING _UST_VALUE__UST_FLOAT
+#define _UST_VALUE__UST_ARRAY(type, name, src, flags, len) __ust_n += !_UST_NOWRITE(flags);
+#define _UST_VALUE__UST_SEQ(type, name, src, flags, len_type, len) \
+	__ust_n += !_UST_NOWRITE(flags);
+#define _UST_VALUE__UST_NONE(...)
+
+/*
+ * The handle's value tests (see struct ust_event_test), or NULL: none, or a
+ * libust older than ABI 1.2, whose handles end before them.
+ */
+static inline const struct ust_event_test *_ust_event_test(const struct ust_event_handle *h)
+{
+	if (h->struct_size < offsetof(struct ust_event_handle, reserve_tested) +
+				     sizeof(h->reserve_tested))
+		return NULL;
+	return __atomic_load_n(&h->test, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Whether an event whose recorded fields have the values `v` (n slots)
+ * passes `t`: its tests in order, until one decides (one holding under ||,
+ * one failing under &&).
+ */
+static inline int _ust_event_test_passes(const struct ust_event_test *t, const int64_t *v,
+					 uint32_t n)
+{
+	uint32_t i;
+	for (i = 0; i < t->nr_tests && i < UST_EVENT_TEST_MAX; i++) {
+		const struct ust_value_test *c = &t->tests[i];
+		int holds;
+		if (c->field >= n)
+			return 0;
+		holds = ((uint64_t)v[c->field] - (uint64_t)c->lo <= c->span) != (c->outside != 0);
+		if (holds == (t->any != 0))
+			return holds;
+	}
+	return !t->any;
+}
+
 /* ---- Firing tracepoints ------------------------------------------------- */
 
 /* The handle of a tracepoint: NULL while it is disabled (internal). */
@@ -554,8 +628,21 @@ static void __attribute__((destructor)) __ust_tracepoints_fini(void)
 		size_t __ust_len = 0;                                               \
 		struct ust_reservation __ust_r;                                     \
 		char *__ust_p;                                                      \
+		const struct ust_event_test *__ust_t = _ust_event_test(__ust_h);    \
+		if (__ust_t != NULL) {                                              \
+			int64_t __ust_v[1 _UST_NVALUES_ALL(fields)];                \
+			uint32_t __ust_n = 0;                                       \
+			__ust_v[0] = 0;                                             \
+			_UST_VALUE_ALL(fields)                                      \
+			if (!_ust_event_test_passes(__ust_t, __ust_v, __ust_n))     \
+				return;                                             \
+		}                                                                   \
 		_UST_SIZE_ALL(fields)                                               \
-		__ust_p = (char *)__ust_h->reserve(__ust_h, __ust_len, &__ust_r);   \
+		if (__ust_t != NULL)                                                \
+			__ust_p = (char *)__ust_h->reserve_tested(__ust_h, __ust_t, \
+								  __ust_len, &__ust_r); \
+		else                                                                \
+			__ust_p = (char *)__ust_h->reserve(__ust_h, __ust_len, &__ust_r); \
 		if (__builtin_expect(__ust_p == NULL, 0))                           \
 			return;                                                     \
 		_UST_WRITE_ALL(fields)                                              \

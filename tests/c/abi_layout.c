@@ -53,6 +53,19 @@ int main(void)
 	OFF(ust_event_handle, event_id);
 	OFF(ust_event_handle, reserve);
 	OFF(ust_event_handle, commit);
+	OFF(ust_event_handle, test);
+	OFF(ust_event_handle, reserve_tested);
+	SIZE(ust_value_test);
+	OFF(ust_value_test, field);
+	OFF(ust_value_test, outside);
+	OFF(ust_value_test, lo);
+	OFF(ust_value_test, span);
+	SIZE(ust_event_test);
+	OFF(ust_event_test, struct_size);
+	OFF(ust_event_test, nr_tests);
+	OFF(ust_event_test, any);
+	OFF(ust_event_test, reserved);
+	OFF(ust_event_test, tests);
 	SIZE(ust_tracepoint);
 	OFF(ust_tracepoint, struct_size);
 	OFF(ust_tracepoint, reserved);
@@ -62,5 +75,6 @@ int main(void)
 	printf("UST_ABI_MAJOR %d\nUST_ABI_MINOR %d\n", UST_ABI_MAJOR, UST_ABI_MINOR);
 	printf("UST_FIELD_NOWRITE %u\nUST_FIELD_LEN_SIGNED %u\n", UST_FIELD_NOWRITE, UST_FIELD_LEN_SIGNED);
 	printf("UST_FIELD_ENUM %d\n", UST_FIELD_ENUM);
+	printf("UST_EVENT_TEST_MAX %d\n", UST_EVENT_TEST_MAX);
 	return 0;
 }

@@ -3,7 +3,10 @@
 //! event's raw payload bytes (what the runtime does before committing an event) must agree
 //! with `ust view --filter` reading the decoded trace. Runs on the filter test program
 //! (every field kind, the side-by-side expressions) and on c-examples/fields (every field
-//! macro of UST's own API, `_nowrite` fields included). Needs no LTTng.
+//! macro of UST's own API, `_nowrite` fields included). Then the same programs recorded
+//! under each filter (`UST_FILTER`: integer chains run by the generated serializer on the
+//! arguments, the rest by libust on the payload) keep what `ust view --filter` keeps from
+//! their unfiltered trace. Needs no LTTng.
 
 mod common;
 mod filter_app;
@@ -74,16 +77,121 @@ fn fields_example_payload_bytes_agree_with_view() {
     check_agreement(&trace, FIELDS_EXPRESSIONS);
 }
 
+/// Expressions on tests/c/value-tests-tp.h's event: integer chains the serializer runs
+/// (up to its 8 tests), and others libust runs.
+const VALUE_EXPRESSIONS: &[&str] = &[
+    "i8 < 0",
+    "i8 == -128 || i8 == 127",
+    "u64 < 0",
+    "u64 == -1 || u64 == 0x7fffffffffffffff",
+    "u64 > 1 && i8 != 0",
+    "color == 1",
+    "port == 0x1234",
+    "port == 0x3412 || port == 0xffff",
+    "flag >= 0x80 && flag != 255",
+    "flag == 0xff || color == 0 || i8 == 1",
+    "i8 >= -1 && i8 <= 1 && u64 != 0 && color == 0 && flag > 0",
+    "i8 != 1 && i8 != 2 && i8 != 3 && i8 != 4 && i8 != 5 && i8 != 6 && i8 != 7 && u64 == 1",
+    "i8 != 1 && i8 != 2 && i8 != 3 && i8 != 4 && i8 != 5 && i8 != 6 && i8 != 7 && i8 != 8 && u64 == 1",
+    r#"i8 < 0 && s == "o*""#,
+    "d > 100 && i8 > 0",
+    "hidden == 1 || i8 == 0",
+    "(i8 == 0 || color == 1) && flag == 0",
+];
+
+#[test]
+fn value_tests_program_recorded_under_each_filter_keeps_what_view_keeps() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let app = programs::compile_with(
+        &[root.join("tools/tests/c/value_tests_app.c")],
+        &[&root.join("tests/c")],
+        "value_tests_app",
+    );
+    let dir = programs::Scratch::new("filter-record-values");
+    check_recorded(&app, &dir, VALUE_EXPRESSIONS);
+}
+
+#[test]
+fn fields_example_recorded_under_each_filter_keeps_what_view_keeps() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../c-examples/fields");
+    let app = programs::compile(
+        &[src.join("fields.c"), src.join("fields-tp.c")],
+        &src,
+        "fields-each-filter",
+    );
+    let dir = programs::Scratch::new("filter-record-fields-each");
+    check_recorded(&app, &dir, FIELDS_EXPRESSIONS);
+}
+
+/// For each expression, `app` recorded with `UST_FILTER` keeps the events (names and
+/// payloads, in order) `ust view --filter` keeps from its unfiltered trace.
+fn check_recorded(app: &Path, dir: &Path, expressions: &[&str]) {
+    let everything = recorded_events(&record(app, dir), None);
+    assert!(everything.len() > 10, "{} events", everything.len());
+    let mut differences = Vec::new();
+    let mut selective = 0;
+    for (i, expr) in expressions.iter().enumerate() {
+        let trace = record_filtered(app, &dir.join(format!("filtered-{i}")), Some(expr));
+        let kept = recorded_events(&trace, None);
+        let expected = recorded_events(&dir.join("trace"), Some(expr));
+        if kept != expected {
+            differences.push(format!(
+                "{expr}: recorded {} events, ust view --filter keeps {}",
+                kept.len(),
+                expected.len()
+            ));
+        }
+        selective += usize::from(!kept.is_empty() && kept.len() < everything.len());
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+    assert!(selective > expressions.len() / 2, "{selective} selective");
+}
+
+/// The events `ust view` prints from `trace` (through `--filter expr` if given), each as
+/// its name and payload: the timestamp, delta, pid and CPU differ between runs.
+fn recorded_events(trace: &Path, expr: Option<&str>) -> Vec<String> {
+    let mut args = vec![trace.to_str().unwrap()];
+    args.extend(expr.iter().flat_map(|e| ["--filter", e]));
+    let out = view(&args);
+    assert!(out.status.success(), "{expr:?}: {}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .map(|line| {
+            let name = line.find(") vt:").or_else(|| line.find(") fields:"));
+            let payload = line.find("}, {");
+            match (name, payload) {
+                (Some(name), Some(payload)) => {
+                    let name = &line[name + 2..];
+                    format!(
+                        "{} {}",
+                        &name[..name.find(' ').unwrap()],
+                        &line[payload + 3..]
+                    )
+                }
+                _ => panic!("not an event line: {line}"),
+            }
+        })
+        .collect()
+}
+
 fn record(app: &Path, dir: &Path) -> PathBuf {
-    let trace = dir.join("trace");
-    let run = Command::new(app)
+    record_filtered(app, &dir.join("trace"), None)
+}
+
+/// Runs `app` traced into `trace`, with `UST_FILTER` set to `filter` if given.
+fn record_filtered(app: &Path, trace: &Path, filter: Option<&str>) -> PathBuf {
+    let mut command = Command::new(app);
+    command
         .env_remove("UST_EVENTS")
         .env_remove("UST_LOGLEVEL")
-        .env("UST_TRACE", &trace)
-        .output()
-        .expect("run the program");
+        .env_remove("UST_FILTER")
+        .env("UST_TRACE", trace);
+    if let Some(expr) = filter {
+        command.env("UST_FILTER", expr);
+    }
+    let run = command.output().expect("run the program");
     assert!(run.status.success(), "{}", text(&run.stderr));
-    trace
+    trace.to_path_buf()
 }
 
 /// For each expression: the events kept by binding to payload bytes equal those

@@ -1,0 +1,45 @@
+//! The serializer `<ust/tracepoint.h>` generates runs a handle's value tests
+//! (ABI 1.2) as libust means them: tests/c/value_tests.c drives it with
+//! handles it makes itself, compiled as C and as C++, and checks what is
+//! reserved, with which call, and what is never read.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+
+#[test]
+fn the_serializer_runs_value_tests_before_reserving() {
+    let dir = scratch("value-tests");
+    let c_exe = dir.join("value_tests");
+    compile(
+        &[test_c("value_tests.c")],
+        &c_exe,
+        &["-nolibust", "-I", test_c("").to_str().unwrap()],
+    );
+    let cxx_exe = dir.join("value_tests-cxx");
+    run_ok(
+        Command::new("g++")
+            .args([
+                "-x",
+                "c++",
+                "-std=c++11",
+                "-O2",
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+            ])
+            .arg("-I")
+            .arg(root().join("include"))
+            .arg("-I")
+            .arg(test_c(""))
+            .arg(test_c("value_tests.c"))
+            .arg("-o")
+            .arg(&cxx_exe),
+    );
+    for exe in [c_exe, cxx_exe] {
+        let out = run_ok(&mut Command::new(&exe));
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(said.starts_with("ok "), "{}: {said}", exe.display());
+    }
+}
