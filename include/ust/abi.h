@@ -109,7 +109,7 @@ struct ust_reservation {
  */
 struct ust_value_test {
 	uint32_t field;   /* index among the event's recorded (not _nowrite) fields */
-	uint32_t outside; /* 1: holds outside the range */
+	uint32_t outside; /* 1: holds outside the range; 0: inside */
 	int64_t lo;
 	uint64_t span;
 };
@@ -127,7 +127,7 @@ struct ust_value_test {
 struct ust_event_test {
 	uint32_t struct_size;
 	uint32_t nr_tests; /* 1..UST_EVENT_TEST_MAX */
-	uint32_t any;      /* 1: passes when a test holds (||); 0: when all do (&&) */
+	uint32_t any;      /* 1: passes when a test holds (||); 0: when all hold (&&) */
 	uint32_t reserved;
 	struct ust_value_test tests[UST_EVENT_TEST_MAX];
 };

@@ -403,17 +403,19 @@ static inline const struct ust_event_test *_ust_event_test(const struct ust_even
 static inline int _ust_event_test_passes(const struct ust_event_test *t, const int64_t *v,
 					 uint32_t n)
 {
+	const uint32_t any = t->any & 1;
+	const uint32_t nr = t->nr_tests < UST_EVENT_TEST_MAX ? t->nr_tests : UST_EVENT_TEST_MAX;
 	uint32_t i;
-	for (i = 0; i < t->nr_tests && i < UST_EVENT_TEST_MAX; i++) {
+	for (i = 0; i < nr; i++) {
 		const struct ust_value_test *c = &t->tests[i];
-		int holds;
+		uint32_t holds;
 		if (c->field >= n)
 			return 0;
-		holds = ((uint64_t)v[c->field] - (uint64_t)c->lo <= c->span) != (c->outside != 0);
-		if (holds == (t->any != 0))
-			return holds;
+		holds = ((uint64_t)v[c->field] - (uint64_t)c->lo <= c->span) ^ (c->outside & 1);
+		if (holds == any)
+			return (int)any;
 	}
-	return !t->any;
+	return (int)!any;
 }
 
 /* ---- Firing tracepoints ------------------------------------------------- */
@@ -609,9 +611,10 @@ static void __attribute__((destructor)) __ust_tracepoints_fini(void)
 #ifndef _UST_EVENT_CLASS
 
 /*
- * The class's signature and its out-of-line serializer; or, when `fields`
- * holds something else than field macros, a static assertion saying so
- * (and an empty serializer, so that nothing else fails).
+ * The class's signature and its out-of-line serializer (the filter's value
+ * tests when the handle has some, then reserve, copy, commit); or, when
+ * `fields` holds something else than field macros, a static assertion
+ * saying so (and an empty serializer, so that nothing else fails).
  */
 #define _UST_EVENT_CLASS(provider, cls, args, fields) \
 	_UST_CAT(_UST_CLASS_, _UST_FIELDS_OK(fields))(provider, cls, args, fields)

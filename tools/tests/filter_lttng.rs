@@ -224,9 +224,14 @@ fn numbers(events: &[Event]) -> Vec<i64> {
 }
 
 /// Records `app` with one LTTng channel per expression; returns the events each kept.
+/// Recordings take turns: every active LTTng session of the user records every program
+/// that starts, so a session of a test running beside this one would record its program
+/// too.
 fn record_with_lttng(app: &Path, dir: &Path) -> Option<Vec<Vec<Event>>> {
-    static RECORDINGS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = RECORDINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    static RECORDINGS: std::sync::Mutex<u32> = std::sync::Mutex::new(0);
+    let mut turn = RECORDINGS.lock().unwrap_or_else(|e| e.into_inner());
+    let n = *turn;
+    *turn += 1;
     let session = format!("ust_filter_{}_{n}", std::process::id());
     let output = dir.join("lttng");
     assert!(lttng(&[
@@ -268,6 +273,7 @@ fn record_with_lttng(app: &Path, dir: &Path) -> Option<Vec<Vec<Event>>> {
     let run = Command::new(app).output().expect("run the LTTng build");
     assert!(lttng(&["stop", &session]));
     assert!(lttng(&["destroy", &session]));
+    drop(turn);
     assert!(run.status.success(), "LTTng build: {}", text(&run.stderr));
     let metadata = find_metadata(&output).expect("LTTng wrote a trace");
     let trace = metadata.parent().unwrap();
