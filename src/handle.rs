@@ -424,3 +424,107 @@ unsafe fn copy_payload(payload: &[u8], dst: *mut u8) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eventfilter;
+    use crate::ringbuf::{Geometry, RingBuffer};
+    use crate::schema::{EventSchema, Field, FieldType, Int};
+
+    /// An event of one 32-bit signed integer, `n`.
+    fn schema() -> EventSchema {
+        EventSchema {
+            name: "p:e".into(),
+            loglevel: 13,
+            signature: String::new(),
+            fields: vec![Field {
+                name: "n".into(),
+                ty: FieldType::Integer(Int {
+                    bits: 32,
+                    signed: true,
+                    hex: false,
+                    network: false,
+                    text: false,
+                }),
+            }],
+            model_emf_uri: None,
+        }
+    }
+
+    /// A handle recording into a fresh channel, behind `expr`; its value tests; the channel.
+    fn filtered_handle(expr: &str) -> (Handle, &'static abi::EventTest, Arc<Channel>) {
+        let geo = Geometry {
+            subbuf_size: 4096,
+            num_subbuf: 2,
+            overwrite: false,
+        };
+        let channel = Channel::create(crate::sysinfo::possible_cpus(), geo).expect("a channel");
+        let channel = Arc::new(channel);
+        let filter = eventfilter::bind(&[eventfilter::parse(expr).unwrap()], &schema());
+        let handle = Handle::new();
+        handle.publish(Targets::new(vec![Target {
+            channel: channel.clone(),
+            event_id: 1,
+            filter,
+        }]));
+        let test = handle.public.test.load(Ordering::Acquire);
+        // SAFETY: a published test is never freed.
+        let test = unsafe { test.as_ref() }.expect("value tests");
+        (handle, test, channel)
+    }
+
+    /// Bytes written into `channel` so far.
+    fn written(channel: &Channel) -> u64 {
+        channel.buffers().iter().map(RingBuffer::offset).sum()
+    }
+
+    /// Reserves (with `test` as the one the serializer ran, if any), writes `n`, commits;
+    /// returns whether the reservation was staged.
+    fn fire(h: &Handle, test: Option<&abi::EventTest>, n: i32) -> bool {
+        let mut r = abi::Reservation { words: [0; 4] };
+        // SAFETY: `h` is a live handle, `r` writable; the payload is 4 bytes.
+        let p = unsafe {
+            match test {
+                Some(t) => (h.public.reserve_tested)(&h.public, t, 4, &mut r),
+                None => (h.public.reserve)(&h.public, 4, &mut r),
+            }
+        };
+        assert!(!p.is_null());
+        // SAFETY: `reserve` gave room for 4 bytes; `r` is its reservation.
+        unsafe {
+            p.cast::<[u8; 4]>().write_unaligned(n.to_le_bytes());
+            (h.public.commit)(&mut r);
+        }
+        r.words[0] & STAGED != 0
+    }
+
+    #[test]
+    fn an_event_that_passed_the_handles_own_test_goes_the_direct_way() {
+        let (h, own, channel) = filtered_handle("n > 5");
+        let before = written(&channel);
+        assert!(!fire(&h, Some(own), 6), "tested by the serializer");
+        let once = written(&channel);
+        assert!(once > before);
+        assert!(fire(&h, None, 6), "not tested: filtered here");
+        let twice = written(&channel);
+        assert!(twice > once, "and kept");
+        assert!(fire(&h, None, 5));
+        assert_eq!(written(&channel), twice, "or rejected");
+    }
+
+    #[test]
+    fn an_event_tested_against_a_replaced_filter_is_filtered_again() {
+        let (_old, stale, _) = filtered_handle("n < 0");
+        let (h, own, channel) = filtered_handle("n > 5");
+        assert!(!std::ptr::eq(stale, own));
+        let before = written(&channel);
+        assert!(
+            fire(&h, Some(stale), -1),
+            "staged, then tested with the new filter"
+        );
+        assert_eq!(written(&channel), before, "which rejects it");
+        assert!(fire(&h, Some(stale), 6));
+        assert!(written(&channel) > before, "or keeps it");
+    }
+}
