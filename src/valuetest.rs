@@ -8,7 +8,10 @@
 //! the handle moved on, so tests are never freed. They are interned: equal
 //! tests are one object (so a pointer names what was tested), and a process
 //! keeps at most `MAX_TESTS` of them; past that, filters run in libust only,
-//! as they do for serializers built before ABI 1.2.
+//! as they do for serializers built before ABI 1.2. Their table's lock is
+//! taken while the registry's is held (targets are made when the registry
+//! updates an event), so a child of fork() finds it free whenever it finds
+//! the registry's free.
 
 use crate::abi::{EventTest, ValueTest, EVENT_TEST_MAX};
 use crate::eventfilter::RecordFilter;
