@@ -19,7 +19,8 @@
 //!   tracers.
 //!
 //! Enabled runs use 16 sub-buffers of 1 MiB per CPU for both tracers (`UST_SUBBUF_SIZE`,
-//! `UST_NUM_SUBBUF`; `lttng enable-channel -u --subbuf-size=1M --num-subbuf=16`), discard mode,
+//! `UST_NUM_SUBBUF`; `lttng enable-channel -u --subbuf-size=1M --num-subbuf=16`; another count
+//! with `BENCH_NUM_SUBBUF=N`, e.g. 256 for runs where no tracer discards), discard mode,
 //! and a consumer writing the trace to disk under cargo's target tmp dir. Every trace is then
 //! read back completely by babeltrace2 (its `sink.utils.counter` sink, which decodes every event
 //! like `babeltrace2 DIR | wc -l` does, several times faster): the events found are compared with
@@ -41,7 +42,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const SUBBUF_SIZE: u64 = 1 << 20;
-const NUM_SUBBUF: u32 = 16;
+
+/// Sub-buffers per CPU: `BENCH_NUM_SUBBUF`, else 16.
+fn num_subbuf() -> u32 {
+    std::env::var("BENCH_NUM_SUBBUF")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(16)
+}
 
 /// One benchmark case: which event, how many per thread, how many threads, traced or not.
 struct Scenario {
@@ -276,6 +284,15 @@ struct Measurement {
     trace: Option<TraceStats>,
 }
 
+impl Measurement {
+    /// Whether events were fired and the trace holds none of them (the program ran
+    /// untraced): such a run measures a disabled tracepoint.
+    fn recorded_nothing(&self) -> bool {
+        let recorded = self.trace.as_ref().map(|t| t.recorded.as_ref().ok());
+        self.fired > 0 && recorded == Some(Some(&0))
+    }
+}
+
 fn main() {
     let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-compare");
     let _ = fs::remove_dir_all(&work);
@@ -310,7 +327,7 @@ fn main() {
 }
 
 /// Runs `scenario` `rounds` times under each tracer, alternating tracers, and keeps each
-/// tracer's fastest run.
+/// tracer's fastest run among those that recorded something.
 fn best_runs(benches: &[Bench], scenario: &Scenario, work: &Path) -> Vec<(Tracer, Measurement)> {
     let mut best: Vec<(Tracer, Measurement)> = Vec::new();
     for round in 1..=scenario.rounds {
@@ -327,6 +344,13 @@ fn best_runs(benches: &[Bench], scenario: &Scenario, work: &Path) -> Vec<(Tracer
                     continue;
                 }
             };
+            if run.recorded_nothing() {
+                println!(
+                    "note: {} / {name}, round {round}: nothing recorded, round not counted",
+                    scenario.label
+                );
+                continue;
+            }
             match best.iter_mut().find(|(tracer, _)| *tracer == bench.tracer) {
                 Some((_, kept)) if kept.ns_per_event <= run.ns_per_event => {}
                 Some((_, kept)) => *kept = run,
@@ -564,7 +588,7 @@ fn run_bench(
     if let Some(dir) = ust_trace {
         command.env("UST_TRACE", dir);
         command.env("UST_SUBBUF_SIZE", SUBBUF_SIZE.to_string());
-        command.env("UST_NUM_SUBBUF", NUM_SUBBUF.to_string());
+        command.env("UST_NUM_SUBBUF", num_subbuf().to_string());
         if let Some((expr, _)) = scenario.filter {
             command.env("UST_FILTER", expr);
         }
@@ -622,7 +646,7 @@ fn run_under_ust_sessions(
         .and_then(|()| {
             names.iter().try_for_each(|name| {
                 let out = dir.join(name);
-                let (size, count) = (SUBBUF_SIZE.to_string(), NUM_SUBBUF.to_string());
+                let (size, count) = (SUBBUF_SIZE.to_string(), num_subbuf().to_string());
                 let out = out.to_string_lossy();
                 let geometry = ["--subbuf-size", &size, "--num-subbuf", &count];
                 ctl(&[&["create", name, "-o", &out][..], &geometry].concat())?;
@@ -669,7 +693,7 @@ fn run_under_ust_trace(bench: &Bench, scenario: &Scenario, dir: &Path) -> Result
         .arg("-o")
         .arg(dir)
         .args(["--subbuf-size", &SUBBUF_SIZE.to_string()])
-        .args(["--num-subbuf", &NUM_SUBBUF.to_string()])
+        .args(["--num-subbuf", &num_subbuf().to_string()])
         .args(
             scenario
                 .filter
@@ -728,16 +752,8 @@ fn run_under_lttng_session(
 /// Adds the benchmark's channel and event to a created LTTng session and starts it.
 fn start_lttng_session(scenario: &Scenario, session: &str) -> Result<(), String> {
     let subbuf = format!("--subbuf-size={SUBBUF_SIZE}");
-    let num_subbuf = format!("--num-subbuf={NUM_SUBBUF}");
-    lttng(&[
-        "enable-channel",
-        "-u",
-        &subbuf,
-        &num_subbuf,
-        "ch",
-        "-s",
-        session,
-    ])?;
+    let count = format!("--num-subbuf={}", num_subbuf());
+    lttng(&["enable-channel", "-u", &subbuf, &count, "ch", "-s", session])?;
     let mut args = vec![
         "enable-event",
         "-u",
