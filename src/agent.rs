@@ -394,12 +394,24 @@ impl Link {
         let raw: Vec<_> = fds.iter().flatten().map(AsRawFd::as_raw_fd).collect();
         let _ = self.conn.send(frame.seq, code, &Message::Ack, &raw);
         // Our copies of the descriptors close here; the mappings stay. The
-        // pages are touched only after the reply, so the daemon never waits
-        // for a large buffer to be faulted in.
+        // pages are touched after the reply and by another thread, so
+        // neither this reply nor the next waits for a large buffer to be
+        // faulted in (the daemon gives each reply a bounded time).
         drop(fds);
         if let Some(channel) = channel {
-            channel.prefault();
+            prefault_aside(channel);
         }
+    }
+}
+
+/// Faults `channel`'s pages in on a thread of its own, which writers may
+/// race (prefaulting changes no contents); in this thread if none can be
+/// started.
+fn prefault_aside(channel: Arc<Channel>) {
+    let aside = Arc::clone(&channel);
+    match threads::spawn("ust-prefault", move || aside.prefault()) {
+        Ok(thread) => thread.detach(),
+        Err(_) => channel.prefault(),
     }
 }
 

@@ -42,6 +42,13 @@ impl Thread {
         // SAFETY: a joinable thread we created and join once (self is consumed).
         unsafe { libc::pthread_join(self.0, std::ptr::null_mut()) };
     }
+
+    /// Lets the thread end on its own: its resources go when it does.
+    pub fn detach(self) {
+        // SAFETY: a joinable thread we created, detached once (self is
+        // consumed, so it is never joined).
+        unsafe { libc::pthread_detach(self.0) };
+    }
 }
 
 extern "C" fn trampoline(arg: *mut libc::c_void) -> *mut libc::c_void {

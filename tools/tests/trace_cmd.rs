@@ -479,3 +479,22 @@ fn many_short_programs_started_at_once_are_all_recorded() {
     assert_eq!(total_events(&err), Some(1000), "{err}");
     assert!(!err.contains("went away before"), "{err}");
 }
+
+/// Buffers that take the program seconds to fault in (about 2 GiB in all, whatever the
+/// number of CPUs): the daemon's next command after the channel's creation must still be
+/// answered within its reply timeout, or the program is dropped and runs untraced.
+#[test]
+fn large_buffers_are_faulted_in_while_the_program_is_set_up() {
+    let base = Scratch::new("trace-large");
+    let dir = base.join("out");
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    let per_cpu_mib = (2048 / cpus.max(1)).clamp(16, 1024);
+    let num_subbuf = (per_cpu_mib / 4).to_string();
+    let options = ["--subbuf-size", "4M", "--num-subbuf", &num_subbuf];
+    let exe = hello();
+    let out = trace(&dir, &options, &[exe.to_str().unwrap(), "5"]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("went away before"), "{err}");
+    assert!(summary_has(&err, "hello:greeting", 5), "{err}");
+}
