@@ -348,3 +348,53 @@ fn sessions_come_and_go_without_leaving_descriptors_or_memory_in_the_program() {
         ]
     );
 }
+
+/// A rule added while the program fires changes an event's filter from one the program's
+/// serializer runs (value tests) to two that libust runs, under the writer's feet: every
+/// event recorded passes one of the rules, and those of the first rule are all there (the
+/// second `ust enable` of the same event adds a rule, as `lttng enable-event` does; it used
+/// to replace the first, which then lost all its events when the change came first).
+#[test]
+fn a_rule_added_while_the_program_fires_lets_nothing_else_through() {
+    let dir = Scratch::new("sessions-filter-live");
+    let d = Daemon::start(&dir);
+    let t = dir.join("t");
+    let t = t.to_str().unwrap();
+    d.ok(&["create", "s", "-o", t, "--blocking-timeout", "inf"]);
+    d.ok(&["enable", "s", "ctl_app:debug", "--filter", "n < 1000"]);
+    d.ok(&["start", "s"]);
+    let mut app = Command::new(ctl_app())
+        .args(["events", "20000000"])
+        .env("UST_DAEMON_SOCKET", &d.socket)
+        .env("UST_REGISTER_TIMEOUT", "10000")
+        .spawn()
+        .unwrap();
+    wait_registered(&d, app.id());
+    d.ok(&[
+        "enable",
+        "s",
+        "ctl_app:debug",
+        "--filter",
+        "n % 100000 == 7",
+    ]);
+    assert!(app.wait().unwrap().success());
+    d.ok(&["stop", "s"]);
+    let Some(events) = events(Path::new(t)) else {
+        return;
+    };
+    let numbers: Vec<u32> = events
+        .iter()
+        .map(|(name, payload)| {
+            assert_eq!(name, "ctl_app:debug");
+            let n = payload.trim_start_matches("{ n = ").trim_end_matches(" }");
+            n.parse().unwrap()
+        })
+        .collect();
+    let strays: Vec<_> = numbers
+        .iter()
+        .filter(|&&n| n >= 1000 && n % 100_000 != 7)
+        .collect();
+    assert!(strays.is_empty(), "events no rule keeps: {strays:?}");
+    let first = numbers.iter().filter(|&&n| n < 1000).count();
+    assert_eq!(first, 1000, "the first rule's events, of {numbers:?}");
+}

@@ -161,9 +161,11 @@ struct Rule {
 
 /// Which events a session records, and where: an event goes into a channel
 /// when its name matches a glob enabled there whose log level (if any) it
-/// meets, and no glob disabled there. Enabling a glob in a channel replaces
-/// the same glob's rule there and lifts an identical exclusion; disabling
-/// one drops it.
+/// meets, and no glob disabled there. Enabling a glob in a channel adds a
+/// rule (unless the very same one is there: same glob, log level and
+/// filter), as `lttng enable-event` does, so the same glob enabled with two
+/// filters keeps what either keeps; it also lifts an identical exclusion.
+/// Disabling a glob drops all of its rules there.
 #[derive(Default)]
 struct Rules {
     enabled: Vec<Rule>,
@@ -181,14 +183,15 @@ impl Rules {
     ) {
         for g in globs {
             self.disabled.retain(|(d, c)| !(d == g && *c == channel));
-            self.enabled
-                .retain(|r| !(r.glob == *g && r.channel == channel));
-            self.enabled.push(Rule {
+            let rule = Rule {
                 glob: g.clone(),
                 loglevel,
                 channel,
                 filter: filter.map(str::to_string),
-            });
+            };
+            if !self.enabled.contains(&rule) {
+                self.enabled.push(rule);
+            }
         }
     }
 
@@ -1713,6 +1716,13 @@ mod tests {
             vec!["d > 10".to_string(), "t == \"x\"".to_string()]
         );
         assert!(sel[&1].is_empty(), "a rule without filter keeps everything");
+        r.enable(&globs(&["db:*"]), None, 0, Some("d < 0"));
+        r.enable(&globs(&["db:*"]), None, 0, Some("d > 10"));
+        assert_eq!(
+            r.selections("db:query", 13)[&0],
+            ["d > 10", "t == \"x\"", "d < 0"],
+            "the same glob with another filter adds a rule, the same one nothing"
+        );
         r.enable(&globs(&["db:q*"]), None, 0, None);
         assert!(r.selections("db:query", 13)[&0].is_empty());
         r.disable(&globs(&["db:query"]), 1);
