@@ -222,28 +222,11 @@ fn every_style_compiles_as_cplusplus_and_records_the_same_events() {
     ] {
         let c_exe = build(name, &dir, &["-lpthread"]);
         let cxx_exe = dir.join(format!("{name}-cxx"));
-        let lib = lib_dir();
-        run_ok(
-            Command::new("g++")
-                .args([
-                    "-x",
-                    "c++",
-                    "-std=c++11",
-                    "-O2",
-                    "-Wall",
-                    "-Wextra",
-                    "-Werror",
-                ])
-                .arg("-I")
-                .arg(root().join("include"))
-                .arg("-I")
-                .arg(example(name))
-                .args(sources(name))
-                .arg("-o")
-                .arg(&cxx_exe)
-                .arg(format!("-L{}", lib.display()))
-                .arg(format!("-Wl,-rpath,{}", lib.display()))
-                .args(["-lust", "-lpthread"]),
+        let include = example(name);
+        compile_cxx(
+            &sources(name),
+            &cxx_exe,
+            &["-I", include.to_str().unwrap(), "-lpthread"],
         );
         let traces = [
             dir.join(format!("{name}-c-trace")),

@@ -123,30 +123,11 @@ fn fields_example_prints_every_field_type_exactly() {
 fn headers_compile_as_cplusplus_and_record_the_same_events() {
     let dir = scratch("cplusplus");
     let src = example("fields");
-    let lib = lib_dir();
     let exe = dir.join("fields-cxx");
-    run_ok(
-        Command::new("g++")
-            .args([
-                "-x",
-                "c++",
-                "-std=c++11",
-                "-O2",
-                "-Wall",
-                "-Wextra",
-                "-Werror",
-                "-I",
-            ])
-            .arg(root().join("include"))
-            .arg("-I")
-            .arg(&src)
-            .arg(src.join("fields.c"))
-            .arg(src.join("fields-tp.c"))
-            .arg("-o")
-            .arg(&exe)
-            .arg(format!("-L{}", lib.display()))
-            .arg(format!("-Wl,-rpath,{}", lib.display()))
-            .arg("-lust"),
+    compile_cxx(
+        &[src.join("fields.c"), src.join("fields-tp.c")],
+        &exe,
+        &["-I", src.to_str().unwrap()],
     );
     let trace = dir.join("trace");
     run_traced(&exe, &[], &trace, &[]);

@@ -11,32 +11,12 @@ use std::process::Command;
 #[test]
 fn the_serializer_runs_value_tests_before_reserving() {
     let dir = scratch("value-tests");
-    let c_exe = dir.join("value_tests");
-    compile(
-        &[test_c("value_tests.c")],
-        &c_exe,
-        &["-nolibust", "-I", test_c("").to_str().unwrap()],
-    );
-    let cxx_exe = dir.join("value_tests-cxx");
-    run_ok(
-        Command::new("g++")
-            .args([
-                "-x",
-                "c++",
-                "-std=c++11",
-                "-O2",
-                "-Wall",
-                "-Wextra",
-                "-Werror",
-            ])
-            .arg("-I")
-            .arg(root().join("include"))
-            .arg("-I")
-            .arg(test_c(""))
-            .arg(test_c("value_tests.c"))
-            .arg("-o")
-            .arg(&cxx_exe),
-    );
+    let (c_exe, cxx_exe) = (dir.join("value_tests"), dir.join("value_tests-cxx"));
+    let sources = [test_c("value_tests.c")];
+    let include = test_c("");
+    let extra = ["-nolibust", "-I", include.to_str().unwrap()];
+    compile(&sources, &c_exe, &extra);
+    compile_cxx(&sources, &cxx_exe, &extra);
     for exe in [c_exe, cxx_exe] {
         let out = run_ok(&mut Command::new(&exe));
         let said = String::from_utf8_lossy(&out.stdout);

@@ -62,9 +62,20 @@ pub fn run_ok(cmd: &mut Command) -> Output {
 /// include/ and libust (rpath set, so no LD_LIBRARY_PATH is needed);
 /// `-nolibust` in `extra` leaves libust out (no -L, rpath or -lust).
 pub fn compile(sources: &[PathBuf], out: &Path, extra: &[&str]) {
+    build(&["cc"], sources, out, extra);
+}
+
+/// `compile`, the sources compiled as C++11 by g++.
+pub fn compile_cxx(sources: &[PathBuf], out: &Path, extra: &[&str]) {
+    build(&["g++", "-x", "c++", "-std=c++11"], sources, out, extra);
+}
+
+/// Runs the compiler `driver` (its command and first arguments) as `compile` describes.
+fn build(driver: &[&str], sources: &[PathBuf], out: &Path, extra: &[&str]) {
     let lib = lib_dir();
-    let mut cmd = Command::new("cc");
-    cmd.args(["-O2", "-g", "-Wall", "-Wextra", "-Werror"])
+    let mut cmd = Command::new(driver[0]);
+    cmd.args(&driver[1..])
+        .args(["-O2", "-g", "-Wall", "-Wextra", "-Werror"])
         .arg("-I")
         .arg(root().join("include"))
         .args(sources)
